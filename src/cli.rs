@@ -1,0 +1,312 @@
+//! The command line: arguments are parsed here once and turned into calls on the stage modules;
+//! command results go to stdout, logs to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::error::{Error, ExitCode, Result};
+use crate::ingest::{self, IngestPlan, IngestReport};
+use crate::lake::Lake;
+use crate::period::Period;
+
+fn parse_month(text: &str) -> std::result::Result<Period, String> {
+    match text.parse::<Period>() {
+        Ok(p @ Period::Month { .. }) => Ok(p),
+        Ok(p) => Err(format!("`{p}` is not a month; write e.g. 2026-10")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "kpi-close", version, about = "Monthly performance close: exports in, audited KPIs, scorecards and reports out")]
+pub struct Args {
+    /// Configuration file.
+    #[arg(long, global = true, env = "KPI_CLOSE_CONFIG", default_value = "kpi-close.toml")]
+    pub config: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// More log detail (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Close a month: every stage built so far, in order (today: ingest and the month's coverage).
+    Close {
+        /// The month to close, e.g. 2026-10.
+        #[arg(long, value_parser = parse_month)]
+        month: Period,
+    },
+    /// Read every configured export into the lake (new and changed files only).
+    Ingest,
+    /// Check the configuration and every source's files; list all problems at once.
+    Validate,
+    /// Show what ingest would read and rebuild; change nothing.
+    Plan,
+    /// Write the demo company's exports (the committed `fixtures/`), or a larger set for benchmarks.
+    DemoData {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Volume multiplier for events, leads, orders and customers (1 = the committed fixtures).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Random seed; the same seed and scale give the same bytes.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Write the analytics exports as plain CSV / JSON lines instead of gzip (for benchmarks).
+        #[arg(long)]
+        uncompressed: bool,
+    },
+}
+
+/// Runs a command and returns the process exit code; errors are printed to stderr.
+pub fn main_inner(args: Args) -> ExitCode {
+    init_logging(args.log_format, args.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::Runtime;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KPI_CLOSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,kpi_close={default}")));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn run(args: Args) -> Result<ExitCode> {
+    match args.command {
+        Command::DemoData { out, scale, seed, uncompressed } => {
+            let summary =
+                crate::demo::generate(&out, scale, seed, !uncompressed).map_err(|source| Error::Demo { out: out.clone(), source })?;
+            emit(&format!("{summary}"))?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Validate => {
+            let config = Config::load(&args.config)?;
+            let problems = validate_sources(&config);
+            if problems.is_empty() {
+                emit(&format!("{}: configuration and {} source(s) are valid\n", args.config.display(), config.sources.len()))?;
+                Ok(ExitCode::Ok)
+            } else {
+                let mut text = format!("{}: {} problem(s):\n", args.config.display(), problems.len());
+                for p in &problems {
+                    text.push_str(&format!("  - {p}\n"));
+                }
+                emit(&text)?;
+                Ok(ExitCode::Usage)
+            }
+        }
+        Command::Plan => {
+            let config = Config::load(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let plan = ingest::plan(&config, &lake).await?;
+            emit(&render_plan(&plan, &lake))?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Close { month } => {
+            let config = Config::load(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let plan = ingest::plan(&config, &lake).await?;
+            let report = ingest::run(&config, &lake, &plan).await?;
+            let mut text = render_report(&report, &lake);
+            text.push_str(&render_coverage(&report, month));
+            text.push_str(&format!(
+                "\nClose {month}: ingest done. The audit, indicator, scorecard, report and delivery stages are not built yet: nothing was computed or sent.\nThe lake is at {}.\n",
+                lake.location()
+            ));
+            emit(&text)?;
+            Ok(if report.problems.is_empty() { ExitCode::Ok } else { ExitCode::DataGate })
+        }
+        Command::Ingest => {
+            let config = Config::load(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let plan = ingest::plan(&config, &lake).await?;
+            let report = ingest::run(&config, &lake, &plan).await?;
+            emit(&render_report(&report, &lake))?;
+            Ok(if report.problems.is_empty() { ExitCode::Ok } else { ExitCode::DataGate })
+        }
+    }
+}
+
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(Error::Stdout)
+}
+
+/// Every problem with the sources: datasets with no source, patterns matching nothing, files that
+/// cannot be opened or lack a required column.
+pub fn validate_sources(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for dataset in config.unconfigured_datasets() {
+        problems.push(format!("dataset `{dataset}` has no source; add a `[sources.{dataset}]` section"));
+    }
+    let config_file = config.file.display().to_string();
+    for source in &config.sources {
+        let Ok(paths) = glob::glob(&source.pattern) else { continue };
+        let files: Vec<PathBuf> = paths.flatten().filter(|p| p.is_file()).collect();
+        if files.is_empty() {
+            problems.push(format!("`sources.{}.path`: no file matches {}", source.name, source.pattern));
+        }
+        for path in files {
+            let display = path.strip_prefix(config.base_dir()).unwrap_or(&path).display().to_string();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let Some(format) = source.format.or_else(|| crate::config::Format::from_file_name(&name)) else {
+                problems.push(format!("{display}: cannot tell the format from the file name; set `sources.{}.format`", source.name));
+                continue;
+            };
+            match ingest::Export::open(&path, format, source.encoding, source.delimiter, source.sheet.as_deref()) {
+                Err(e) => problems.push(format!("{display}: {e}")),
+                Ok(export) => {
+                    if let Err(missing) = ingest::map_columns(source, &export.headers, &display, &config_file) {
+                        problems.extend(missing);
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// A plain text table, columns padded to their widest cell (by characters).
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(headers.to_vec());
+    out.push_str(&line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect()));
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn render_plan(plan: &IngestPlan, lake: &Lake) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .files()
+        .map(|f| {
+            vec![
+                f.source.clone(),
+                f.display.clone(),
+                format!("{:?}", f.format).to_lowercase(),
+                f.bytes.to_string(),
+                f.sha256[..12].to_string(),
+                f.status.label().to_string(),
+            ]
+        })
+        .collect();
+    let mut out = format!("Ingest plan for lake {}\n\n", lake.location());
+    out.push_str(&table(&["source", "file", "format", "bytes", "sha256", "status"], &rows));
+    out.push('\n');
+    for d in &plan.datasets {
+        for removed in &d.removed {
+            out.push_str(&format!("{}: {removed} is gone from the exports; its rows will leave the lake\n", d.dataset.name));
+        }
+    }
+    let rebuild: Vec<&str> = plan.datasets.iter().filter(|d| d.rebuild).map(|d| d.dataset.name).collect();
+    if rebuild.is_empty() {
+        out.push_str("Nothing to do: every export is already in the lake.\n");
+    } else {
+        out.push_str(&format!("Would rebuild: {}\n", rebuild.join(", ")));
+    }
+    out
+}
+
+/// Which event datasets hold rows for the month being closed.
+fn render_coverage(report: &IngestReport, month: Period) -> String {
+    let label = month.to_string();
+    let mut with = Vec::new();
+    let mut without = Vec::new();
+    for d in &report.datasets {
+        if d.entry.months.is_empty() {
+            continue;
+        }
+        if d.entry.months.contains(&label) { with.push(d.dataset) } else { without.push(d.dataset) }
+    }
+    let mut out = format!("\n{label}: data for {}", if with.is_empty() { "no dataset".to_string() } else { with.join(", ") });
+    if !without.is_empty() {
+        out.push_str(&format!("; none for {}", without.join(", ")));
+    }
+    out.push('\n');
+    out
+}
+
+fn render_report(report: &IngestReport, lake: &Lake) -> String {
+    let rows: Vec<Vec<String>> = report
+        .datasets
+        .iter()
+        .map(|d| {
+            let ratio = d.reject_ratio();
+            let mut status = if d.rebuilt { "rebuilt".to_string() } else { "unchanged".to_string() };
+            if ratio > report.max_reject_ratio {
+                status.push_str(&format!("; rejects above {:.1}%: the close's gate will fail", report.max_reject_ratio * 100.0));
+            }
+            vec![
+                d.dataset.to_string(),
+                format!("{} ({} parsed)", d.files, d.files_parsed),
+                d.rows_read().to_string(),
+                format!("{} ({:.2}%)", d.entry.rows_rejected, ratio * 100.0),
+                d.rows_superseded().to_string(),
+                d.entry.rows.to_string(),
+                status,
+            ]
+        })
+        .collect();
+    let mut out = format!("Ingest into lake {}\n\n", lake.location());
+    out.push_str(&table(&["dataset", "files", "rows read", "rejected", "superseded", "in lake", "status"], &rows));
+    out.push('\n');
+    for p in &report.problems {
+        out.push_str(&format!("held back: {}\n", p.message));
+    }
+    let secs = report.elapsed.as_secs_f64();
+    if report.changed() {
+        let mb = report.bytes_parsed as f64 / 1e6;
+        out.push_str(&format!(
+            "Parsed {mb:.1} MB of exports in {secs:.1} s ({:.1} MB/s). Rejected rows are in rejects/<dataset>.parquet; the manifest is manifests/ingest.json.\n",
+            if secs > 0.0 { mb / secs } else { 0.0 }
+        ));
+    } else if report.problems.is_empty() {
+        out.push_str("Nothing changed: every export was already in the lake.\n");
+    }
+    out
+}

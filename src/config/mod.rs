@@ -1,0 +1,293 @@
+//! Typed configuration (SPEC §2), read from TOML.
+//!
+//! Loading happens in two steps. Each section is deserialized on its own (unknown keys are errors),
+//! so one bad section does not hide problems in the others; then the values are checked against
+//! each other and the data contract. Every problem found is reported at once, each naming its key.
+//! Secrets are never read from this file: they come from environment variables only.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use crate::datasets::{self, Dataset};
+pub use raw::{Encoding, Format, Locale};
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from; relative paths in it are relative to this file's folder.
+    pub file: PathBuf,
+    pub company: Company,
+    pub lake: LakeLocation,
+    pub ingest: Ingest,
+    pub engine: Engine,
+    /// Sources in name order.
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub name: String,
+    pub timezone: Tz,
+    pub currency: String,
+    pub locale: Locale,
+    pub fiscal_year_start_month: u32,
+}
+
+/// Where the lake lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LakeLocation {
+    /// A folder on local disk (absolute).
+    Local(PathBuf),
+    /// An in-process store; contents vanish when the process ends. For tests.
+    Memory,
+    /// An S3-compatible bucket. Credentials come from the `AWS_*` environment variables.
+    S3 {
+        bucket: String,
+        prefix: String,
+        endpoint: Option<String>,
+        region: String,
+        allow_http: bool,
+    },
+}
+
+impl fmt::Display for LakeLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LakeLocation::Local(p) => write!(f, "file://{}", p.display()),
+            LakeLocation::Memory => write!(f, "memory://"),
+            LakeLocation::S3 { bucket, prefix, .. } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    /// A dataset whose share of rejected rows is above this fails the close's gate.
+    pub max_reject_ratio: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub memory_limit_bytes: u64,
+    pub target_partitions: usize,
+    pub spill_dir: Option<PathBuf>,
+}
+
+/// One export location mapped onto a canonical dataset.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The key under `[sources]`.
+    pub name: String,
+    pub dataset: &'static Dataset,
+    /// Absolute glob pattern.
+    pub pattern: String,
+    /// `None`: from each file's extension.
+    pub format: Option<Format>,
+    pub encoding: Encoding,
+    pub delimiter: u8,
+    /// Timezone for timestamps without an offset.
+    pub timezone: Tz,
+    pub sheet: Option<String>,
+    /// Canonical column → the export's header. Unmapped columns use their canonical name.
+    pub columns: BTreeMap<String, String>,
+}
+
+impl Source {
+    /// The export header expected for a canonical column.
+    pub fn header_for<'a>(&'a self, canonical: &'a str) -> &'a str {
+        self.columns.get(canonical).map(String::as_str).unwrap_or(canonical)
+    }
+}
+
+/// One problem with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key, e.g. `sources.leads.timezone`; empty for the whole file.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "`{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}; pass --config PATH or set KPI_CLOSE_CONFIG", file.display())]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} has {} problem(s):\n{}", file.display(), problems.len(), list(problems))]
+    Invalid { file: PathBuf, problems: Vec<Problem> },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+            file: file.to_path_buf(),
+            source,
+        })?;
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        Config::from_toml(&text, &file)
+    }
+
+    /// Validates config text as if read from `file` (which anchors relative paths).
+    pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        raw::parse(text, &base).map_err(|problems| ConfigError::Invalid {
+            file: file.to_path_buf(),
+            problems,
+        })
+        .map(|mut config| {
+            config.file = file.to_path_buf();
+            config
+        })
+    }
+
+    /// The folder relative paths are resolved against.
+    pub fn base_dir(&self) -> &Path {
+        self.file.parent().unwrap_or(Path::new("."))
+    }
+
+    pub fn sources_for(&self, dataset: &str) -> impl Iterator<Item = &Source> {
+        self.sources.iter().filter(move |s| s.dataset.name == dataset)
+    }
+
+    /// Datasets with no source configured (the optional ones left out).
+    pub fn unconfigured_datasets(&self) -> Vec<&'static str> {
+        datasets::names()
+            .into_iter()
+            .filter(|d| !datasets::is_optional(d) && self.sources_for(d).next().is_none())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Vec<Problem>> {
+        match Config::from_toml(text, Path::new("/etc/kpi/kpi-close.toml")) {
+            Ok(c) => Ok(c),
+            Err(ConfigError::Invalid { problems, .. }) => Err(problems),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    const MINIMAL: &str = r#"
+        [company]
+        name = "Demo"
+        [lake]
+        url = "lake"
+        [sources.people]
+        path = "exports/people*.csv"
+    "#;
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = load(MINIMAL).unwrap();
+        assert_eq!(c.company.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(c.company.currency, "CNY");
+        assert_eq!(c.lake, LakeLocation::Local("/etc/kpi/lake".into()));
+        assert_eq!(c.sources[0].pattern, "/etc/kpi/exports/people*.csv");
+        assert_eq!(c.sources[0].dataset.name, "people");
+        assert_eq!(c.sources[0].delimiter, b',');
+        assert_eq!(c.ingest.max_reject_ratio, 0.01);
+        assert_eq!(c.engine.memory_limit_bytes, 2 << 30);
+    }
+
+    #[test]
+    fn lake_urls() {
+        let with = |url: &str| load(&MINIMAL.replace("url = \"lake\"", url)).map(|c| c.lake);
+        assert_eq!(with("url = \"memory://\"").unwrap(), LakeLocation::Memory);
+        assert_eq!(with("url = \"file:///var/lake\"").unwrap(), LakeLocation::Local("/var/lake".into()));
+        let s3 = with("url = \"s3://bucket/kpi/lake\"\nendpoint = \"http://127.0.0.1:9000\"\nallow_http = true").unwrap();
+        assert_eq!(
+            s3,
+            LakeLocation::S3 {
+                bucket: "bucket".into(),
+                prefix: "kpi/lake".into(),
+                endpoint: Some("http://127.0.0.1:9000".into()),
+                region: "us-east-1".into(),
+                allow_http: true,
+            }
+        );
+        let problems = with("url = \"ftp://x/y\"").unwrap_err();
+        assert_eq!(problems[0].key, "lake.url");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_key() {
+        let problems = load(
+            r#"
+            [company]
+            name = "Demo"
+            timezone = "Mars/Olympus"
+            colour = "red"
+            [lake]
+            url = "lake"
+            [engine]
+            memory_limit = "lots"
+            [sources.leads]
+            path = "x.csv"
+            encoding = "latin-7"
+            [sources.crm]
+            path = "y.csv"
+            [sources.orders]
+            path = "z.csv"
+            delimiter = ";;"
+            [sources.orders.columns]
+            amount_due = "Amount"
+            [reports]
+            x = 1
+        "#,
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "company.colour",
+            "engine.memory_limit",
+            "sources.leads.encoding",
+            "sources.crm.dataset",
+            "sources.orders.delimiter",
+            "sources.orders.columns.amount_due",
+            "reports",
+        ] {
+            assert!(keys.contains(&key), "missing {key} in {problems:#?}");
+        }
+        // `company.colour` makes the section unreadable, so its timezone is checked with it next time;
+        // problems in other sections are all there.
+        assert!(problems.iter().all(|p| !p.message.is_empty()));
+    }
+
+    #[test]
+    fn bad_timezone_names_the_key() {
+        let problems = load(&MINIMAL.replace("name = \"Demo\"", "name = \"Demo\"\ntimezone = \"Mars/Olympus\"")).unwrap_err();
+        assert_eq!(problems[0].key, "company.timezone");
+        assert!(problems[0].message.contains("Asia/Shanghai"));
+    }
+
+    #[test]
+    fn toml_syntax_error_gives_line() {
+        let problems = load("[company\nname = 1").unwrap_err();
+        assert!(problems[0].message.contains("line 1"), "{problems:?}");
+    }
+}

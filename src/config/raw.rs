@@ -1,0 +1,456 @@
+//! The config file as written: serde types with `deny_unknown_fields` and their defaults, and the
+//! conversion into the validated `Config`, collecting every problem on the way.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::{Company, Config, Engine, Ingest, LakeLocation, Problem, Source};
+use crate::datasets;
+
+const SECTIONS: &[&str] = &["company", "lake", "ingest", "engine", "sources"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Jsonl,
+    Parquet,
+    Xlsx,
+}
+
+impl Format {
+    /// The format a file name implies (`.gz` is looked through).
+    pub fn from_file_name(name: &str) -> Option<Format> {
+        let name = name.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "csv" | "txt" | "tsv" => Some(Format::Csv),
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "parquet" => Some(Format::Parquet),
+            "xlsx" | "xlsm" | "xls" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Encoding {
+    /// UTF-8; a byte-order mark is skipped.
+    #[default]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// GBK / GB18030, as Chinese Excel saves CSV.
+    #[serde(rename = "gbk", alias = "gb18030", alias = "gb2312")]
+    Gbk,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompany {
+    name: String,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+    #[serde(default = "default_currency")]
+    currency: String,
+    #[serde(default)]
+    locale: Locale,
+    #[serde(default = "default_fiscal_year_start_month")]
+    fiscal_year_start_month: u32,
+}
+
+fn default_timezone() -> String {
+    "Asia/Shanghai".into()
+}
+fn default_currency() -> String {
+    "CNY".into()
+}
+fn default_fiscal_year_start_month() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLake {
+    url: String,
+    endpoint: Option<String>,
+    #[serde(default = "default_region")]
+    region: String,
+    #[serde(default)]
+    allow_http: bool,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawIngest {
+    #[serde(default = "default_max_reject_ratio")]
+    max_reject_ratio: f64,
+}
+
+fn default_max_reject_ratio() -> f64 {
+    0.01
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngine {
+    #[serde(default = "default_memory_limit")]
+    memory_limit: String,
+    #[serde(default)]
+    target_partitions: Option<usize>,
+    spill_dir: Option<String>,
+}
+
+impl Default for RawEngine {
+    fn default() -> Self {
+        RawEngine { memory_limit: default_memory_limit(), target_partitions: None, spill_dir: None }
+    }
+}
+
+fn default_memory_limit() -> String {
+    "2GiB".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    dataset: Option<String>,
+    path: String,
+    format: Option<Format>,
+    #[serde(default)]
+    encoding: Encoding,
+    delimiter: Option<String>,
+    timezone: Option<String>,
+    sheet: Option<String>,
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+}
+
+/// Collects problems while sections are converted.
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem { key: key.into(), message: message.into() });
+    }
+
+    /// Deserializes one section; on failure records the offending key and returns `None`.
+    fn section<T: DeserializeOwned>(&mut self, prefix: &str, value: toml::Value) -> Option<T> {
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let path = e.path().to_string();
+                let key = if path == "." || path.is_empty() { prefix.to_string() } else { format!("{prefix}.{path}") };
+                let message = e.into_inner().to_string();
+                // serde reports an unknown key at its parent; name the unknown key itself.
+                let key = match unknown_field(&message) {
+                    Some(field) => format!("{key}.{field}"),
+                    None => key,
+                };
+                self.add(key, message.trim().to_string());
+                None
+            }
+        }
+    }
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split_once('`').map(|(f, _)| f)
+}
+
+pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
+    let mut problems = Problems(Vec::new());
+    let mut table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e
+                .span()
+                .map(|s| {
+                    let (line, col) = line_col(text, s.start);
+                    format!(" at line {line}, column {col}")
+                })
+                .unwrap_or_default();
+            problems.add("", format!("not valid TOML{at}: {}", e.message()));
+            return Err(problems.0);
+        }
+    };
+    for key in table.keys() {
+        if !SECTIONS.contains(&key.as_str()) {
+            problems.add(key.clone(), format!("unknown section; known sections are {}", SECTIONS.join(", ")));
+        }
+    }
+
+    let mut take = |name: &str| table.remove(name);
+    let company: Option<RawCompany> = match take("company") {
+        Some(v) => problems.section("company", v),
+        None => {
+            problems.add("company", "missing section; at least `name` is required");
+            None
+        }
+    };
+    let lake: Option<RawLake> = match take("lake") {
+        Some(v) => problems.section("lake", v),
+        None => {
+            problems.add("lake", "missing section; set `url` (a folder, `s3://bucket/prefix` or `memory://`)");
+            None
+        }
+    };
+    let ingest: RawIngest = match take("ingest") {
+        Some(v) => problems.section("ingest", v).unwrap_or_default(),
+        None => RawIngest::default(),
+    };
+    let engine: RawEngine = match take("engine") {
+        Some(v) => problems.section("engine", v).unwrap_or_default(),
+        None => RawEngine::default(),
+    };
+    let raw_sources: BTreeMap<String, toml::Value> = match take("sources") {
+        Some(toml::Value::Table(t)) => t.into_iter().collect(),
+        Some(_) => {
+            problems.add("sources", "must be a table of `[sources.NAME]` entries");
+            BTreeMap::new()
+        }
+        None => BTreeMap::new(),
+    };
+
+    let company = company.and_then(|c| convert_company(c, &mut problems));
+    let lake = lake.and_then(|l| convert_lake(l, base, &mut problems));
+    let ingest = convert_ingest(ingest, &mut problems);
+    let engine = convert_engine(engine, base, &mut problems);
+    let default_tz = company.as_ref().map(|c| c.timezone).unwrap_or(chrono_tz::Asia::Shanghai);
+    let mut sources = Vec::new();
+    for (name, value) in raw_sources {
+        let key = format!("sources.{name}");
+        if let Some(raw) = problems.section::<RawSource>(&key, value)
+            && let Some(source) = convert_source(&name, raw, base, default_tz, &mut problems)
+        {
+            sources.push(source);
+        }
+    }
+
+    match (company, lake) {
+        (Some(company), Some(lake)) if problems.0.is_empty() => Ok(Config {
+            file: PathBuf::new(),
+            company,
+            lake,
+            ingest,
+            engine,
+            sources,
+        }),
+        _ => Err(problems.0),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+fn parse_tz(key: &str, name: &str, problems: &mut Problems) -> Option<Tz> {
+    match name.parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            problems.add(key, format!("`{name}` is not an IANA timezone; write e.g. \"Asia/Shanghai\" or \"UTC\""));
+            None
+        }
+    }
+}
+
+fn convert_company(raw: RawCompany, problems: &mut Problems) -> Option<Company> {
+    let timezone = parse_tz("company.timezone", &raw.timezone, problems);
+    if !(1..=12).contains(&raw.fiscal_year_start_month) {
+        problems.add("company.fiscal_year_start_month", "must be a month number, 1 to 12");
+    }
+    if raw.name.trim().is_empty() {
+        problems.add("company.name", "must not be empty");
+    }
+    Some(Company {
+        name: raw.name,
+        timezone: timezone?,
+        currency: raw.currency,
+        locale: raw.locale,
+        fiscal_year_start_month: raw.fiscal_year_start_month,
+    })
+}
+
+fn resolve(base: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+}
+
+fn convert_lake(raw: RawLake, base: &Path, problems: &mut Problems) -> Option<LakeLocation> {
+    let url = raw.url.trim();
+    if raw.endpoint.is_some() && !url.starts_with("s3://") {
+        problems.add("lake.endpoint", "only an `s3://` lake takes an endpoint");
+    }
+    let location = if let Some(rest) = url.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            problems.add("lake.url", "an S3 lake is written `s3://bucket/prefix`");
+            return None;
+        }
+        LakeLocation::S3 {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            endpoint: raw.endpoint,
+            region: raw.region,
+            allow_http: raw.allow_http,
+        }
+    } else if url == "memory://" || url == "memory:///" {
+        LakeLocation::Memory
+    } else if let Some(path) = url.strip_prefix("file://") {
+        LakeLocation::Local(resolve(base, path))
+    } else if url.contains("://") {
+        problems.add("lake.url", format!("`{url}`: the lake must be a folder, `file://PATH`, `s3://bucket/prefix` or `memory://`"));
+        return None;
+    } else {
+        LakeLocation::Local(resolve(base, url))
+    };
+    Some(location)
+}
+
+fn convert_ingest(raw: RawIngest, problems: &mut Problems) -> Ingest {
+    if !(0.0..=1.0).contains(&raw.max_reject_ratio) {
+        problems.add("ingest.max_reject_ratio", "must be a fraction between 0 and 1 (0.01 is 1%)");
+    }
+    Ingest { max_reject_ratio: raw.max_reject_ratio }
+}
+
+fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engine {
+    let memory_limit_bytes = parse_size(&raw.memory_limit).unwrap_or_else(|| {
+        problems.add("engine.memory_limit", format!("`{}` is not a size; write e.g. \"2GiB\" or \"512MiB\"", raw.memory_limit));
+        0
+    });
+    if raw.target_partitions == Some(0) {
+        problems.add("engine.target_partitions", "must be at least 1");
+    }
+    Engine {
+        memory_limit_bytes,
+        target_partitions: raw.target_partitions.unwrap_or_else(|| {
+            std::thread::available_parallelism().map(usize::from).unwrap_or(2)
+        }),
+        spill_dir: raw.spill_dir.map(|d| resolve(base, &d)),
+    }
+}
+
+/// "2GiB", "512 MiB", "1.5GB", "1048576" → bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return None,
+    };
+    let bytes = number * factor as f64;
+    (bytes >= 1.0).then_some(bytes as u64)
+}
+
+fn convert_source(name: &str, raw: RawSource, base: &Path, default_tz: Tz, problems: &mut Problems) -> Option<Source> {
+    let key = format!("sources.{name}");
+    let dataset_name = raw.dataset.as_deref().unwrap_or(name);
+    let Some(dataset) = datasets::dataset(dataset_name) else {
+        let hint = if raw.dataset.is_some() {
+            format!("`{dataset_name}` is not a dataset")
+        } else {
+            format!("`{name}` is not a dataset name, so say which dataset this source feeds")
+        };
+        problems.add(format!("{key}.dataset"), format!("{hint}; datasets are {}", datasets::names().join(", ")));
+        return None;
+    };
+    let mut ok = true;
+    for canonical in raw.columns.keys() {
+        if dataset.column(canonical).is_none() {
+            ok = false;
+            let known: Vec<&str> = dataset.columns.iter().map(|c| c.name).collect();
+            problems.add(
+                format!("{key}.columns.{canonical}"),
+                format!("`{canonical}` is not a column of `{}`; map one of {} to the export's header", dataset.name, known.join(", ")),
+            );
+        }
+    }
+    let delimiter = match raw.delimiter.as_deref() {
+        None => b',',
+        Some("\\t") | Some("\t") => b'\t',
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(d) => {
+            ok = false;
+            problems.add(format!("{key}.delimiter"), format!("`{d}` must be a single character such as \",\", \";\" or \"\\t\""));
+            b','
+        }
+    };
+    let timezone = match raw.timezone.as_deref() {
+        Some(tz) => parse_tz(&format!("{key}.timezone"), tz, problems),
+        None => Some(default_tz),
+    };
+    let pattern = resolve(base, &raw.path).to_string_lossy().into_owned();
+    if let Err(e) = glob::Pattern::new(&pattern) {
+        ok = false;
+        problems.add(format!("{key}.path"), format!("not a valid glob pattern: {e}"));
+    }
+    if raw.sheet.is_some() && raw.format.is_some_and(|f| f != Format::Xlsx) {
+        ok = false;
+        problems.add(format!("{key}.sheet"), "only an xlsx source has sheets");
+    }
+    let timezone = timezone?;
+    ok.then(|| Source {
+        name: name.to_string(),
+        dataset,
+        pattern,
+        format: raw.format,
+        encoding: raw.encoding,
+        delimiter,
+        timezone,
+        sheet: raw.sheet,
+        columns: raw.columns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GiB"), Some(2 << 30));
+        assert_eq!(parse_size("512 MiB"), Some(512 << 20));
+        assert_eq!(parse_size("1.5GB"), Some(1_500_000_000));
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("0"), None);
+    }
+
+    #[test]
+    fn formats_from_names() {
+        assert_eq!(Format::from_file_name("a/web_2026-10.csv.gz"), Some(Format::Csv));
+        assert_eq!(Format::from_file_name("x.JSONL"), Some(Format::Jsonl));
+        assert_eq!(Format::from_file_name("t.xlsx"), Some(Format::Xlsx));
+        assert_eq!(Format::from_file_name("noext"), None);
+    }
+}

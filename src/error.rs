@@ -1,0 +1,48 @@
+//! The crate's one error type and the exit code each class of failure maps to.
+//!
+//! Stages have their own error enums (`ConfigError`, `LakeError`, `IngestError`); this module joins
+//! them and decides the process exit code (SPEC §1): 0 ok, 1 a data gate or check failed,
+//! 2 usage or configuration error, 3 runtime or infrastructure failure.
+
+use crate::config::ConfigError;
+use crate::ingest::IngestError;
+use crate::lake::LakeError;
+
+/// Process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    DataGate = 1,
+    Usage = 2,
+    Runtime = 3,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("cannot write to standard output: {0}")]
+    Stdout(#[source] std::io::Error),
+    #[error("cannot write demo data to {}: {source}", out.display())]
+    Demo {
+        out: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Config(_) => ExitCode::Usage,
+            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } => ExitCode::Runtime,
+            Error::Ingest(e) => e.exit_code(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,213 @@
+//! Ingest: export files in, a validated Parquet lake out.
+//!
+//! In: the files each `[sources.NAME]` glob matches (CSV, JSON lines, Parquet, XLSX; UTF-8, BOM or
+//! GBK; optionally `.gz`). Out: `data/<dataset>/…` partitions, `rejects/<dataset>.parquet`, and
+//! `manifests/ingest.json` (see `lake` for the layout).
+//!
+//! Steps: `plan` hashes every export and compares with the manifest; `stage` parses each new or
+//! changed export to typed Parquet, sending rows that break the data contract to rejects with file,
+//! line, column, raw value and reason; `merge` de-duplicates by key (the newest export wins) and
+//! writes month partitions; the manifest is written last. Unchanged exports are never re-parsed and
+//! an ingest with nothing new writes nothing.
+//!
+//! Can fail: an export missing a required column (the whole file is held back, the dataset keeps
+//! its last good state, and the problem names the file, the column and the mapping key that fixes
+//! it); an unreadable file; the lake or the engine failing.
+
+mod manifest;
+mod merge;
+mod parse;
+mod plan;
+mod read;
+mod stage;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use datafusion::error::DataFusionError;
+
+pub use manifest::{DatasetEntry, FileEntry, Manifest};
+pub use merge::{data_dir, rejects_table};
+pub use parse::{parse_money, parse_timestamp};
+pub use plan::{DatasetPlan, FileStatus, IngestPlan, PlannedFile, hash_file, plan};
+pub use read::Export;
+pub use stage::{FileProblem, StageStats, map_columns};
+
+use crate::config::Config;
+use crate::engine;
+use crate::error::ExitCode;
+use crate::lake::{Lake, LakeError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("source `{source_name}`: {message}")]
+    Source { source_name: String, message: String },
+    #[error("cannot read {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("dataset `{dataset}`: {sql_file} failed: {source}")]
+    Engine {
+        dataset: &'static str,
+        sql_file: String,
+        #[source]
+        source: DataFusionError,
+    },
+}
+
+impl IngestError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            IngestError::Source { .. } => ExitCode::Usage,
+            IngestError::Lake(_) | IngestError::Read { .. } | IngestError::Engine { .. } => ExitCode::Runtime,
+        }
+    }
+}
+
+/// What an ingest did, per dataset.
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub datasets: Vec<DatasetReport>,
+    /// Files held back because they break the data contract.
+    pub problems: Vec<FileProblem>,
+    pub bytes_parsed: u64,
+    pub elapsed: Duration,
+    pub max_reject_ratio: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetReport {
+    pub dataset: &'static str,
+    pub files: usize,
+    pub files_parsed: usize,
+    pub removed: usize,
+    pub rebuilt: bool,
+    pub entry: DatasetEntry,
+}
+
+impl DatasetReport {
+    pub fn rows_read(&self) -> u64 {
+        self.entry.files.iter().map(|f| f.rows_read).sum()
+    }
+    pub fn rows_superseded(&self) -> u64 {
+        self.entry.files.iter().map(|f| f.rows_superseded).sum()
+    }
+    pub fn reject_ratio(&self) -> f64 {
+        let read = self.rows_read();
+        if read == 0 { 0.0 } else { self.entry.rows_rejected as f64 / read as f64 }
+    }
+}
+
+impl IngestReport {
+    pub fn changed(&self) -> bool {
+        self.datasets.iter().any(|d| d.rebuilt)
+    }
+}
+
+/// Carries out a plan.
+pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<IngestReport, IngestError> {
+    let started = Instant::now();
+    let mut manifest = Manifest::load(lake).await?;
+    let ctx = engine::session(&config.engine, lake)
+        .map_err(|source| IngestError::Engine { dataset: "-", sql_file: "session".into(), source })?;
+    let mut problems = Vec::new();
+    let mut reports = Vec::new();
+    let mut bytes_parsed = 0;
+
+    for dataset_plan in &plan.datasets {
+        let name = dataset_plan.dataset.name;
+        let span = tracing::info_span!("ingest", dataset = name);
+        let _enter = span.enter();
+        let mut report = DatasetReport {
+            dataset: name,
+            files: dataset_plan.files.len(),
+            files_parsed: 0,
+            removed: dataset_plan.removed.len(),
+            rebuilt: false,
+            entry: manifest.datasets.get(name).cloned().unwrap_or_default(),
+        };
+        if !dataset_plan.rebuild {
+            reports.push(report);
+            continue;
+        }
+        let mut stats = BTreeMap::new();
+        let mut held_back = false;
+        for file in &dataset_plan.files {
+            let Some(source) = config.sources.iter().find(|s| s.name == file.source) else { continue };
+            if file.staged {
+                stats.insert(file.staging_id.clone(), load_stats(lake, name, &file.staging_id).await?);
+                continue;
+            }
+            tracing::info!(file = %file.display, bytes = file.bytes, "Parsing export");
+            match stage::stage(lake, source, file, config.company.timezone, &config.file.display().to_string()).await {
+                Ok(s) => {
+                    bytes_parsed += file.bytes;
+                    report.files_parsed += 1;
+                    stats.insert(file.staging_id.clone(), s);
+                }
+                Err(stage::StageError::File(problem)) => {
+                    tracing::error!(file = %problem.file, "Export held back");
+                    problems.push(problem);
+                    held_back = true;
+                }
+                Err(stage::StageError::Lake(e)) => return Err(e.into()),
+            }
+        }
+        if held_back {
+            // The dataset keeps its last good state until every export can be read.
+            reports.push(report);
+            continue;
+        }
+        let merged = merge::rebuild(&ctx, lake, dataset_plan).await?;
+        let files = dataset_plan
+            .files
+            .iter()
+            .map(|f| {
+                let s = stats.get(&f.staging_id).cloned().unwrap_or_default();
+                let written = merged.written_by_file.get(&f.display).copied().unwrap_or(0);
+                FileEntry {
+                    path: f.display.clone(),
+                    source: f.source.clone(),
+                    format: format!("{:?}", f.format).to_lowercase(),
+                    sha256: f.sha256.clone(),
+                    bytes: f.bytes,
+                    staging_id: f.staging_id.clone(),
+                    rows_read: s.rows_read,
+                    rows_rejected: s.rows_rejected,
+                    rows_superseded: s.rows_ok.saturating_sub(written),
+                    rows_written: written,
+                }
+            })
+            .collect::<Vec<_>>();
+        report.entry = DatasetEntry {
+            rows: merged.rows,
+            rows_rejected: files.iter().map(|f| f.rows_rejected).sum(),
+            months: merged.months,
+            files,
+        };
+        report.rebuilt = true;
+        tracing::info!(rows = report.entry.rows, rejected = report.entry.rows_rejected, "Dataset rebuilt");
+        manifest.datasets.insert(name.to_string(), report.entry.clone());
+        reports.push(report);
+    }
+    if reports.iter().any(|r| r.rebuilt) {
+        manifest.datasets.retain(|name, _| plan.datasets.iter().any(|d| d.dataset.name == name));
+        manifest.save(lake).await?;
+    }
+    Ok(IngestReport {
+        datasets: reports,
+        problems,
+        bytes_parsed,
+        elapsed: started.elapsed(),
+        max_reject_ratio: config.ingest.max_reject_ratio,
+    })
+}
+
+async fn load_stats(lake: &Lake, dataset: &str, id: &str) -> Result<StageStats, IngestError> {
+    let bytes = lake.get(&stage::stats_path(dataset, id)).await?.unwrap_or_default();
+    Ok(serde_json::from_slice(&bytes).unwrap_or_default())
+}

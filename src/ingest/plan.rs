@@ -1,0 +1,188 @@
+//! Planning an ingest: which export files each source matches, their SHA-256, and whether each
+//! dataset must be rebuilt. Reads the exports and the lake's manifest; writes nothing.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::IngestError;
+use super::manifest::Manifest;
+use super::stage::rows_path;
+use crate::config::{Config, Format, Source};
+use crate::datasets::{self, Dataset};
+use crate::lake::Lake;
+
+/// Bumped whenever parsing changes what a staged file contains, so old staging is not reused.
+const PARSER_VERSION: &str = "1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Not in the lake yet.
+    New,
+    /// Its path is in the lake, with other contents or settings.
+    Changed,
+    /// Already staged with these exact bytes and settings.
+    Unchanged,
+}
+
+impl FileStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            FileStatus::New => "new",
+            FileStatus::Changed => "changed",
+            FileStatus::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    /// The `[sources.NAME]` it matched.
+    pub source: String,
+    pub path: PathBuf,
+    /// The path as recorded in the lake: relative to the config's folder where possible.
+    pub display: String,
+    pub format: Format,
+    pub bytes: u64,
+    pub sha256: String,
+    pub staging_id: String,
+    /// Sorts older exports first: file name, then path.
+    pub export_order: String,
+    pub status: FileStatus,
+    pub staged: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetPlan {
+    pub dataset: &'static Dataset,
+    /// In export order.
+    pub files: Vec<PlannedFile>,
+    /// Paths in the lake whose export is gone; their rows leave the lake.
+    pub removed: Vec<String>,
+    pub rebuild: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestPlan {
+    pub datasets: Vec<DatasetPlan>,
+}
+
+impl IngestPlan {
+    pub fn files(&self) -> impl Iterator<Item = &PlannedFile> {
+        self.datasets.iter().flat_map(|d| d.files.iter())
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.datasets.iter().all(|d| !d.rebuild)
+    }
+}
+
+pub async fn plan(config: &Config, lake: &Lake) -> Result<IngestPlan, IngestError> {
+    let manifest = Manifest::load(lake).await?;
+    let mut datasets = Vec::new();
+    for dataset in datasets::DATASETS {
+        let mut files = Vec::new();
+        for source in config.sources_for(dataset.name) {
+            for path in matching_files(source)? {
+                files.push(plan_file(config, source, &path)?);
+            }
+        }
+        files.sort_by(|a, b| a.export_order.cmp(&b.export_order));
+        files.dedup_by(|a, b| a.path == b.path);
+        let known = manifest.datasets.get(dataset.name);
+        let known_files: BTreeMap<&str, &str> =
+            known.map(|k| k.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect()).unwrap_or_default();
+        for file in &mut files {
+            file.staged = lake.exists(&rows_path(dataset.name, &file.staging_id)).await?;
+            let same_file = known.is_some_and(|k| k.files.iter().any(|f| f.path == file.display && f.staging_id == file.staging_id));
+            file.status = match known_files.get(file.display.as_str()) {
+                None => FileStatus::New,
+                Some(_) if same_file && file.staged => FileStatus::Unchanged,
+                Some(_) => FileStatus::Changed,
+            };
+        }
+        let removed: Vec<String> = known_files
+            .keys()
+            .filter(|p| !files.iter().any(|f| f.display == **p))
+            .map(|p| p.to_string())
+            .collect();
+        let rebuild = !removed.is_empty() || files.iter().any(|f| f.status != FileStatus::Unchanged);
+        if files.is_empty() && known.is_none() {
+            continue;
+        }
+        datasets.push(DatasetPlan { dataset, files, removed, rebuild });
+    }
+    Ok(IngestPlan { datasets })
+}
+
+fn matching_files(source: &Source) -> Result<Vec<PathBuf>, IngestError> {
+    let fail = |message: String| IngestError::Source { source_name: source.name.clone(), message };
+    let paths = glob::glob(&source.pattern).map_err(|e| fail(format!("bad pattern {}: {e}", source.pattern)))?;
+    let mut files = Vec::new();
+    for entry in paths {
+        let path = entry.map_err(|e| fail(e.to_string()))?;
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn plan_file(config: &Config, source: &Source, path: &Path) -> Result<PlannedFile, IngestError> {
+    let display = path
+        .strip_prefix(config.base_dir())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| path.to_string_lossy().into_owned());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let format = source.format.or_else(|| Format::from_file_name(&name)).ok_or_else(|| IngestError::Source {
+        source_name: source.name.clone(),
+        message: format!("{display}: cannot tell the format from the file name; set `sources.{}.format`", source.name),
+    })?;
+    let (sha256, bytes) = hash_file(path).map_err(|e| IngestError::Read { file: display.clone(), source: e })?;
+    let mut id = Sha256::new();
+    for part in [
+        PARSER_VERSION,
+        &sha256,
+        &display,
+        source.dataset.name,
+        &format!("{format:?}/{:?}/{}/{}", source.encoding, source.delimiter, source.timezone),
+        source.sheet.as_deref().unwrap_or(""),
+        &format!("{:?}", source.columns),
+        config.company.timezone.name(),
+    ] {
+        id.update(part.as_bytes());
+        id.update([0u8]);
+    }
+    Ok(PlannedFile {
+        source: source.name.clone(),
+        path: path.to_path_buf(),
+        export_order: format!("{name}\u{0}{display}"),
+        display,
+        format,
+        bytes,
+        sha256,
+        staging_id: hex::encode(&id.finalize()[..16]),
+        status: FileStatus::New,
+        staged: false,
+    })
+}
+
+/// SHA-256 and size of a file, streamed.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        total += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), total))
+}

@@ -1,0 +1,242 @@
+//! The lake: every file kpi-close keeps, behind `object_store`, on local disk, in memory or in an
+//! S3-compatible bucket.
+//!
+//! Layout under the lake root (a contract other tools may read; see the README):
+//!
+//! ```text
+//! data/<dataset>/month=YYYY-MM/part-0.parquet   partitioned datasets (month in the company timezone)
+//! data/<dataset>/part-0.parquet                 reference datasets (people, teams, targets, …)
+//! rejects/<dataset>.parquet                     rows that did not meet the data contract
+//! staging/<dataset>/<id>.*                      one parsed export, keyed by its content and mapping
+//! manifests/ingest.json                         what the lake was built from
+//! ```
+//!
+//! Every write is a single atomic put (object stores never show a partial object; the local store
+//! writes a temporary file and renames it), so a crash leaves either the old or the new object.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::AsyncArrowWriter;
+use datafusion::parquet::arrow::async_writer::ParquetObjectWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use url::Url;
+
+use crate::config::LakeLocation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("cannot open the lake at {location}: {reason}")]
+    Open { location: String, reason: String },
+    #[error("lake object {path}: {source}")]
+    Store {
+        path: String,
+        #[source]
+        source: object_store::Error,
+    },
+    #[error("lake object {path}: cannot write Parquet: {source}")]
+    Parquet {
+        path: String,
+        #[source]
+        source: datafusion::parquet::errors::ParquetError,
+    },
+}
+
+/// An open lake.
+#[derive(Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    /// Where the store is registered in DataFusion (`file:///`, `memory:///`, `s3://bucket/`).
+    store_url: Url,
+    /// The lake root inside the store.
+    root: Path,
+    location: String,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake").field("location", &self.location).finish()
+    }
+}
+
+impl Lake {
+    /// Opens the lake a config names. Creates a local folder if needed; S3 credentials come from
+    /// the `AWS_*` environment variables only.
+    pub fn open(location: &LakeLocation) -> Result<Lake, LakeError> {
+        let fail = |reason: String| LakeError::Open { location: location.to_string(), reason };
+        match location {
+            LakeLocation::Local(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create folder: {e}")))?;
+                let dir = std::fs::canonicalize(dir).map_err(|e| fail(e.to_string()))?;
+                let root = Path::from_filesystem_path(&dir).map_err(|e| fail(e.to_string()))?;
+                Ok(Lake {
+                    store: Arc::new(object_store::local::LocalFileSystem::new()),
+                    store_url: Url::parse("file:///").map_err(|e| fail(e.to_string()))?,
+                    root,
+                    location: format!("file://{}", dir.display()),
+                })
+            }
+            LakeLocation::Memory => Ok(Lake::in_memory()),
+            LakeLocation::S3 { bucket, prefix, endpoint, region, allow_http } => {
+                let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_allow_http(*allow_http);
+                if let Some(endpoint) = endpoint {
+                    builder = builder.with_endpoint(endpoint).with_virtual_hosted_style_request(false);
+                }
+                let store = builder.build().map_err(|e| fail(e.to_string()))?;
+                Ok(Lake {
+                    store: Arc::new(store),
+                    store_url: Url::parse(&format!("s3://{bucket}/")).map_err(|e| fail(e.to_string()))?,
+                    root: Path::from(prefix.as_str()),
+                    location: location.to_string(),
+                })
+            }
+        }
+    }
+
+    /// A fresh, empty lake in memory.
+    pub fn in_memory() -> Lake {
+        Lake {
+            store: Arc::new(InMemory::new()),
+            store_url: Url::parse("memory:///").expect("a constant URL parses"),
+            root: Path::default(),
+            location: "memory://".into(),
+        }
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Makes the lake's store readable by a DataFusion session.
+    pub fn register(&self, ctx: &SessionContext) {
+        ctx.register_object_store(&self.store_url, self.store.clone());
+    }
+
+    /// A lake-relative path (`data/leads/part-0.parquet`) as a store path.
+    pub fn path(&self, relative: &str) -> Path {
+        relative
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .fold(self.root.clone(), |path, part| path.join(part))
+    }
+
+    /// A lake-relative path as a URL DataFusion can read (with a trailing `/` for a folder).
+    pub fn url(&self, relative: &str) -> String {
+        let path = self.path(relative);
+        let mut url = format!("{}{}", self.store_url, path);
+        if relative.ends_with('/') {
+            url.push('/');
+        }
+        url
+    }
+
+    /// Strips the lake root from a store path.
+    pub fn relative(&self, path: &Path) -> String {
+        match path.prefix_match(&self.root) {
+            Some(parts) => parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"),
+            None => path.to_string(),
+        }
+    }
+
+    fn store_error(&self, relative: &str, source: object_store::Error) -> LakeError {
+        LakeError::Store { path: format!("{}/{}", self.location, relative), source }
+    }
+
+    /// Reads an object, or `None` if there is none.
+    pub async fn get(&self, relative: &str) -> Result<Option<Bytes>, LakeError> {
+        match self.store.get(&self.path(relative)).await {
+            Ok(r) => r.bytes().await.map(Some).map_err(|e| self.store_error(relative, e)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.store_error(relative, e)),
+        }
+    }
+
+    pub async fn exists(&self, relative: &str) -> Result<bool, LakeError> {
+        match self.store.head(&self.path(relative)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.store_error(relative, e)),
+        }
+    }
+
+    /// Writes an object atomically.
+    pub async fn put(&self, relative: &str, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
+        let payload = PutPayload::from_bytes(bytes.into());
+        self.store.put(&self.path(relative), payload).await.map(|_| ()).map_err(|e| self.store_error(relative, e))
+    }
+
+    pub async fn delete(&self, relative: &str) -> Result<(), LakeError> {
+        match self.store.delete(&self.path(relative)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.store_error(relative, e)),
+        }
+    }
+
+    /// Lake-relative paths of every object under a folder, sorted.
+    pub async fn list(&self, folder: &str) -> Result<Vec<String>, LakeError> {
+        let prefix = self.path(folder);
+        let metas: Vec<_> =
+            self.store.list(Some(&prefix)).try_collect().await.map_err(|e| self.store_error(folder, e))?;
+        let mut paths: Vec<String> = metas.iter().map(|m| self.relative(&m.location)).collect();
+        paths.sort();
+        Ok(paths)
+    }
+
+    /// Starts a Parquet object; nothing is visible until `ParquetSink::finish`.
+    pub fn parquet_sink(&self, relative: &str, schema: SchemaRef) -> Result<ParquetSink, LakeError> {
+        let writer = ParquetObjectWriter::new(self.store.clone(), self.path(relative));
+        let writer = AsyncArrowWriter::try_new(writer, schema, Some(writer_properties()))
+            .map_err(|source| LakeError::Parquet { path: relative.to_string(), source })?;
+        Ok(ParquetSink { writer, path: relative.to_string(), rows: 0 })
+    }
+
+    /// Writes record batches as one Parquet object.
+    pub async fn write_parquet(&self, relative: &str, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, LakeError> {
+        let mut sink = self.parquet_sink(relative, schema)?;
+        for batch in batches {
+            sink.write(batch).await?;
+        }
+        sink.finish().await
+    }
+}
+
+/// Parquet settings shared by every lake file: deterministic bytes for the same rows.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by(format!("kpi-close {}", env!("CARGO_PKG_VERSION")))
+        .set_max_row_group_size(128 * 1024)
+        .build()
+}
+
+/// A Parquet object being written.
+pub struct ParquetSink {
+    writer: AsyncArrowWriter<ParquetObjectWriter>,
+    path: String,
+    rows: u64,
+}
+
+impl ParquetSink {
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<(), LakeError> {
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(batch).await.map_err(|source| LakeError::Parquet { path: self.path.clone(), source })
+    }
+
+    /// Completes the object (the atomic put) and returns the row count.
+    pub async fn finish(self) -> Result<u64, LakeError> {
+        let path = self.path;
+        self.writer.close().await.map_err(|source| LakeError::Parquet { path, source })?;
+        Ok(self.rows)
+    }
+}

@@ -1,0 +1,164 @@
+//! Reporting periods: calendar months, quarters, half-years and years in the company timezone.
+//!
+//! Written `2026-10`, `2026-Q4`, `2026-H2`, `2026`. A period's bounds are instants: the first
+//! instant of its first day in the company timezone, inclusive, to the first instant after it,
+//! exclusive. So 2026-10-31T23:59:59+08:00 is October and 2026-10-31T16:30:00Z is November in
+//! Asia/Shanghai.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    Month { year: i32, month: u32 },
+    Quarter { year: i32, quarter: u32 },
+    Half { year: i32, half: u32 },
+    Year { year: i32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a period; write a month `2026-10`, a quarter `2026-Q4`, a half-year `2026-H2` or a year `2026`")]
+pub struct PeriodParseError {
+    pub input: String,
+}
+
+impl FromStr for Period {
+    type Err = PeriodParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || PeriodParseError { input: s.to_string() };
+        let s = s.trim();
+        let (year, rest) = match s.split_once('-') {
+            Some((y, r)) => (y, Some(r)),
+            None => (s, None),
+        };
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err());
+        }
+        let year: i32 = year.parse().map_err(|_| err())?;
+        let Some(rest) = rest else {
+            return Ok(Period::Year { year });
+        };
+        let number = |digits: &str, max: u32| -> Result<u32, PeriodParseError> {
+            let n: u32 = digits.parse().map_err(|_| err())?;
+            if (1..=max).contains(&n) { Ok(n) } else { Err(err()) }
+        };
+        match rest.as_bytes().first() {
+            Some(b'Q' | b'q') => Ok(Period::Quarter { year, quarter: number(&rest[1..], 4)? }),
+            Some(b'H' | b'h') => Ok(Period::Half { year, half: number(&rest[1..], 2)? }),
+            Some(b'0'..=b'9') if rest.len() == 2 => Ok(Period::Month { year, month: number(rest, 12)? }),
+            _ => Err(err()),
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Month { year, month } => write!(f, "{year:04}-{month:02}"),
+            Period::Quarter { year, quarter } => write!(f, "{year:04}-Q{quarter}"),
+            Period::Half { year, half } => write!(f, "{year:04}-H{half}"),
+            Period::Year { year } => write!(f, "{year:04}"),
+        }
+    }
+}
+
+impl Period {
+    /// The month that contains `instant` in `tz`.
+    pub fn month_of(instant: DateTime<Utc>, tz: Tz) -> Period {
+        let local = instant.with_timezone(&tz);
+        Period::Month { year: local.year(), month: local.month() }
+    }
+
+    /// The month that contains `date`.
+    pub fn month_of_date(date: NaiveDate) -> Period {
+        Period::Month { year: date.year(), month: date.month() }
+    }
+
+    /// First and one-past-last month of the period, as (year, month) pairs.
+    fn month_span(self) -> ((i32, u32), (i32, u32)) {
+        let (year, first, count) = match self {
+            Period::Month { year, month } => (year, month, 1),
+            Period::Quarter { year, quarter } => (year, 3 * quarter - 2, 3),
+            Period::Half { year, half } => (year, 6 * half - 5, 6),
+            Period::Year { year } => (year, 1, 12),
+        };
+        let end = first + count;
+        let end = if end > 12 { (year + 1, end - 12) } else { (year, end) };
+        ((year, first), end)
+    }
+
+    /// The period's first instant (inclusive) and the next period's first instant (exclusive).
+    pub fn bounds(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let ((y0, m0), (y1, m1)) = self.month_span();
+        (month_start(y0, m0, tz), month_start(y1, m1, tz))
+    }
+}
+
+/// Midnight at the start of the first day of a month in `tz`, as an instant. Where a zone skips
+/// midnight (a DST change at 00:00), the first instant that exists that day.
+fn month_start(year: i32, month: u32, tz: Tz) -> DateTime<Utc> {
+    let day = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN);
+    let mut local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    for _ in 0..=24 * 4 {
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        local += chrono::Duration::minutes(15);
+    }
+    Utc.from_utc_datetime(&local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap()
+    }
+
+    #[test]
+    fn parses_and_prints_every_kind() {
+        for text in ["2026-10", "2026-Q4", "2026-H2", "2026", "2025-01"] {
+            assert_eq!(text.parse::<Period>().unwrap().to_string(), text);
+        }
+        for bad in ["2026-13", "2026-Q5", "2026-H3", "26-10", "2026-1", "2026/10", ""] {
+            assert!(bad.parse::<Period>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn month_boundaries_follow_the_company_timezone() {
+        let sh: Tz = "Asia/Shanghai".parse().unwrap();
+        let oct: Period = "2026-10".parse().unwrap();
+        assert_eq!(Period::month_of(utc("2026-10-31T23:59:59+08:00"), sh), oct);
+        assert_eq!(Period::month_of(utc("2026-10-31T16:30:00Z"), sh).to_string(), "2026-11");
+        assert_eq!(Period::month_of(utc("2026-12-31T16:00:00Z"), sh).to_string(), "2027-01");
+        let (start, end) = oct.bounds(sh);
+        assert_eq!(start, utc("2026-09-30T16:00:00Z"));
+        assert_eq!(end, utc("2026-10-31T16:00:00Z"));
+    }
+
+    #[test]
+    fn quarter_half_and_year_bounds_cross_the_year_end() {
+        let sh: Tz = "Asia/Shanghai".parse().unwrap();
+        let (s, e) = "2026-Q4".parse::<Period>().unwrap().bounds(sh);
+        assert_eq!((s, e), (utc("2026-09-30T16:00:00Z"), utc("2026-12-31T16:00:00Z")));
+        let (s, e) = "2026-H2".parse::<Period>().unwrap().bounds(sh);
+        assert_eq!((s, e), (utc("2026-06-30T16:00:00Z"), utc("2026-12-31T16:00:00Z")));
+        let (s, e) = "2026".parse::<Period>().unwrap().bounds(sh);
+        assert_eq!((s, e), (utc("2025-12-31T16:00:00Z"), utc("2026-12-31T16:00:00Z")));
+    }
+
+    #[test]
+    fn bounds_respect_daylight_saving_time() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        // November starts in EDT (UTC-4); December starts in EST (UTC-5).
+        let (s, e) = "2026-11".parse::<Period>().unwrap().bounds(ny);
+        assert_eq!(s, utc("2026-11-01T04:00:00Z"));
+        assert_eq!(e, utc("2026-12-01T05:00:00Z"));
+    }
+}

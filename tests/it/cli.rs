@@ -1,0 +1,47 @@
+//! The command line as a user meets it: validate, plan, exit codes, errors that name the key.
+
+use crate::common::*;
+
+#[test]
+fn the_demo_config_validates() {
+    let out = run(&repo().join("kpi-close.toml"), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("are valid"));
+}
+
+#[test]
+fn a_bad_config_lists_every_problem_and_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[company]\nname = \"x\"\ntimezone = \"Asia/Shenzhen\"\n[lake]\nurl = \"ftp://host/lake\"\n[sources.leads]\npath = \"x.csv\"\nencoding = \"latin1\"\n[sources.orderz]\npath = \"y.csv\"\n",
+    )
+    .expect("write");
+    let out = run(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    for key in ["company.timezone", "lake.url", "sources.leads.encoding", "sources.orderz.dataset", "bad.toml has 4 problem(s)"] {
+        assert!(err.contains(key), "missing {key:?} in\n{err}");
+    }
+}
+
+#[test]
+fn a_missing_config_says_how_to_point_at_one() {
+    let out = run(std::path::Path::new("/nonexistent/kpi-close.toml"), &["plan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--config PATH or set KPI_CLOSE_CONFIG"), "{}", stderr(&out));
+}
+
+#[test]
+fn plan_lists_every_export_without_touching_the_lake() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lake = dir.path().join("lake");
+    let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    let out = run(&config, &["plan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("people.csv") && text.contains("Leads_2026_10.csv") && text.contains("ad_spend_2025-10_2026-10.parquet"), "{text}");
+    assert!(text.contains("Would rebuild: web_events, leads, orders"), "{text}");
+    assert!(!lake.join("manifests").exists(), "plan wrote to the lake");
+}

@@ -1,0 +1,123 @@
+//! Shared helpers: the binary, the repository, a temporary copy of the demo config pointed at a
+//! lake of the test's own, and reading lake tables back with DataFusion.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kpi-close")
+}
+
+/// Runs the binary with a config; the environment is cleared of anything that could leak in.
+pub fn run(config: &Path, args: &[&str]) -> Output {
+    run_with_env(config, args, &[])
+}
+
+pub fn run_with_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).arg("--config").arg(config).env_remove("KPI_CLOSE_CONFIG").env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the kpi-close binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The demo config with absolute fixture paths and the lake at `lake_url` (plus extra TOML lines
+/// for `[lake]`), written into `dir`.
+pub fn demo_config(dir: &Path, lake_url: &str, lake_extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("kpi-close.toml")).expect("root config");
+    let fixtures = format!("\"{}/fixtures/", repo().display());
+    let text = text
+        .replace("url = \"out/lake\"", &format!("url = \"{lake_url}\"\n{lake_extra}"))
+        .replace("\"fixtures/", &fixtures);
+    let path = dir.join("kpi-close.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// Every file under a folder, by relative path, with its bytes.
+pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Runs SQL over lake tables registered by name from a local lake folder.
+pub async fn query(lake: &Path, tables: &[(&str, &str)], sql: &str) -> Vec<RecordBatch> {
+    let ctx = SessionContext::new();
+    for (name, rel) in tables {
+        let url = format!("{}/{rel}", lake.display());
+        ctx.register_parquet(*name, &url, ParquetReadOptions::default()).await.expect("register table");
+    }
+    ctx.sql(sql).await.expect("plan").collect().await.expect("run")
+}
+
+pub fn pretty(batches: &[RecordBatch]) -> String {
+    pretty_format_batches(batches).expect("format").to_string()
+}
+
+/// The planted-records list the demo generator wrote.
+pub fn planted() -> Vec<[String; 4]> {
+    let mut reader = csv::Reader::from_path(repo().join("fixtures/planted.csv")).expect("planted.csv");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("planted row");
+            [r[0].to_string(), r[1].to_string(), r[2].to_string(), r[3].to_string()]
+        })
+        .collect()
+}
+
+/// A command from a PyPI package, for tests that need a real server (moto for S3, …).
+/// `env_var` may point at an installed one; otherwise the package is installed once into a virtual
+/// environment under Cargo's target folder, so `cargo test` needs nothing but Python 3.
+pub fn python_tool(env_var: &str, command: &str, requirement: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(env_var) {
+        return PathBuf::from(path);
+    }
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    let tool = venv.join("bin").join(command);
+    if tool.exists() {
+        return tool;
+    }
+    if !venv.join("bin/pip").exists() {
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        assert!(status.success(), "python3 -m venv {} failed", venv.display());
+    }
+    let status = Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]).status().expect("pip runs");
+    assert!(status.success(), "pip install {requirement} failed");
+    assert!(tool.exists(), "{requirement} did not install {command}");
+    tool
+}

@@ -1,0 +1,283 @@
+//! Ingest of the demo exports: every dataset arrives, bad rows are kept as rejects with reasons,
+//! nothing good is lost, re-exports are de-duplicated, and a second run changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
+
+use crate::common::*;
+
+struct DemoLake {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    lake: PathBuf,
+    first_stdout: String,
+}
+
+/// The demo fixtures ingested once into a lake shared by the tests in this module.
+fn demo_lake() -> &'static DemoLake {
+    static LAKE: OnceLock<DemoLake> = OnceLock::new();
+    LAKE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lake = dir.path().join("lake");
+        let config = demo_config(dir.path(), &lake.display().to_string(), "");
+        let out = run(&config, &["ingest"]);
+        assert_eq!(out.status.code(), Some(0), "ingest failed:\n{}\n{}", stdout(&out), stderr(&out));
+        DemoLake { config, lake, first_stdout: stdout(&out), _dir: dir }
+    })
+}
+
+fn manifest(lake: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(lake.join("manifests/ingest.json")).expect("manifest")).expect("manifest json")
+}
+
+fn count(batches: &[datafusion::arrow::array::RecordBatch]) -> i64 {
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+#[test]
+fn every_dataset_reaches_the_lake() {
+    let demo = demo_lake();
+    let manifest = manifest(&demo.lake);
+    for dataset in kpi_close::datasets::names() {
+        let entry = &manifest["datasets"][dataset];
+        assert!(entry["rows"].as_u64().unwrap_or(0) > 0, "{dataset} has no rows: {entry}");
+        assert!(demo.first_stdout.contains(dataset), "{dataset} missing from the summary");
+    }
+    // 25 months of web events, plus the one event already in November in company time.
+    let months = manifest["datasets"]["web_events"]["months"].as_array().expect("months").len();
+    assert_eq!(months, 26);
+    assert!(demo.lake.join("data/web_events/month=2024-10/part-0.parquet").exists());
+    assert!(demo.lake.join("data/people/part-0.parquet").exists());
+}
+
+#[test]
+fn a_second_ingest_changes_nothing_and_says_so() {
+    let demo = demo_lake();
+    let before = tree(&demo.lake);
+    let out = run(&demo.config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Nothing changed"), "{}", stdout(&out));
+    assert_eq!(tree(&demo.lake), before, "the lake changed on a second ingest");
+    let plan = run(&demo.config, &["plan"]);
+    assert!(stdout(&plan).contains("Nothing to do"), "{}", stdout(&plan));
+    assert!(!stdout(&plan).contains(" new"), "{}", stdout(&plan));
+}
+
+#[tokio::test]
+async fn malformed_rows_become_rejects_naming_file_line_column_and_reason() {
+    let demo = demo_lake();
+    let rejects = query(&demo.lake, &[("r", "rejects/orders.parquet")], "SELECT file, line, \"column\", raw_value, reason FROM r ORDER BY line").await;
+    let text = pretty(&rejects);
+    let expected: BTreeSet<String> = planted()
+        .into_iter()
+        .filter(|p| p[2] == "INGEST_REJECT")
+        .map(|p| p[1].rsplit_once(':').expect("file:line").1.to_string())
+        .collect();
+    let lines: BTreeSet<String> = rejects[0].column(1).as_primitive::<Int64Type>().iter().flatten().map(|l| l.to_string()).collect();
+    assert_eq!(lines, expected, "{text}");
+    for needle in ["exports/shop/orders_2026-09.csv", "2026-09-31 10:00:00", "is not a timestamp", "`N/A` is not an amount", "required value is empty", "row has 12 fields", "`shipped` is not one of"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    let manifest = manifest(&demo.lake);
+    assert_eq!(manifest["datasets"]["orders"]["rows_rejected"], 5);
+}
+
+/// Order ids in every orders export, read independently of kpi-close.
+fn order_ids_in_exports() -> (BTreeSet<String>, BTreeMap<String, String>) {
+    let mut ids = BTreeSet::new();
+    let mut newest_status = BTreeMap::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("fixtures/exports/shop")).expect("shop").flatten().map(|e| e.path()).collect();
+    files.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
+    for file in files {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(&file).expect("csv");
+        for record in reader.records() {
+            let record = record.expect("record");
+            if record[0].starts_with("O9") {
+                continue; // the planted malformed rows
+            }
+            ids.insert(record[0].to_string());
+            newest_status.insert(record[0].to_string(), record[6].to_string());
+        }
+    }
+    (ids, newest_status)
+}
+
+#[tokio::test]
+async fn no_good_row_is_lost_and_the_newest_export_wins() {
+    let demo = demo_lake();
+    let (ids, newest_status) = order_ids_in_exports();
+    let batches = query(&demo.lake, &[("o", "data/orders/")], "SELECT order_id, status, source_file FROM o").await;
+    let mut lake_ids = BTreeSet::new();
+    let mut lake_status = BTreeMap::new();
+    for b in &batches {
+        let (id, status, file) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        for i in 0..b.num_rows() {
+            lake_ids.insert(id.value(i).to_string());
+            if lake_status.insert(id.value(i).to_string(), (status.value(i).to_string(), file.value(i).to_string())).is_some() {
+                // A duplicate inside one export is kept for the audit; across exports it must not be.
+                assert!(!file.value(i).contains("reexport"), "order {} twice after the re-export", id.value(i));
+            }
+        }
+    }
+    assert_eq!(lake_ids, ids, "order ids in the lake differ from the exports");
+    let superseded: Vec<String> = planted().into_iter().filter(|p| p[2] == "INGEST_REEXPORT").map(|p| p[1].clone()).collect();
+    assert!(superseded.len() > 10, "the fixtures re-export the end of October");
+    for id in &superseded {
+        let (status, file) = &lake_status[id];
+        assert!(file.ends_with("orders_2026-10_reexport.csv"), "{id} came from {file}");
+        assert_eq!(status, &newest_status[id], "{id}");
+    }
+    let refunded_in_reexport = planted().iter().filter(|p| p[3] == "refunded within 7 days (in the re-export)").count();
+    assert_eq!(refunded_in_reexport, 3);
+    let manifest = manifest(&demo.lake);
+    let files = manifest["datasets"]["orders"]["files"].as_array().expect("files");
+    let october = files.iter().find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("orders_2026-10.csv"))).expect("october file");
+    assert_eq!(october["rows_superseded"].as_u64(), Some(superseded.len() as u64));
+    for f in files {
+        let read = f["rows_read"].as_u64().unwrap_or(0);
+        let accounted = f["rows_rejected"].as_u64().unwrap_or(0) + f["rows_superseded"].as_u64().unwrap_or(0) + f["rows_written"].as_u64().unwrap_or(0);
+        assert_eq!(read, accounted, "rows unaccounted for in {f}");
+    }
+}
+
+#[tokio::test]
+async fn gbk_people_and_zoho_leads_ingest_correctly() {
+    let demo = demo_lake();
+    let people = query(&demo.lake, &[("p", "data/people/")], "SELECT person_id, name, team_id, CAST(base_bonus AS VARCHAR) AS bonus FROM p ORDER BY person_id").await;
+    let text = pretty(&people);
+    assert!(text.contains("| P001      | 王芳 | T01     | 30000.0000 |"), "{text}");
+    assert!(text.contains("孙丽"), "{text}");
+
+    // Zoho rows: naive local times read in Asia/Shanghai, headers mapped through the config.
+    let zoho = std::fs::read_to_string(repo().join("fixtures/exports/zoho/Leads_2026_07.csv")).expect("zoho export");
+    let mut reader = csv::Reader::from_reader(zoho.as_bytes());
+    let first = reader.records().next().expect("a row").expect("row");
+    let (id, owner, created) = (first[0].to_string(), first[1].to_string(), first[9].to_string());
+    let sql = format!("SELECT owner_id, CAST(created_at AS VARCHAR) AS created FROM l WHERE lead_id = '{id}'");
+    let rows = pretty(&query(&demo.lake, &[("l", "data/leads/")], &sql).await);
+    let local = chrono::NaiveDateTime::parse_from_str(&created, "%Y-%m-%d %H:%M:%S").expect("naive time");
+    let utc = (local - chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(rows.contains(&owner) && rows.contains(&utc), "expected {owner} at {utc} in\n{rows}");
+
+    let zoho_rows: usize = std::fs::read_dir(repo().join("fixtures/exports/zoho"))
+        .expect("zoho dir")
+        .flatten()
+        .map(|e| csv::Reader::from_path(e.path()).expect("csv").records().count())
+        .sum();
+    let counted = count(&query(&demo.lake, &[("l", "data/leads/")], "SELECT count(*) FROM l WHERE source_file LIKE '%zoho%'").await);
+    assert_eq!(counted as usize, zoho_rows);
+}
+
+#[tokio::test]
+async fn month_partitions_follow_the_company_timezone() {
+    let demo = demo_lake();
+    // 2026-10-31T23:59:59+08:00 is October; 2026-10-31T16:30:00Z is November in Asia/Shanghai.
+    let oct = query(&demo.lake, &[("e", "data/web_events/month=2026-10/part-0.parquet")], "SELECT count(*) FROM e WHERE session_id = 'S-BOUNDARY-1'").await;
+    assert_eq!(count(&oct), 1);
+    let nov = query(&demo.lake, &[("e", "data/web_events/month=2026-11/part-0.parquet")], "SELECT count(*) FROM e WHERE session_id = 'S-BOUNDARY-2'").await;
+    assert_eq!(count(&nov), 1);
+    // App events are naive UTC times: the lake keeps the instant.
+    let app = std::fs::read_to_string(repo().join("fixtures/exports/app/app_events.jsonl")).expect("app events");
+    let first: serde_json::Value = serde_json::from_str(app.lines().next().expect("line")).expect("json");
+    let sql = format!("SELECT CAST(event_time AS VARCHAR) FROM e WHERE event_id = '{}'", first["event_id"].as_str().expect("id"));
+    let got = pretty(&query(&demo.lake, &[("e", "data/web_events/")], &sql).await);
+    let expected = first["event_time"].as_str().expect("time").replace(' ', "T") + "Z";
+    assert!(got.contains(&expected), "{expected} not in\n{got}");
+}
+
+#[test]
+fn an_export_missing_a_required_column_is_held_back_with_the_fix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir_all(&exports).expect("mkdir");
+    std::fs::write(exports.join("leads.csv"), "lead_id,created_at,email\nL1,2026-10-01 10:00:00,a@qq.com\n").expect("write");
+    std::fs::write(exports.join("teams.csv"), "team_id,name\nT01,品牌曝光组\n").expect("write");
+    let config = dir.path().join("kpi-close.toml");
+    std::fs::write(
+        &config,
+        "[company]\nname = \"t\"\n[lake]\nurl = \"lake\"\n[sources.leads]\npath = \"exports/leads.csv\"\n[sources.teams]\npath = \"exports/teams.csv\"\n",
+    )
+    .expect("write");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    for needle in ["exports/leads.csv", "column `owner_id`", "sources.leads.columns.owner_id", "lead_id, created_at, email"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // The other dataset still arrived; the held-back one left no partial state.
+    assert!(dir.path().join("lake/data/teams/part-0.parquet").exists());
+    assert!(!dir.path().join("lake/data/leads").exists());
+
+    // validate says the same before anything is run.
+    let out = run(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("sources.leads.columns.owner_id"), "{}", stdout(&out));
+}
+
+#[tokio::test]
+async fn xlsx_and_changed_exports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let book = dir.path().join("targets.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet().set_name("2026").expect("sheet name");
+    for (c, h) in ["period", "entity_type", "entity_id", "kpi", "target"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).expect("write");
+    }
+    let rows = [("2026-10", "team", "T01", "mql_count", 120.0), ("2026-Q4", "company", "DEMO", "revenue", 1_250_000.5), ("2026-13", "team", "T02", "mql_count", 3.0)];
+    for (r, (period, kind, id, kpi, target)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, *period).expect("write");
+        sheet.write_string(r, 1, *kind).expect("write");
+        sheet.write_string(r, 2, *id).expect("write");
+        sheet.write_string(r, 3, *kpi).expect("write");
+        sheet.write_number(r, 4, *target).expect("write");
+    }
+    workbook.save(&book).expect("save xlsx");
+    let config = dir.path().join("kpi-close.toml");
+    std::fs::write(&config, "[company]\nname = \"t\"\n[lake]\nurl = \"lake\"\n[sources.targets]\npath = \"targets.xlsx\"\nsheet = \"2026\"\n").expect("write");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let lake = dir.path().join("lake");
+    let text = pretty(&query(&lake, &[("t", "data/targets/")], "SELECT period, entity_id, CAST(target AS VARCHAR) AS target, source_line FROM t ORDER BY source_line").await);
+    assert!(text.contains("| 2026-10 | T01       | 120.0000   | 2           |"), "{text}");
+    assert!(text.contains("| 2026-Q4 | DEMO      | 1250000.5000 | 3           |"), "{text}");
+    let rejects = pretty(&query(&lake, &[("r", "rejects/targets.parquet")], "SELECT line, \"column\", raw_value FROM r").await);
+    assert!(rejects.contains("| 4    | period | 2026-13   |"), "{rejects}");
+
+    // Change the workbook: only it is parsed again, and the lake follows it.
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet().set_name("2026").expect("sheet name");
+    for (c, h) in ["period", "entity_type", "entity_id", "kpi", "target"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).expect("write");
+    }
+    for (c, v) in ["2026-11", "team", "T01", "mql_count"].iter().enumerate() {
+        sheet.write_string(1, c as u16, *v).expect("write");
+    }
+    sheet.write_number(1, 4, 130.0).expect("write");
+    workbook.save(&book).expect("save xlsx");
+    let plan = run(&config, &["plan"]);
+    assert!(stdout(&plan).contains("changed"), "{}", stdout(&plan));
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = pretty(&query(&lake, &[("t", "data/targets/")], "SELECT period FROM t").await);
+    assert!(text.contains("2026-11") && !text.contains("2026-10"), "{text}");
+    assert!(!lake.join("rejects/targets.parquet").exists() || pretty(&query(&lake, &[("r", "rejects/targets.parquet")], "SELECT count(*) AS n FROM r").await).contains("| 0 |"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_memory_lake_works_in_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = kpi_close::config::Config::load(&demo_config(dir.path(), "memory://", "")).expect("config");
+    let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
+    let plan = kpi_close::ingest::plan(&config, &lake).await.expect("plan");
+    assert!(!plan.is_noop());
+    let report = kpi_close::ingest::run(&config, &lake, &plan).await.expect("ingest");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(lake.exists("data/people/part-0.parquet").await.expect("exists"));
+    assert!(kpi_close::ingest::plan(&config, &lake).await.expect("plan").is_noop());
+    assert!(!dir.path().join("lake").exists() && !dir.path().join("memory:").exists());
+}

@@ -1,0 +1,9 @@
+//! The one integration-test binary: each module drives the real `kpi-close` binary or library
+//! against the demo fixtures, a temporary lake, and real servers where a stage talks to one.
+
+mod common;
+
+mod cli;
+mod fixtures;
+mod ingest;
+mod s3;
