@@ -21,7 +21,11 @@ fn parse_month(text: &str) -> std::result::Result<Period, String> {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "kpi-close", version, about = "Monthly performance close: exports in, audited KPIs, scorecards and reports out")]
+#[command(
+    name = "kpi-close",
+    version,
+    about = "Monthly performance close: exports in, audited KPIs, scorecards and reports out"
+)]
 pub struct Args {
     /// Configuration file.
     #[arg(long, global = true, env = "KPI_CLOSE_CONFIG", default_value = "kpi-close.toml")]
@@ -100,7 +104,8 @@ fn init_logging(format: LogFormat, verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KPI_CLOSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,kpi_close={default}")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -110,8 +115,8 @@ fn init_logging(format: LogFormat, verbose: u8) {
 async fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         Command::DemoData { out, scale, seed, uncompressed } => {
-            let summary =
-                crate::demo::generate(&out, scale, seed, !uncompressed).map_err(|source| Error::Demo { out: out.clone(), source })?;
+            let summary = crate::demo::generate(&out, scale, seed, !uncompressed)
+                .map_err(|source| Error::Demo { out: out.clone(), source })?;
             emit(&format!("{summary}"))?;
             Ok(ExitCode::Ok)
         }
@@ -119,7 +124,11 @@ async fn run(args: Args) -> Result<ExitCode> {
             let config = Config::load(&args.config)?;
             let problems = validate_sources(&config);
             if problems.is_empty() {
-                emit(&format!("{}: configuration and {} source(s) are valid\n", args.config.display(), config.sources.len()))?;
+                emit(&format!(
+                    "{}: configuration and {} source(s) are valid\n",
+                    args.config.display(),
+                    config.sources.len()
+                ))?;
                 Ok(ExitCode::Ok)
             } else {
                 let mut text = format!("{}: {} problem(s):\n", args.config.display(), problems.len());
@@ -185,7 +194,10 @@ pub fn validate_sources(config: &Config) -> Vec<String> {
             let display = path.strip_prefix(config.base_dir()).unwrap_or(&path).display().to_string();
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let Some(format) = source.format.or_else(|| crate::config::Format::from_file_name(&name)) else {
-                problems.push(format!("{display}: cannot tell the format from the file name; set `sources.{}.format`", source.name));
+                problems.push(format!(
+                    "{display}: cannot tell the format from the file name; set `sources.{}.format`",
+                    source.name
+                ));
                 continue;
             };
             match ingest::Export::open(&path, format, source.encoding, source.delimiter, source.sheet.as_deref()) {
@@ -240,7 +252,10 @@ fn render_plan(plan: &IngestPlan, lake: &Lake) -> String {
     out.push('\n');
     for d in &plan.datasets {
         for removed in &d.removed {
-            out.push_str(&format!("{}: {removed} is gone from the exports; its rows will leave the lake\n", d.dataset.name));
+            out.push_str(&format!(
+                "{}: {removed} is gone from the exports; its rows will leave the lake\n",
+                d.dataset.name
+            ));
         }
     }
     let rebuild: Vec<&str> = plan.datasets.iter().filter(|d| d.rebuild).map(|d| d.dataset.name).collect();
@@ -263,7 +278,8 @@ fn render_coverage(report: &IngestReport, month: Period) -> String {
         }
         if d.entry.months.contains(&label) { with.push(d.dataset) } else { without.push(d.dataset) }
     }
-    let mut out = format!("\n{label}: data for {}", if with.is_empty() { "no dataset".to_string() } else { with.join(", ") });
+    let mut out =
+        format!("\n{label}: data for {}", if with.is_empty() { "no dataset".to_string() } else { with.join(", ") });
     if !without.is_empty() {
         out.push_str(&format!("; none for {}", without.join(", ")));
     }
@@ -279,7 +295,10 @@ fn render_report(report: &IngestReport, lake: &Lake) -> String {
             let ratio = d.reject_ratio();
             let mut status = if d.rebuilt { "rebuilt".to_string() } else { "unchanged".to_string() };
             if ratio > report.max_reject_ratio {
-                status.push_str(&format!("; rejects above {:.1}%: the close's gate will fail", report.max_reject_ratio * 100.0));
+                status.push_str(&format!(
+                    "; rejects above {:.1}%: the close's gate will fail",
+                    report.max_reject_ratio * 100.0
+                ));
             }
             vec![
                 d.dataset.to_string(),

@@ -75,11 +75,8 @@ impl Dataset {
 
     /// The schema of this dataset's lake files: the canonical columns, then the lineage columns.
     pub fn lake_schema(&self) -> SchemaRef {
-        let mut fields: Vec<Field> = self
-            .columns
-            .iter()
-            .map(|c| Field::new(c.name, c.ty.arrow_type(), !c.required))
-            .collect();
+        let mut fields: Vec<Field> =
+            self.columns.iter().map(|c| Field::new(c.name, c.ty.arrow_type(), !c.required)).collect();
         fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
         fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
         Arc::new(Schema::new(fields))
@@ -197,11 +194,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "customer_activity",
         key: &[],
         partition_by: Some("active_at"),
-        columns: &[
-            req("customer_id", TEXT),
-            req("active_at", TS),
-            opt("activity", TEXT),
-        ],
+        columns: &[req("customer_id", TEXT), req("active_at", TS), opt("activity", TEXT)],
     },
     Dataset {
         name: "nps_responses",
@@ -260,12 +253,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "social_accounts",
         key: &["account_id"],
         partition_by: None,
-        columns: &[
-            req("account_id", TEXT),
-            req("team_id", TEXT),
-            opt("platform", TEXT),
-            opt("name", TEXT),
-        ],
+        columns: &[req("account_id", TEXT), req("team_id", TEXT), opt("platform", TEXT), opt("name", TEXT)],
     },
     Dataset {
         name: "targets",
@@ -283,11 +271,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "fx_rates",
         key: &["date", "currency"],
         partition_by: Some("date"),
-        columns: &[
-            req("date", DATE),
-            req("currency", TEXT),
-            req("rate_to_base", MONEY),
-        ],
+        columns: &[req("date", DATE), req("currency", TEXT), req("rate_to_base", MONEY)],
     },
 ];
 

@@ -13,9 +13,7 @@ pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
     if let Some(dir) = &engine.spill_dir {
         runtime = runtime.with_temp_file_path(dir);
     }
-    let config = SessionConfig::new()
-        .with_target_partitions(engine.target_partitions)
-        .with_information_schema(false);
+    let config = SessionConfig::new().with_target_partitions(engine.target_partitions).with_information_schema(false);
     let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
     lake.register(&ctx);
     Ok(ctx)

@@ -20,7 +20,9 @@ pub enum Period {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a period; write a month `2026-10`, a quarter `2026-Q4`, a half-year `2026-H2` or a year `2026`")]
+#[error(
+    "`{input}` is not a period; write a month `2026-10`, a quarter `2026-Q4`, a half-year `2026-H2` or a year `2026`"
+)]
 pub struct PeriodParseError {
     pub input: String,
 }

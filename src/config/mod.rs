@@ -46,13 +46,7 @@ pub enum LakeLocation {
     /// An in-process store; contents vanish when the process ends. For tests.
     Memory,
     /// An S3-compatible bucket. Credentials come from the `AWS_*` environment variables.
-    S3 {
-        bucket: String,
-        prefix: String,
-        endpoint: Option<String>,
-        region: String,
-        allow_http: bool,
-    },
+    S3 { bucket: String, prefix: String, endpoint: Option<String>, region: String, allow_http: bool },
 }
 
 impl fmt::Display for LakeLocation {
@@ -114,11 +108,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.key.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "`{}`: {}", self.key, self.message)
-        }
+        if self.key.is_empty() { write!(f, "{}", self.message) } else { write!(f, "`{}`: {}", self.key, self.message) }
     }
 }
 
@@ -141,10 +131,8 @@ fn list(problems: &[Problem]) -> String {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
-            file: file.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(file).map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
         let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         Config::from_toml(&text, &file)
     }
@@ -152,14 +140,12 @@ impl Config {
     /// Validates config text as if read from `file` (which anchors relative paths).
     pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-        raw::parse(text, &base).map_err(|problems| ConfigError::Invalid {
-            file: file.to_path_buf(),
-            problems,
-        })
-        .map(|mut config| {
-            config.file = file.to_path_buf();
-            config
-        })
+        raw::parse(text, &base).map_err(|problems| ConfigError::Invalid { file: file.to_path_buf(), problems }).map(
+            |mut config| {
+                config.file = file.to_path_buf();
+                config
+            },
+        )
     }
 
     /// The folder relative paths are resolved against.
@@ -219,7 +205,8 @@ mod tests {
         let with = |url: &str| load(&MINIMAL.replace("url = \"lake\"", url)).map(|c| c.lake);
         assert_eq!(with("url = \"memory://\"").unwrap(), LakeLocation::Memory);
         assert_eq!(with("url = \"file:///var/lake\"").unwrap(), LakeLocation::Local("/var/lake".into()));
-        let s3 = with("url = \"s3://bucket/kpi/lake\"\nendpoint = \"http://127.0.0.1:9000\"\nallow_http = true").unwrap();
+        let s3 =
+            with("url = \"s3://bucket/kpi/lake\"\nendpoint = \"http://127.0.0.1:9000\"\nallow_http = true").unwrap();
         assert_eq!(
             s3,
             LakeLocation::S3 {
@@ -280,7 +267,8 @@ mod tests {
 
     #[test]
     fn bad_timezone_names_the_key() {
-        let problems = load(&MINIMAL.replace("name = \"Demo\"", "name = \"Demo\"\ntimezone = \"Mars/Olympus\"")).unwrap_err();
+        let problems =
+            load(&MINIMAL.replace("name = \"Demo\"", "name = \"Demo\"\ntimezone = \"Mars/Olympus\"")).unwrap_err();
         assert_eq!(problems[0].key, "company.timezone");
         assert!(problems[0].message.contains("Asia/Shanghai"));
     }

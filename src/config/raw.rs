@@ -97,11 +97,17 @@ fn default_region() -> String {
     "us-east-1".into()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIngest {
     #[serde(default = "default_max_reject_ratio")]
     max_reject_ratio: f64,
+}
+
+impl Default for RawIngest {
+    fn default() -> Self {
+        RawIngest { max_reject_ratio: default_max_reject_ratio() }
+    }
 }
 
 fn default_max_reject_ratio() -> f64 {
@@ -159,21 +165,12 @@ impl Problems {
                 let path = e.path().to_string();
                 let key = if path == "." || path.is_empty() { prefix.to_string() } else { format!("{prefix}.{path}") };
                 let message = e.into_inner().to_string();
-                // serde reports an unknown key at its parent; name the unknown key itself.
-                let key = match unknown_field(&message) {
-                    Some(field) => format!("{key}.{field}"),
-                    None => key,
-                };
-                self.add(key, message.trim().to_string());
+                let message = message.lines().next().unwrap_or_default().trim().to_string();
+                self.add(key, message);
                 None
             }
         }
     }
-}
-
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split_once('`').map(|(f, _)| f)
 }
 
 pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
@@ -246,14 +243,9 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     }
 
     match (company, lake) {
-        (Some(company), Some(lake)) if problems.0.is_empty() => Ok(Config {
-            file: PathBuf::new(),
-            company,
-            lake,
-            ingest,
-            engine,
-            sources,
-        }),
+        (Some(company), Some(lake)) if problems.0.is_empty() => {
+            Ok(Config { file: PathBuf::new(), company, lake, ingest, engine, sources })
+        }
         _ => Err(problems.0),
     }
 }
@@ -320,7 +312,10 @@ fn convert_lake(raw: RawLake, base: &Path, problems: &mut Problems) -> Option<La
     } else if let Some(path) = url.strip_prefix("file://") {
         LakeLocation::Local(resolve(base, path))
     } else if url.contains("://") {
-        problems.add("lake.url", format!("`{url}`: the lake must be a folder, `file://PATH`, `s3://bucket/prefix` or `memory://`"));
+        problems.add(
+            "lake.url",
+            format!("`{url}`: the lake must be a folder, `file://PATH`, `s3://bucket/prefix` or `memory://`"),
+        );
         return None;
     } else {
         LakeLocation::Local(resolve(base, url))
@@ -337,7 +332,10 @@ fn convert_ingest(raw: RawIngest, problems: &mut Problems) -> Ingest {
 
 fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engine {
     let memory_limit_bytes = parse_size(&raw.memory_limit).unwrap_or_else(|| {
-        problems.add("engine.memory_limit", format!("`{}` is not a size; write e.g. \"2GiB\" or \"512MiB\"", raw.memory_limit));
+        problems.add(
+            "engine.memory_limit",
+            format!("`{}` is not a size; write e.g. \"2GiB\" or \"512MiB\"", raw.memory_limit),
+        );
         0
     });
     if raw.target_partitions == Some(0) {
@@ -345,9 +343,9 @@ fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engin
     }
     Engine {
         memory_limit_bytes,
-        target_partitions: raw.target_partitions.unwrap_or_else(|| {
-            std::thread::available_parallelism().map(usize::from).unwrap_or(2)
-        }),
+        target_partitions: raw
+            .target_partitions
+            .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
         spill_dir: raw.spill_dir.map(|d| resolve(base, &d)),
     }
 }
@@ -391,7 +389,11 @@ fn convert_source(name: &str, raw: RawSource, base: &Path, default_tz: Tz, probl
             let known: Vec<&str> = dataset.columns.iter().map(|c| c.name).collect();
             problems.add(
                 format!("{key}.columns.{canonical}"),
-                format!("`{canonical}` is not a column of `{}`; map one of {} to the export's header", dataset.name, known.join(", ")),
+                format!(
+                    "`{canonical}` is not a column of `{}`; map one of {} to the export's header",
+                    dataset.name,
+                    known.join(", ")
+                ),
             );
         }
     }
@@ -401,7 +403,10 @@ fn convert_source(name: &str, raw: RawSource, base: &Path, default_tz: Tz, probl
         Some(d) if d.len() == 1 => d.as_bytes()[0],
         Some(d) => {
             ok = false;
-            problems.add(format!("{key}.delimiter"), format!("`{d}` must be a single character such as \",\", \";\" or \"\\t\""));
+            problems.add(
+                format!("{key}.delimiter"),
+                format!("`{d}` must be a single character such as \",\", \";\" or \"\\t\""),
+            );
             b','
         }
     };

@@ -11,7 +11,9 @@ pub struct Team {
 
 pub const TEAMS: &[Team] = &[
     Team { id: "T01", name: "品牌曝光组", department: "市场部", manager: "P001", scheme: "brand_exposure" },
-    Team { id: "T02", name: "线索转化组", department: "数字推广部", manager: "P005", scheme: "lead_conversion" },
+    Team {
+        id: "T02", name: "线索转化组", department: "数字推广部", manager: "P005", scheme: "lead_conversion"
+    },
     Team { id: "T03", name: "销售支持组", department: "销售部", manager: "P009", scheme: "sales_support" },
 ];
 
@@ -26,22 +28,36 @@ pub struct Person {
 
 pub const PEOPLE: &[Person] = &[
     Person { id: "P001", name: "王芳", team: "T01", role: "经理", hired_at: "2019-03-01", base_bonus: "30000.00" },
-    Person { id: "P002", name: "李娜", team: "T01", role: "品牌专员", hired_at: "2021-07-12", base_bonus: "15000.00" },
-    Person { id: "P003", name: "张伟", team: "T01", role: "内容运营", hired_at: "2022-02-21", base_bonus: "15000.00" },
-    Person { id: "P004", name: "刘洋", team: "T01", role: "社媒运营", hired_at: "2023-05-08", base_bonus: "12000.00" },
+    Person {
+        id: "P002", name: "李娜", team: "T01", role: "品牌专员", hired_at: "2021-07-12", base_bonus: "15000.00"
+    },
+    Person {
+        id: "P003", name: "张伟", team: "T01", role: "内容运营", hired_at: "2022-02-21", base_bonus: "15000.00"
+    },
+    Person {
+        id: "P004", name: "刘洋", team: "T01", role: "社媒运营", hired_at: "2023-05-08", base_bonus: "12000.00"
+    },
     Person { id: "P005", name: "陈静", team: "T02", role: "经理", hired_at: "2018-11-19", base_bonus: "30000.00" },
-    Person { id: "P006", name: "杨磊", team: "T02", role: "投放专员", hired_at: "2020-04-01", base_bonus: "16000.00" },
-    Person { id: "P007", name: "赵敏", team: "T02", role: "线索运营", hired_at: "2021-09-06", base_bonus: "15000.00" },
-    Person { id: "P008", name: "黄强", team: "T02", role: "线索运营", hired_at: "2022-06-13", base_bonus: "14000.00" },
+    Person {
+        id: "P006", name: "杨磊", team: "T02", role: "投放专员", hired_at: "2020-04-01", base_bonus: "16000.00"
+    },
+    Person {
+        id: "P007", name: "赵敏", team: "T02", role: "线索运营", hired_at: "2021-09-06", base_bonus: "15000.00"
+    },
+    Person {
+        id: "P008", name: "黄强", team: "T02", role: "线索运营", hired_at: "2022-06-13", base_bonus: "14000.00"
+    },
     Person { id: "P009", name: "周杰", team: "T03", role: "经理", hired_at: "2017-08-28", base_bonus: "32000.00" },
-    Person { id: "P010", name: "吴婷", team: "T03", role: "销售代表", hired_at: "2020-01-06", base_bonus: "18000.00" },
-    Person { id: "P011", name: "徐明", team: "T03", role: "销售代表", hired_at: "2021-03-15", base_bonus: "18000.00" },
-    Person { id: "P012", name: "孙丽", team: "T03", role: "销售代表", hired_at: "2026-03-02", base_bonus: "16000.00" },
+    Person {
+        id: "P010", name: "吴婷", team: "T03", role: "销售代表", hired_at: "2020-01-06", base_bonus: "18000.00"
+    },
+    Person {
+        id: "P011", name: "徐明", team: "T03", role: "销售代表", hired_at: "2021-03-15", base_bonus: "18000.00"
+    },
+    Person {
+        id: "P012", name: "孙丽", team: "T03", role: "销售代表", hired_at: "2026-03-02", base_bonus: "16000.00"
+    },
 ];
-
-pub fn person(id: &str) -> Option<&'static Person> {
-    PEOPLE.iter().find(|p| p.id == id)
-}
 
 pub fn manager_of(person: &Person) -> &'static str {
     TEAMS.iter().find(|t| t.id == person.team).map(|t| t.manager).filter(|m| *m != person.id).unwrap_or("")
@@ -66,14 +82,86 @@ pub struct Campaign {
 }
 
 pub const CAMPAIGNS: &[Campaign] = &[
-    Campaign { id: "C101", team: "T01", name: "品牌搜索", channel: "sem", owner: "P002", traffic: 0.20, form_rate: 0.04, daily_cost: 900.0 },
-    Campaign { id: "C102", team: "T01", name: "微信内容", channel: "social", owner: "P003", traffic: 0.14, form_rate: 0.03, daily_cost: 300.0 },
-    Campaign { id: "C103", team: "T01", name: "抖音短视频", channel: "social", owner: "P004", traffic: 0.12, form_rate: 0.02, daily_cost: 650.0 },
-    Campaign { id: "C104", team: "T01", name: "SEO 内容", channel: "seo", owner: "P002", traffic: 0.12, form_rate: 0.05, daily_cost: 120.0 },
-    Campaign { id: "C201", team: "T02", name: "表单投放", channel: "sem", owner: "P006", traffic: 0.12, form_rate: 0.14, daily_cost: 1100.0 },
-    Campaign { id: "C202", team: "T02", name: "邮件培育", channel: "email", owner: "P007", traffic: 0.06, form_rate: 0.12, daily_cost: 150.0 },
-    Campaign { id: "C203", team: "T02", name: "线下活动", channel: "event", owner: "P008", traffic: 0.02, form_rate: 0.10, daily_cost: 400.0 },
-    Campaign { id: "C301", team: "T03", name: "老客复购", channel: "email", owner: "P010", traffic: 0.04, form_rate: 0.03, daily_cost: 80.0 },
+    Campaign {
+        id: "C101",
+        team: "T01",
+        name: "品牌搜索",
+        channel: "sem",
+        owner: "P002",
+        traffic: 0.20,
+        form_rate: 0.04,
+        daily_cost: 900.0,
+    },
+    Campaign {
+        id: "C102",
+        team: "T01",
+        name: "微信内容",
+        channel: "social",
+        owner: "P003",
+        traffic: 0.14,
+        form_rate: 0.03,
+        daily_cost: 300.0,
+    },
+    Campaign {
+        id: "C103",
+        team: "T01",
+        name: "抖音短视频",
+        channel: "social",
+        owner: "P004",
+        traffic: 0.12,
+        form_rate: 0.02,
+        daily_cost: 650.0,
+    },
+    Campaign {
+        id: "C104",
+        team: "T01",
+        name: "SEO 内容",
+        channel: "seo",
+        owner: "P002",
+        traffic: 0.12,
+        form_rate: 0.05,
+        daily_cost: 120.0,
+    },
+    Campaign {
+        id: "C201",
+        team: "T02",
+        name: "表单投放",
+        channel: "sem",
+        owner: "P006",
+        traffic: 0.12,
+        form_rate: 0.14,
+        daily_cost: 1100.0,
+    },
+    Campaign {
+        id: "C202",
+        team: "T02",
+        name: "邮件培育",
+        channel: "email",
+        owner: "P007",
+        traffic: 0.06,
+        form_rate: 0.12,
+        daily_cost: 150.0,
+    },
+    Campaign {
+        id: "C203",
+        team: "T02",
+        name: "线下活动",
+        channel: "event",
+        owner: "P008",
+        traffic: 0.02,
+        form_rate: 0.10,
+        daily_cost: 400.0,
+    },
+    Campaign {
+        id: "C301",
+        team: "T03",
+        name: "老客复购",
+        channel: "email",
+        owner: "P010",
+        traffic: 0.04,
+        form_rate: 0.03,
+        daily_cost: 80.0,
+    },
 ];
 
 pub struct SocialAccount {
@@ -87,10 +175,42 @@ pub struct SocialAccount {
 }
 
 pub const SOCIAL_ACCOUNTS: &[SocialAccount] = &[
-    SocialAccount { id: "A01", team: "T01", platform: "wechat", name: "示例贸易服务号", followers_at_start: 42_000.0, monthly_growth: 0.012, engagement: 0.006 },
-    SocialAccount { id: "A02", team: "T01", platform: "weibo", name: "示例贸易官方微博", followers_at_start: 88_000.0, monthly_growth: 0.008, engagement: 0.003 },
-    SocialAccount { id: "A03", team: "T01", platform: "douyin", name: "示例贸易抖音号", followers_at_start: 15_000.0, monthly_growth: 0.035, engagement: 0.018 },
-    SocialAccount { id: "A04", team: "T02", platform: "xiaohongshu", name: "示例贸易小红书", followers_at_start: 6_000.0, monthly_growth: 0.03, engagement: 0.012 },
+    SocialAccount {
+        id: "A01",
+        team: "T01",
+        platform: "wechat",
+        name: "示例贸易服务号",
+        followers_at_start: 42_000.0,
+        monthly_growth: 0.012,
+        engagement: 0.006,
+    },
+    SocialAccount {
+        id: "A02",
+        team: "T01",
+        platform: "weibo",
+        name: "示例贸易官方微博",
+        followers_at_start: 88_000.0,
+        monthly_growth: 0.008,
+        engagement: 0.003,
+    },
+    SocialAccount {
+        id: "A03",
+        team: "T01",
+        platform: "douyin",
+        name: "示例贸易抖音号",
+        followers_at_start: 15_000.0,
+        monthly_growth: 0.035,
+        engagement: 0.018,
+    },
+    SocialAccount {
+        id: "A04",
+        team: "T02",
+        platform: "xiaohongshu",
+        name: "示例贸易小红书",
+        followers_at_start: 6_000.0,
+        monthly_growth: 0.03,
+        engagement: 0.012,
+    },
 ];
 
 /// Lead owners and their share of new leads.
@@ -116,10 +236,18 @@ pub fn performance(person: &str, month_index: usize) -> f64 {
     }
 }
 
-pub const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"];
-pub const GIVEN_NAMES: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强"];
-pub const COMPANY_WORDS: &[&str] = &["华信", "东方", "恒通", "新元", "瑞丰", "安达", "远景", "博雅", "嘉禾", "天成", "众合", "金桥"];
-pub const COMPANY_KINDS: &[&str] = &["科技有限公司", "贸易有限公司", "信息技术有限公司", "实业有限公司", "咨询有限公司"];
+pub const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗",
+];
+pub const GIVEN_NAMES: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平", "刚", "桂英", "建华", "志强",
+];
+pub const COMPANY_WORDS: &[&str] =
+    &["华信", "东方", "恒通", "新元", "瑞丰", "安达", "远景", "博雅", "嘉禾", "天成", "众合", "金桥"];
+pub const COMPANY_KINDS: &[&str] =
+    &["科技有限公司", "贸易有限公司", "信息技术有限公司", "实业有限公司", "咨询有限公司"];
 
 pub const BROWSER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36",
@@ -148,7 +276,8 @@ pub const NON_BROWSER_AGENTS: &[&str] = &[
 ];
 
 /// Consumer broadband prefixes (China Telecom, Unicom, Mobile).
-pub const CONSUMER_PREFIXES: &[&str] = &["58.34", "113.87", "183.14", "117.136", "221.216", "36.110", "123.118", "112.96"];
+pub const CONSUMER_PREFIXES: &[&str] =
+    &["58.34", "113.87", "183.14", "117.136", "221.216", "36.110", "123.118", "112.96"];
 
 /// Cloud hosting prefixes: AWS EC2 us-east-1 (3.80.0.0/12) and Google Cloud (35.184.0.0/13).
 pub const DATACENTER_PREFIXES: &[&str] = &["3.85", "35.186"];
@@ -156,7 +285,18 @@ pub const DATACENTER_PREFIXES: &[&str] = &["3.85", "35.186"];
 /// The company's office egress range (configured as internal in the demo config).
 pub const OFFICE_PREFIX: &str = "203.0.113";
 
-pub const PAGES: &[&str] = &["/", "/products", "/products/erp", "/products/crm", "/pricing", "/cases", "/blog/digital-marketing", "/blog/kpi", "/about"];
+pub const PAGES: &[&str] = &[
+    "/",
+    "/products",
+    "/products/erp",
+    "/products/crm",
+    "/pricing",
+    "/cases",
+    "/blog/digital-marketing",
+    "/blog/kpi",
+    "/about",
+];
 
 pub const DISPOSABLE_DOMAINS: &[&str] = &["mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com"];
-pub const MAIL_DOMAINS: &[&str] = &["qq.com", "163.com", "126.com", "gmail.com", "outlook.com", "sina.com", "foxmail.com"];
+pub const MAIL_DOMAINS: &[&str] =
+    &["qq.com", "163.com", "126.com", "gmail.com", "outlook.com", "sina.com", "foxmail.com"];

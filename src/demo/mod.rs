@@ -163,7 +163,7 @@ fn money_pretty(cents: i64) -> String {
     let whole = (cents.abs() / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -274,7 +274,16 @@ impl Generator {
     /// A random company-time instant in month `index`, weighted to waking hours.
     fn time_in(&mut self, index: usize) -> NaiveDateTime {
         let day = self.rng.below(days_in(index) as usize) as i64;
-        let hour = *self.rng.weighted(&[(0i64, 0.5), (7, 1.0), (9, 3.0), (12, 2.0), (14, 3.0), (18, 2.0), (20, 2.5), (22, 1.0)]);
+        let hour = *self.rng.weighted(&[
+            (0i64, 0.5),
+            (7, 1.0),
+            (9, 3.0),
+            (12, 2.0),
+            (14, 3.0),
+            (18, 2.0),
+            (20, 2.5),
+            (22, 1.0),
+        ]);
         let seconds = hour * 3600 + self.rng.below(2 * 3600) as i64;
         month_start(index).and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::days(day) + Duration::seconds(seconds)
     }
@@ -306,7 +315,7 @@ impl Generator {
         let v = Visitor {
             id: self.next_id("V", 7),
             ip: format!("{prefix}.{}.{}", self.rng.below(256), 1 + self.rng.below(254)),
-            agent: self.rng.pick(BROWSER_AGENTS),
+            agent: self.rng.pick::<&str>(BROWSER_AGENTS),
         };
         self.visitors.push(v.clone());
         v
@@ -321,22 +330,32 @@ impl Generator {
         self.files.add(teams);
 
         // Saved by Excel on a Chinese Windows machine: GBK.
-        let mut people = Text::new("exports/org/people.csv")
-            .gbk()
-            .header(&["工号 person_id", "姓名 name", "团队 team_id", "邮箱 email", "岗位 role", "上级 manager_id", "入职日期 hired_at", "离职日期 left_at", "奖金基数 base_bonus"]);
+        let mut people = Text::new("exports/org/people.csv").gbk().header(&[
+            "工号 person_id",
+            "姓名 name",
+            "团队 team_id",
+            "邮箱 email",
+            "岗位 role",
+            "上级 manager_id",
+            "入职日期 hired_at",
+            "离职日期 left_at",
+            "奖金基数 base_bonus",
+        ]);
         for p in PEOPLE {
             let email = email_of(p.id);
             people.row(&[p.id, p.name, p.team, &email, p.role, manager_of(p), p.hired_at, "", p.base_bonus]);
         }
         self.files.add(people);
 
-        let mut campaigns = Text::new("exports/org/campaigns.csv").header(&["campaign_id", "team_id", "name", "channel", "owner_id"]);
+        let mut campaigns =
+            Text::new("exports/org/campaigns.csv").header(&["campaign_id", "team_id", "name", "channel", "owner_id"]);
         for c in CAMPAIGNS {
             campaigns.row(&[c.id, c.team, c.name, c.channel, c.owner]);
         }
         self.files.add(campaigns);
 
-        let mut accounts = Text::new("exports/org/social_accounts.csv").header(&["account_id", "team_id", "platform", "name"]);
+        let mut accounts =
+            Text::new("exports/org/social_accounts.csv").header(&["account_id", "team_id", "platform", "name"]);
         for a in SOCIAL_ACCOUNTS {
             accounts.row(&[a.id, a.team, a.platform, a.name]);
         }
@@ -360,7 +379,8 @@ impl Generator {
             let start = self.time_in(index);
             let form_rate = campaign.map(|c| c.form_rate).unwrap_or(0.025);
             let submits = self.rng.chance(form_rate);
-            self.session(&mut events, &visitor, campaign, start, submits, 2 + self.rng.below(60) as i64, None);
+            let delay = 2 + self.rng.below(60) as i64;
+            self.session(&mut events, &visitor, campaign, start, submits, delay, None);
         }
         self.plant_web_fraud(index, &mut events);
         self.offline_leads(index);
@@ -391,7 +411,18 @@ impl Generator {
 
         events.sort_by(|a, b| a[1].cmp(&b[1]).then(a[0].cmp(&b[0])));
         let mut file = self.text(&format!("exports/web/web_events_{label}.csv")).header(&[
-            "event_id", "event_time", "event_type", "visitor_id", "session_id", "campaign_id", "channel", "page", "ip", "user_agent", "duration_ms", "lead_id",
+            "event_id",
+            "event_time",
+            "event_type",
+            "visitor_id",
+            "session_id",
+            "campaign_id",
+            "channel",
+            "page",
+            "ip",
+            "user_agent",
+            "duration_ms",
+            "lead_id",
         ]);
         for e in &events {
             file.row(&e.iter().map(String::as_str).collect::<Vec<_>>());
@@ -432,31 +463,68 @@ impl Generator {
         if !submits {
             return None;
         }
-        let submitted = if fake.is_some() { start + Duration::seconds(form_delay_seconds) } else { t + Duration::seconds(form_delay_seconds) };
+        let submitted = if fake.is_some() {
+            start + Duration::seconds(form_delay_seconds)
+        } else {
+            t + Duration::seconds(form_delay_seconds)
+        };
         if submitted >= cutoff() {
             return None;
         }
         let lead_id = self.next_id("L", 6);
         let event_id = self.next_id("E", 8);
-        events.push(event_row(&event_id, &iso(submitted), "form_submit", visitor, &session, campaign, "/contact", None, Some(&lead_id)));
+        events.push(event_row(
+            &event_id,
+            &iso(submitted),
+            "form_submit",
+            visitor,
+            &session,
+            campaign,
+            "/contact",
+            None,
+            Some(&lead_id),
+        ));
         if let Some(rule) = fake {
-            self.plant("web_events", &event_id, rule, format!("form {}s after the first page view", form_delay_seconds));
+            self.plant(
+                "web_events",
+                &event_id,
+                rule,
+                format!("form {}s after the first page view", form_delay_seconds),
+            );
         }
         let channel = campaign.map(|c| c.channel).unwrap_or("direct");
-        self.new_lead(lead_id.clone(), submitted + Duration::seconds(30), campaign.map(|c| c.id), channel, Some(visitor.id.clone()), fake.is_some());
+        self.new_lead(
+            lead_id.clone(),
+            submitted + Duration::seconds(30),
+            campaign.map(|c| c.id),
+            channel,
+            Some(visitor.id.clone()),
+            fake.is_some(),
+        );
         Some(lead_id)
     }
 
-    fn new_lead(&mut self, id: String, created: NaiveDateTime, campaign: Option<&'static str>, channel: &'static str, visitor: Option<String>, fake: bool) {
+    fn new_lead(
+        &mut self,
+        id: String,
+        created: NaiveDateTime,
+        campaign: Option<&'static str>,
+        channel: &'static str,
+        visitor: Option<String>,
+        fake: bool,
+    ) {
         let owner = *self.rng.weighted(LEAD_OWNERS);
         let index = month_index(created).unwrap_or(0);
         let perf = performance(owner, index);
         let hours = |rng: &mut Rng, lo: f64, hi: f64| Duration::minutes((rng.range(lo, hi) * 60.0) as i64);
         let first_contact = Some(created + hours(&mut self.rng, 1.0, 30.0)).filter(|t| *t < cutoff());
         let mql_chance = if fake { 0.5 } else { (0.62 * perf).min(0.95) };
-        let mql = self.rng.chance(mql_chance).then(|| created + hours(&mut self.rng, 20.0, 200.0)).filter(|t| *t < cutoff());
+        let mql =
+            self.rng.chance(mql_chance).then(|| created + hours(&mut self.rng, 20.0, 200.0)).filter(|t| *t < cutoff());
         let sql_chance = (0.42 * perf).min(0.9);
-        let sql = mql.and_then(|m| self.rng.chance(sql_chance).then(|| m + hours(&mut self.rng, 48.0, 430.0))).filter(|t| *t < cutoff());
+        let sql = mql
+            .and_then(|m| self.rng.chance(sql_chance).then(|| m + hours(&mut self.rng, 48.0, 430.0)))
+            .filter(|t| *t < cutoff());
         if !fake && let Some(m) = mql.and_then(month_index) {
             *self.clean_mql.entry((owner, m)).or_default() += 1.0;
         }
@@ -484,7 +552,11 @@ impl Generator {
         let count = self.rng.around(70.0 * self.volume(index));
         for _ in 0..count {
             let created = self.time_in(index);
-            let (campaign, channel) = *self.rng.weighted(&[((Some("C202"), "email"), 0.35), ((Some("C203"), "event"), 0.35), ((None, "referral"), 0.3)]);
+            let (campaign, channel) = *self.rng.weighted(&[
+                ((Some("C202"), "email"), 0.35),
+                ((Some("C203"), "event"), 0.35),
+                ((None, "referral"), 0.3),
+            ]);
             let id = self.next_id("L", 6);
             self.new_lead(id, created, campaign, channel, None, false);
         }
@@ -497,13 +569,23 @@ impl Generator {
                 let t = self.time_in(index);
                 let v = Visitor {
                     id: self.next_id("V", 7),
-                    ip: format!("{}.{}.{}", self.rng.pick(CONSUMER_PREFIXES), self.rng.below(256), 1 + self.rng.below(254)),
-                    agent: self.rng.pick(agents),
+                    ip: format!(
+                        "{}.{}.{}",
+                        self.rng.pick(CONSUMER_PREFIXES),
+                        self.rng.below(256),
+                        1 + self.rng.below(254)
+                    ),
+                    agent: self.rng.pick::<&str>(agents),
                 };
                 let id = self.next_id("E", 8);
                 let page = *self.rng.pick(PAGES);
                 events.push(event_row(&id, &iso(t), "page_view", &v, &self.next_id("S", 7), None, page, Some(0), None));
-                self.plant("web_events", &id, rule, if v.agent.is_empty() { "empty user agent".to_string() } else { v.agent.to_string() });
+                self.plant(
+                    "web_events",
+                    &id,
+                    rule,
+                    if v.agent.is_empty() { "empty user agent".to_string() } else { v.agent.to_string() },
+                );
             }
         }
         for (rule, count) in [("IP_DATACENTER", 5), ("IP_INTERNAL", 8)] {
@@ -511,13 +593,29 @@ impl Generator {
                 let ip = if rule == "IP_INTERNAL" {
                     format!("{OFFICE_PREFIX}.{}", 10 + self.rng.below(40))
                 } else {
-                    format!("{}.{}.{}", self.rng.pick(DATACENTER_PREFIXES), self.rng.below(256), 1 + self.rng.below(254))
+                    format!(
+                        "{}.{}.{}",
+                        self.rng.pick(DATACENTER_PREFIXES),
+                        self.rng.below(256),
+                        1 + self.rng.below(254)
+                    )
                 };
-                let v = Visitor { id: self.next_id("V", 7), ip: ip.clone(), agent: self.rng.pick(BROWSER_AGENTS) };
+                let v =
+                    Visitor { id: self.next_id("V", 7), ip: ip.clone(), agent: self.rng.pick::<&str>(BROWSER_AGENTS) };
                 let t = self.time_in(index);
                 let id = self.next_id("E", 8);
                 let campaign = Some(&CAMPAIGNS[self.rng.below(4)]);
-                events.push(event_row(&id, &iso(t), "page_view", &v, &self.next_id("S", 7), campaign, "/", Some(8000), None));
+                events.push(event_row(
+                    &id,
+                    &iso(t),
+                    "page_view",
+                    &v,
+                    &self.next_id("S", 7),
+                    campaign,
+                    "/",
+                    Some(8000),
+                    None,
+                ));
                 self.plant("web_events", &id, rule, ip);
             }
         }
@@ -531,7 +629,17 @@ impl Generator {
                 let v = Visitor { id: self.next_id("V", 7), ip: ip.clone(), agent: BROWSER_AGENTS[0] };
                 let id = self.next_id("E", 8);
                 let t = start + Duration::milliseconds(k * 700);
-                events.push(event_row(&id, &iso(t), "page_view", &v, &self.next_id("S", 7), campaign, "/", Some(300), None));
+                events.push(event_row(
+                    &id,
+                    &iso(t),
+                    "page_view",
+                    &v,
+                    &self.next_id("S", 7),
+                    campaign,
+                    "/",
+                    Some(300),
+                    None,
+                ));
                 self.plant("web_events", &id, "RATE_IP", format!("75 events from {ip} in 53 s"));
             }
         }
@@ -543,7 +651,17 @@ impl Generator {
             for k in 0..40 {
                 let id = self.next_id("E", 8);
                 let t = start + Duration::milliseconds(k * 1400);
-                events.push(event_row(&id, &iso(t), "page_view", &v, &session, Some(&CAMPAIGNS[0]), "/pricing", Some(500), None));
+                events.push(event_row(
+                    &id,
+                    &iso(t),
+                    "page_view",
+                    &v,
+                    &session,
+                    Some(&CAMPAIGNS[0]),
+                    "/pricing",
+                    Some(500),
+                    None,
+                ));
                 self.plant("web_events", &id, "RATE_VISITOR", format!("40 events from visitor {} in 55 s", v.id));
             }
         }
@@ -583,7 +701,9 @@ impl Generator {
 
     /// Duplicate, disposable and test leads.
     fn plant_lead_fraud(&mut self, index: usize) {
-        let month_leads: Vec<usize> = (0..self.leads.len()).filter(|&i| month_index(self.leads[i].created) == Some(index) && !self.leads[i].fake).collect();
+        let month_leads: Vec<usize> = (0..self.leads.len())
+            .filter(|&i| month_index(self.leads[i].created) == Some(index) && !self.leads[i].fake)
+            .collect();
         for k in 0..2 {
             let Some(&original) = month_leads.get(k * 7) else { break };
             let created = (self.leads[original].created + Duration::hours(30)).min(cutoff() - Duration::minutes(5));
@@ -682,7 +802,8 @@ impl Generator {
             // New customers through other channels.
             for _ in 0..self.rng.around(30.0 * self.volume(index)) {
                 let owner = self.sales_owner(index);
-                let c = Customer { id: self.next_id("C", 6), email: self.email(), owner, since: index, churned_at: None };
+                let c =
+                    Customer { id: self.next_id("C", 6), email: self.email(), owner, since: index, churned_at: None };
                 let (id, email) = (c.id.clone(), c.email.clone());
                 self.customers.push(c);
                 let at = self.time_in(index);
@@ -713,7 +834,7 @@ impl Generator {
     fn sales_owner(&mut self, index: usize) -> &'static str {
         let hired = month_start(index) >= NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or(NaiveDate::MAX);
         let owners = if hired { SALES_OWNERS } else { &SALES_OWNERS[..3] };
-        self.rng.pick(owners)
+        self.rng.pick::<&str>(owners)
     }
 
     fn order(&mut self, customer: String, email: String, owner: &'static str, at: NaiveDateTime, lead: Option<String>) {
@@ -735,11 +856,25 @@ impl Generator {
         };
         let id = self.next_id("O", 7);
         let pretty_amount = self.rng.chance(0.05);
-        self.orders.push(Order { id, customer, owner, at, cents, currency, status, refunded_at, lead, margin_cents, email, pretty_amount, brushed: false });
+        self.orders.push(Order {
+            id,
+            customer,
+            owner,
+            at,
+            cents,
+            currency,
+            status,
+            refunded_at,
+            lead,
+            margin_cents,
+            email,
+            pretty_amount,
+            brushed: false,
+        });
     }
 
     fn plant_order_fraud(&mut self, index: usize) {
-        let quarter_end = month_start(index).month() % 3 == 0;
+        let quarter_end = month_start(index).month().is_multiple_of(3);
         if quarter_end {
             // Refunded within days: a brushed sale.
             let owner = self.sales_owner(index);
@@ -759,7 +894,8 @@ impl Generator {
             let employee = PEOPLE[8 + index % 3].id;
             let at = self.time_in(index);
             let id = self.next_id("C", 6);
-            self.order(id, email_of(employee), self.sales_owner(index), at, None);
+            let owner = self.sales_owner(index);
+            self.order(id, email_of(employee), owner, at, None);
             if let Some(o) = self.orders.last_mut() {
                 o.brushed = true;
                 let id = o.id.clone();
@@ -814,7 +950,19 @@ impl Generator {
     }
 
     fn write_orders(&mut self) {
-        const HEADER: &[&str] = &["order_id", "customer_id", "owner_id", "order_at", "amount", "currency", "status", "refunded_at", "lead_id", "gross_margin", "customer_email"];
+        const HEADER: &[&str] = &[
+            "order_id",
+            "customer_id",
+            "owner_id",
+            "order_at",
+            "amount",
+            "currency",
+            "status",
+            "refunded_at",
+            "lead_id",
+            "gross_margin",
+            "customer_email",
+        ];
         self.orders.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
         let mut by_month: BTreeMap<usize, Vec<Vec<String>>> = BTreeMap::new();
         for o in &self.orders {
@@ -837,25 +985,100 @@ impl Generator {
             }
             if *index == MONTHS - 2 {
                 // Malformed rows a real shop export had.
-                file.row(&["O9000001", "C000001", "P010", "2026-09-31 10:00:00", "100.00", "CNY", "paid", "", "", "", "a@qq.com"]);
-                file.row(&["O9000002", "C000002", "P010", "2026-09-12T10:00:00+08:00", "N/A", "CNY", "paid", "", "", "", "b@qq.com"]);
-                file.row(&["O9000003", "", "P011", "2026-09-13T11:00:00+08:00", "250.00", "CNY", "paid", "", "", "", "c@qq.com"]);
-                file.row(&["O9000004", "C000004", "P011", "2026-09-14T12:00:00+08:00", "80.00", "CNY", "paid", "", "", "", "d@qq.com", "extra"]);
-                file.row(&["O9000005", "C000005", "P009", "2026-09-15T13:00:00+08:00", "99.00", "CNY", "shipped", "", "", "", "e@qq.com"]);
-                for (k, why) in ["invalid date", "amount N/A", "customer_id empty", "12 fields", "status shipped"].iter().enumerate() {
+                file.row(&[
+                    "O9000001",
+                    "C000001",
+                    "P010",
+                    "2026-09-31 10:00:00",
+                    "100.00",
+                    "CNY",
+                    "paid",
+                    "",
+                    "",
+                    "",
+                    "a@qq.com",
+                ]);
+                file.row(&[
+                    "O9000002",
+                    "C000002",
+                    "P010",
+                    "2026-09-12T10:00:00+08:00",
+                    "N/A",
+                    "CNY",
+                    "paid",
+                    "",
+                    "",
+                    "",
+                    "b@qq.com",
+                ]);
+                file.row(&[
+                    "O9000003",
+                    "",
+                    "P011",
+                    "2026-09-13T11:00:00+08:00",
+                    "250.00",
+                    "CNY",
+                    "paid",
+                    "",
+                    "",
+                    "",
+                    "c@qq.com",
+                ]);
+                file.row(&[
+                    "O9000004",
+                    "C000004",
+                    "P011",
+                    "2026-09-14T12:00:00+08:00",
+                    "80.00",
+                    "CNY",
+                    "paid",
+                    "",
+                    "",
+                    "",
+                    "d@qq.com",
+                    "extra",
+                ]);
+                file.row(&[
+                    "O9000005",
+                    "C000005",
+                    "P009",
+                    "2026-09-15T13:00:00+08:00",
+                    "99.00",
+                    "CNY",
+                    "shipped",
+                    "",
+                    "",
+                    "",
+                    "e@qq.com",
+                ]);
+                for (k, why) in ["invalid date", "amount N/A", "customer_id empty", "12 fields", "status shipped"]
+                    .iter()
+                    .enumerate()
+                {
                     let line = rows.len() + 2 + k;
-                    planted.push((format!("exports/shop/orders_{}.csv:{line}", month_label(*index)), "INGEST_REJECT", why.to_string()));
+                    planted.push((
+                        format!("exports/shop/orders_{}.csv:{line}", month_label(*index)),
+                        "INGEST_REJECT",
+                        why.to_string(),
+                    ));
                 }
             }
             self.files.add(file);
         }
         // A re-export of the last ten days of October, taken two days later: three sales were refunded.
         let window = cutoff() - Duration::days(10);
-        let mut reexport = Text::new(&format!("exports/shop/orders_{}_reexport.csv", month_label(MONTHS - 1))).header(HEADER);
+        let mut reexport =
+            Text::new(&format!("exports/shop/orders_{}_reexport.csv", month_label(MONTHS - 1))).header(HEADER);
         let mut changed = 0;
         for o in self.orders.iter_mut().filter(|o| o.at >= window && o.at < cutoff()) {
             planted.push((o.id.clone(), "INGEST_REEXPORT", "superseded by the re-export".to_string()));
-            if changed < 3 && o.status == "paid" && o.currency == "CNY" && o.cents > 0 && o.at < cutoff() - Duration::days(4) && o.at > cutoff() - Duration::days(6) {
+            if changed < 3
+                && o.status == "paid"
+                && o.currency == "CNY"
+                && o.cents > 0
+                && o.at < cutoff() - Duration::days(4)
+                && o.at > cutoff() - Duration::days(6)
+            {
                 changed += 1;
                 o.status = "refunded";
                 o.refunded_at = Some(cutoff() - Duration::hours(20));
@@ -872,7 +1095,8 @@ impl Generator {
                 planted.push((o.id.clone(), "ORDER_VOID", o.status.to_string()));
             } else if o.cents <= 0 {
                 planted.push((o.id.clone(), "ORDER_VOID", "amount ≤ 0".to_string()));
-            } else if !o.brushed && o.currency == "CNY"
+            } else if !o.brushed
+                && o.currency == "CNY"
                 && let Some(index) = month_index(o.at)
             {
                 *self.clean_revenue.entry((o.owner, index)).or_default() += o.cents as f64 / 100.0;
@@ -907,14 +1131,25 @@ impl Generator {
                 }
             }
             rows.sort();
-            let mut file = self.text(&format!("exports/app/customer_activity_{}.jsonl", month_label(index))).jsonl(&["customer_id", "active_at", "activity"]);
+            let mut file = self.text(&format!("exports/app/customer_activity_{}.jsonl", month_label(index))).jsonl(&[
+                "customer_id",
+                "active_at",
+                "activity",
+            ]);
             for (t, id, what) in rows {
                 file.row(&[&id, &iso(t), what]);
             }
             self.files.add(file);
         }
         // App installs since the app launched in 2026; the app backend writes naive UTC times.
-        let mut installs = Text::new("exports/app/app_events.jsonl").jsonl(&["event_id", "event_time", "event_type", "visitor_id", "channel", "user_agent"]);
+        let mut installs = Text::new("exports/app/app_events.jsonl").jsonl(&[
+            "event_id",
+            "event_time",
+            "event_type",
+            "visitor_id",
+            "channel",
+            "user_agent",
+        ]);
         for index in 15..MONTHS {
             for _ in 0..self.rng.around(40.0 * self.volume(index)) {
                 let t = self.time_in(index);
@@ -928,11 +1163,17 @@ impl Generator {
     }
 
     fn nps(&mut self) {
-        let recent: Vec<(usize, String)> = self.orders.iter().filter(|o| o.status == "paid").filter_map(|o| Some((month_index(o.at)?, o.customer.clone()))).collect();
+        let recent: Vec<(usize, String)> = self
+            .orders
+            .iter()
+            .filter(|o| o.status == "paid")
+            .filter_map(|o| Some((month_index(o.at)?, o.customer.clone())))
+            .collect();
         let comments = ["服务很好", "交付及时", "价格偏高", "客服响应慢", "产品好用", "", "", ""];
         let mut halves: BTreeMap<String, Vec<[String; 6]>> = BTreeMap::new();
         for index in 0..MONTHS {
-            let pool: Vec<&String> = recent.iter().filter(|(m, _)| *m + 2 >= index && *m <= index).map(|(_, c)| c).collect();
+            let pool: Vec<&String> =
+                recent.iter().filter(|(m, _)| *m + 2 >= index && *m <= index).map(|(_, c)| c).collect();
             if pool.is_empty() {
                 continue;
             }
@@ -940,24 +1181,54 @@ impl Generator {
             let half = format!("{}-H{}", start.year(), if start.month() <= 6 { 1 } else { 2 });
             for k in 0..self.rng.around(45.0 * self.scale) {
                 let customer = pool[self.rng.below(pool.len())].clone();
-                let score = *self.rng.weighted(&[(10, 0.25), (9, 0.22), (8, 0.2), (7, 0.13), (6, 0.08), (5, 0.05), (3, 0.04), (0, 0.03)]);
+                let score = *self.rng.weighted(&[
+                    (10, 0.25),
+                    (9, 0.22),
+                    (8, 0.2),
+                    (7, 0.13),
+                    (6, 0.08),
+                    (5, 0.05),
+                    (3, 0.04),
+                    (0, 0.03),
+                ]);
                 let team = if self.rng.chance(0.7) { "T03" } else { "T02" };
                 let id = self.next_id("R", 6);
                 let t = self.time_in(index);
-                let row = [id.clone(), iso(t), score.to_string(), customer.clone(), team.to_string(), self.rng.pick(&comments).to_string()];
+                let row = [
+                    id.clone(),
+                    iso(t),
+                    score.to_string(),
+                    customer.clone(),
+                    team.to_string(),
+                    self.rng.pick(&comments).to_string(),
+                ];
                 halves.entry(half.clone()).or_default().push(row);
                 if k == 0 && index % 3 == 1 {
                     // The same customer answering twice in a half-year.
                     let again = self.next_id("R", 6);
                     let later = (t + Duration::days(9)).min(cutoff() - Duration::hours(1));
-                    halves.entry(half.clone()).or_default().push([again.clone(), iso(later), "10".into(), customer, team.into(), String::new()]);
+                    halves.entry(half.clone()).or_default().push([
+                        again.clone(),
+                        iso(later),
+                        "10".into(),
+                        customer,
+                        team.into(),
+                        String::new(),
+                    ]);
                     self.plant("nps_responses", &again, "NPS_DUP", "second response in the half-year");
                 }
             }
         }
         for (half, mut rows) in halves {
             rows.sort_by(|a, b| a[1].cmp(&b[1]).then(a[0].cmp(&b[0])));
-            let mut file = Text::new(&format!("exports/survey/nps_{half}.csv")).header(&["response_id", "submitted_at", "score", "customer_id", "team_id", "comment"]);
+            let mut file = Text::new(&format!("exports/survey/nps_{half}.csv")).header(&[
+                "response_id",
+                "submitted_at",
+                "score",
+                "customer_id",
+                "team_id",
+                "comment",
+            ]);
             for r in &rows {
                 file.row(&r.iter().map(String::as_str).collect::<Vec<_>>());
             }
@@ -974,21 +1245,37 @@ impl Generator {
             let index = month_index(day.and_hms_opt(12, 0, 0).unwrap_or_default()).unwrap_or(0);
             let season = SEASON[day.month0() as usize];
             for c in CAMPAIGNS {
-                let cents = (c.daily_cost * season * self.rng.range(0.7, 1.3) * 100.0 * performance(c.owner, index).sqrt()).round() as i64;
-                let fiscal = if day < NaiveDate::from_ymd_opt(2025, 10, 1).unwrap_or(NaiveDate::MAX) { "2024-10_2025-09" } else { "2025-10_2026-10" };
+                let cents =
+                    (c.daily_cost * season * self.rng.range(0.7, 1.3) * 100.0 * performance(c.owner, index).sqrt())
+                        .round() as i64;
+                let fiscal = if day < NaiveDate::from_ymd_opt(2025, 10, 1).unwrap_or(NaiveDate::MAX) {
+                    "2024-10_2025-09"
+                } else {
+                    "2025-10_2026-10"
+                };
                 let row = writer::SpendRow { date: day, channel: c.channel, campaign: c.id, team: c.team, cents };
                 let rows = years.entry(fiscal.to_string()).or_default();
                 n += 1;
                 if n % 2400 == 7 {
                     // A correction posted as a negative cost.
                     rows.push(writer::SpendRow { cents: -cents, ..row });
-                    self.plant("ad_spend", &format!("{}|{}|{}", day, c.channel, c.id), "SPEND_INVALID", "negative cost");
+                    self.plant(
+                        "ad_spend",
+                        &format!("{}|{}|{}", day, c.channel, c.id),
+                        "SPEND_INVALID",
+                        "negative cost",
+                    );
                     continue;
                 }
                 rows.push(writer::SpendRow { ..row });
                 if n % 2400 == 1201 {
                     rows.push(writer::SpendRow { ..row });
-                    self.plant("ad_spend", &format!("{}|{}|{}", day, c.channel, c.id), "SPEND_INVALID", "duplicate row");
+                    self.plant(
+                        "ad_spend",
+                        &format!("{}|{}|{}", day, c.channel, c.id),
+                        "SPEND_INVALID",
+                        "duplicate row",
+                    );
                 }
             }
             day += Duration::days(1);
@@ -1001,8 +1288,16 @@ impl Generator {
     fn social(&mut self) {
         let spikes = [("A03", "2026-10-12"), ("A02", "2026-03-08"), ("A04", "2025-11-11")];
         for a in SOCIAL_ACCOUNTS {
-            let mut file = Text::new(&format!("exports/social/social_{}_{}.csv", a.platform, a.id))
-                .header(&["date", "account_id", "platform", "followers", "likes", "comments", "shares", "posts"]);
+            let mut file = Text::new(&format!("exports/social/social_{}_{}.csv", a.platform, a.id)).header(&[
+                "date",
+                "account_id",
+                "platform",
+                "followers",
+                "likes",
+                "comments",
+                "shares",
+                "posts",
+            ]);
             let mut followers = a.followers_at_start * self.scale;
             let mut day = month_start(0);
             while day < month_start(MONTHS) {
@@ -1018,7 +1313,16 @@ impl Generator {
                 let comments = (engagement * 0.15).round() as i64;
                 let shares = (engagement * 0.15).round() as i64;
                 let posts = self.rng.below(3);
-                file.row(&[&date, a.id, a.platform, &(followers.round() as i64).to_string(), &likes.to_string(), &comments.to_string(), &shares.to_string(), &posts.to_string()]);
+                file.row(&[
+                    &date,
+                    a.id,
+                    a.platform,
+                    &(followers.round() as i64).to_string(),
+                    &likes.to_string(),
+                    &comments.to_string(),
+                    &shares.to_string(),
+                    &posts.to_string(),
+                ]);
                 day += Duration::days(1);
             }
             self.files.add(file);
@@ -1075,23 +1379,43 @@ impl Generator {
         let plan_count = |map: &BTreeMap<(&'static str, usize), f64>, people: &[&str], months: &[usize]| -> f64 {
             people
                 .iter()
-                .map(|p| months.iter().map(|m| map.get(&(*p, *m)).copied().unwrap_or(0.0) / performance(p, *m)).sum::<f64>())
+                .map(|p| {
+                    months.iter().map(|m| map.get(&(*p, *m)).copied().unwrap_or(0.0) / performance(p, *m)).sum::<f64>()
+                })
                 .sum()
         };
-        let mut file = Text::new("exports/plan/targets.csv").header(&["period", "entity_type", "entity_id", "kpi", "target"]);
+        let mut file =
+            Text::new("exports/plan/targets.csv").header(&["period", "entity_type", "entity_id", "kpi", "target"]);
         let all: Vec<&str> = PEOPLE.iter().map(|p| p.id).collect();
         for (period, months, len) in &periods {
             let mut entities: Vec<(&str, &str, Vec<&str>, Vec<&str>)> = vec![(
                 "company",
                 "DEMO",
                 all.clone(),
-                vec!["uv_growth_yoy", "lead_conversion_rate", "mql_count", "cpl", "sql_conversion_rate", "win_rate", "asp", "clv", "social_engagement_rate", "retention_rate", "nps", "revenue"],
+                vec![
+                    "uv_growth_yoy",
+                    "lead_conversion_rate",
+                    "mql_count",
+                    "cpl",
+                    "sql_conversion_rate",
+                    "win_rate",
+                    "asp",
+                    "clv",
+                    "social_engagement_rate",
+                    "retention_rate",
+                    "nps",
+                    "revenue",
+                ],
             )];
             for (team, kpis) in TEAM_KPIS {
                 let members: Vec<&str> = PEOPLE.iter().filter(|p| p.team == *team).map(|p| p.id).collect();
                 entities.push(("team", team, members.clone(), kpis.to_vec()));
                 for m in members {
-                    let personal: Vec<&str> = kpis.iter().copied().filter(|k| !matches!(*k, "social_engagement_rate" | "nps" | "clv")).collect();
+                    let personal: Vec<&str> = kpis
+                        .iter()
+                        .copied()
+                        .filter(|k| !matches!(*k, "social_engagement_rate" | "nps" | "clv"))
+                        .collect();
                     entities.push(("person", m, vec![m], personal));
                 }
             }
@@ -1133,16 +1457,58 @@ impl Generator {
             let fmt = |t: Option<NaiveDateTime>| t.map(if zoho { naive } else { iso }).unwrap_or_default();
             let mut file = if zoho {
                 Text::new(&format!("exports/zoho/Leads_{}.csv", month_start(index).format("%Y_%m"))).header(&[
-                    "Record Id", "Lead Owner Id", "Full Name", "Email", "Phone", "Company", "Lead Source", "Campaign Id", "Lead Status", "Created Time", "MQL Date", "SQL Date", "First Contacted Time", "Visitor Id", "Test Lead",
+                    "Record Id",
+                    "Lead Owner Id",
+                    "Full Name",
+                    "Email",
+                    "Phone",
+                    "Company",
+                    "Lead Source",
+                    "Campaign Id",
+                    "Lead Status",
+                    "Created Time",
+                    "MQL Date",
+                    "SQL Date",
+                    "First Contacted Time",
+                    "Visitor Id",
+                    "Test Lead",
                 ])
             } else {
                 Text::new(&format!("exports/crm/leads_{}.csv", month_label(index))).header(&[
-                    "lead_id", "owner_id", "name", "email", "phone", "company", "channel", "campaign_id", "status", "created_at", "mql_at", "sql_at", "first_contact_at", "visitor_id", "is_test",
+                    "lead_id",
+                    "owner_id",
+                    "name",
+                    "email",
+                    "phone",
+                    "company",
+                    "channel",
+                    "campaign_id",
+                    "status",
+                    "created_at",
+                    "mql_at",
+                    "sql_at",
+                    "first_contact_at",
+                    "visitor_id",
+                    "is_test",
                 ])
             };
             for l in leads {
-                let status = if l.sql.is_some() { "SQL" } else if l.mql.is_some() { "MQL" } else if l.first_contact.is_some() { "Contacted" } else { "New" };
-                let test = if zoho { if l.is_test { "true" } else { "false" } } else if l.is_test { "1" } else { "0" };
+                let status = if l.sql.is_some() {
+                    "SQL"
+                } else if l.mql.is_some() {
+                    "MQL"
+                } else if l.first_contact.is_some() {
+                    "Contacted"
+                } else {
+                    "New"
+                };
+                let test = if zoho {
+                    if l.is_test { "true" } else { "false" }
+                } else if l.is_test {
+                    "1"
+                } else {
+                    "0"
+                };
                 file.row(&[
                     &l.id,
                     l.owner,

@@ -37,7 +37,14 @@ pub struct Text {
 
 impl Text {
     pub fn new(path: &str) -> Text {
-        Text { path: path.to_string(), encoding: Encoding::Utf8, gzip: false, kind: Kind::Csv, columns: Vec::new(), body: String::new() }
+        Text {
+            path: path.to_string(),
+            encoding: Encoding::Utf8,
+            gzip: false,
+            kind: Kind::Csv,
+            columns: Vec::new(),
+            body: String::new(),
+        }
     }
 
     pub fn bom(mut self) -> Text {
@@ -106,11 +113,7 @@ impl Text {
 }
 
 fn csv_cell(cell: &str) -> String {
-    if cell.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
-    } else {
-        cell.to_string()
-    }
+    if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell.to_string() }
 }
 
 /// One day of one campaign's spend.
@@ -147,8 +150,10 @@ impl Files {
         ]));
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
         let mut date = Date32Builder::new();
-        let (mut channel, mut campaign, mut team, mut currency) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-        let mut cost = Decimal128Builder::new().with_precision_and_scale(12, 2).unwrap_or_else(|_| Decimal128Builder::new());
+        let (mut channel, mut campaign, mut team, mut currency) =
+            (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+        let mut cost =
+            Decimal128Builder::new().with_precision_and_scale(12, 2).unwrap_or_else(|_| Decimal128Builder::new());
         for r in &rows {
             date.append_value((r.date - epoch).num_days() as i32);
             channel.append_value(r.channel);
@@ -165,7 +170,10 @@ impl Files {
             Arc::new(cost.finish()),
             Arc::new(currency.finish()),
         ];
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_created_by("demo ads platform export".into()).build();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_created_by("demo ads platform export".into())
+            .build();
         let mut bytes = Vec::new();
         let written = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string()).and_then(|batch| {
             let mut writer = ArrowWriter::try_new(&mut bytes, schema, Some(props)).map_err(|e| e.to_string())?;

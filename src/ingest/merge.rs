@@ -46,7 +46,8 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
     let mut merged = Merged::default();
     let mut written = BTreeSet::new();
 
-    let row_urls: Vec<String> = plan.files.iter().map(|f| lake.url(&stage::rows_path(dataset.name, &f.staging_id))).collect();
+    let row_urls: Vec<String> =
+        plan.files.iter().map(|f| lake.url(&stage::rows_path(dataset.name, &f.staging_id))).collect();
     if !row_urls.is_empty() {
         let schema = stage::staged_schema(dataset);
         let options = ParquetReadOptions::default().schema(&schema);
@@ -64,7 +65,8 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
         }
     }
 
-    let reject_urls: Vec<String> = plan.files.iter().map(|f| lake.url(&stage::rejects_path(dataset.name, &f.staging_id))).collect();
+    let reject_urls: Vec<String> =
+        plan.files.iter().map(|f| lake.url(&stage::rejects_path(dataset.name, &f.staging_id))).collect();
     if reject_urls.is_empty() {
         lake.delete(&rejects_table(dataset.name)).await?;
     } else {
@@ -73,7 +75,13 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
         let staged = ctx.read_parquet(reject_urls, options).await.map_err(engine(REJECTS_SQL.0))?;
         ctx.register_table("staged_rejects", staged.into_view()).map_err(engine(REJECTS_SQL.0))?;
         let result = async {
-            let mut stream = ctx.sql(REJECTS_SQL.1).await.map_err(engine(REJECTS_SQL.0))?.execute_stream().await.map_err(engine(REJECTS_SQL.0))?;
+            let mut stream = ctx
+                .sql(REJECTS_SQL.1)
+                .await
+                .map_err(engine(REJECTS_SQL.0))?
+                .execute_stream()
+                .await
+                .map_err(engine(REJECTS_SQL.0))?;
             let mut sink = lake.parquet_sink(&rejects_table(dataset.name), stage::rejects_schema())?;
             while let Some(batch) = stream.next().await {
                 sink.write(&batch.map_err(engine(REJECTS_SQL.0))?).await?;
@@ -95,7 +103,11 @@ async fn write_partitions(
     merged: &mut Merged,
     written: &mut BTreeSet<String>,
 ) -> Result<(), IngestError> {
-    let engine = |source: DataFusionError| IngestError::Engine { dataset: dataset.name, sql_file: MERGE_SQL.0.to_string(), source };
+    let engine = |source: DataFusionError| IngestError::Engine {
+        dataset: dataset.name,
+        sql_file: MERGE_SQL.0.to_string(),
+        source,
+    };
     let mut stream = ctx.sql(MERGE_SQL.1).await.map_err(engine)?.execute_stream().await.map_err(engine)?;
     let lake_schema = dataset.lake_schema();
     let keep: Vec<usize> = (0..lake_schema.fields().len()).collect();
@@ -131,7 +143,8 @@ async fn write_partitions(
                 current = Some((month.clone(), lake.parquet_sink(&path, lake_schema.clone())?));
             }
             let slice = batch.slice(start, end - start).project(&keep).map_err(|e| engine(e.into()))?;
-            let slice = RecordBatch::try_new(lake_schema.clone(), slice.columns().to_vec()).map_err(|e| engine(e.into()))?;
+            let slice =
+                RecordBatch::try_new(lake_schema.clone(), slice.columns().to_vec()).map_err(|e| engine(e.into()))?;
             if let Some((_, sink)) = current.as_mut() {
                 sink.write(&slice).await?;
             }

@@ -112,8 +112,11 @@ impl IngestReport {
 pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let mut manifest = Manifest::load(lake).await?;
-    let ctx = engine::session(&config.engine, lake)
-        .map_err(|source| IngestError::Engine { dataset: "-", sql_file: "session".into(), source })?;
+    let ctx = engine::session(&config.engine, lake).map_err(|source| IngestError::Engine {
+        dataset: "-",
+        sql_file: "session".into(),
+        source,
+    })?;
     let mut problems = Vec::new();
     let mut reports = Vec::new();
     let mut bytes_parsed = 0;
@@ -142,7 +145,7 @@ pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<Inge
                 stats.insert(file.staging_id.clone(), load_stats(lake, name, &file.staging_id).await?);
                 continue;
             }
-            tracing::info!(file = %file.display, bytes = file.bytes, "Parsing export");
+            tracing::debug!(file = %file.display, bytes = file.bytes, "Parsing export");
             match stage::stage(lake, source, file, config.company.timezone, &config.file.display().to_string()).await {
                 Ok(s) => {
                     bytes_parsed += file.bytes;

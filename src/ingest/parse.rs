@@ -68,11 +68,7 @@ pub fn parse(ty: ColumnType, raw: &str, tz: Tz) -> Result<Value, String> {
         ColumnType::Money => parse_money(text).map(Value::Money),
         ColumnType::Int { min, max } => {
             let v = parse_int(text)?;
-            if v < min || v > max {
-                Err(format!("{v} is outside {min}..={max}"))
-            } else {
-                Ok(Value::Int(v))
-            }
+            if v < min || v > max { Err(format!("{v} is outside {min}..={max}")) } else { Ok(Value::Int(v)) }
         }
         ColumnType::Bool => parse_bool(text).map(Value::Bool),
         ColumnType::Period => Period::from_str(text).map(|p| Value::Text(p.to_string())).map_err(|e| e.to_string()),
@@ -90,7 +86,8 @@ impl EpochDays for NaiveDate {
     }
 }
 
-const OFFSET_FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"];
+const OFFSET_FORMATS: &[&str] =
+    &["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"];
 const NAIVE_FORMATS: &[&str] = &[
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -118,7 +115,9 @@ pub fn parse_timestamp(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
         .or_else(|| parse_date(text).ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
     let Some(naive) = naive else {
-        return Err(format!("`{text}` is not a timestamp; write e.g. 2026-10-31T23:59:59+08:00 or 2026-10-31 23:59:59 (read in {tz})"));
+        return Err(format!(
+            "`{text}` is not a timestamp; write e.g. 2026-10-31T23:59:59+08:00 or 2026-10-31 23:59:59 (read in {tz})"
+        ));
     };
     match tz.from_local_datetime(&naive).earliest() {
         Some(t) => Ok(t.with_timezone(&Utc)),
@@ -149,7 +148,8 @@ pub fn parse_money(text: &str) -> Result<i128, String> {
     for code in ["CNY", "RMB", "USD", "EUR", "HKD", "元"] {
         t = t.trim_start_matches(code).trim_end_matches(code).trim();
     }
-    let cleaned: String = t.chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | '$' | '€' | '£' | ' ' | '\u{a0}')).collect();
+    let cleaned: String =
+        t.chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | '$' | '€' | '£' | ' ' | '\u{a0}')).collect();
     if cleaned.is_empty() || cleaned.contains(['e', 'E']) {
         return Err(bad());
     }

@@ -96,18 +96,16 @@ pub async fn plan(config: &Config, lake: &Lake) -> Result<IngestPlan, IngestErro
             known.map(|k| k.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect()).unwrap_or_default();
         for file in &mut files {
             file.staged = lake.exists(&rows_path(dataset.name, &file.staging_id)).await?;
-            let same_file = known.is_some_and(|k| k.files.iter().any(|f| f.path == file.display && f.staging_id == file.staging_id));
+            let same_file = known
+                .is_some_and(|k| k.files.iter().any(|f| f.path == file.display && f.staging_id == file.staging_id));
             file.status = match known_files.get(file.display.as_str()) {
                 None => FileStatus::New,
                 Some(_) if same_file && file.staged => FileStatus::Unchanged,
                 Some(_) => FileStatus::Changed,
             };
         }
-        let removed: Vec<String> = known_files
-            .keys()
-            .filter(|p| !files.iter().any(|f| f.display == **p))
-            .map(|p| p.to_string())
-            .collect();
+        let removed: Vec<String> =
+            known_files.keys().filter(|p| !files.iter().any(|f| f.display == **p)).map(|p| p.to_string()).collect();
         let rebuild = !removed.is_empty() || files.iter().any(|f| f.status != FileStatus::Unchanged);
         if files.is_empty() && known.is_none() {
             continue;

@@ -5,9 +5,11 @@
 //! small). Each row keeps the line (CSV, JSON lines), spreadsheet row (XLSX) or row number (Parquet)
 //! it came from, so a reject can point at it.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use calamine::{Data, Reader as _};
 use datafusion::arrow::array::RecordBatch;
@@ -43,21 +45,44 @@ pub struct Export {
 }
 
 enum Rows {
-    Csv { reader: csv::Reader<Box<dyn Read>>, width: usize, delimiter: u8 },
-    Jsonl { lines: std::io::Lines<BufReader<Box<dyn Read>>>, line: u64, first: Option<(u64, serde_json::Map<String, serde_json::Value>)> },
-    Parquet { reader: ParquetRecordBatchReader, batch: Option<(RecordBatch, usize)>, row: u64 },
-    Sheet { rows: std::vec::IntoIter<(u64, Vec<Option<String>>)> },
+    Csv {
+        reader: csv::Reader<LineCounter>,
+        lines: Lines,
+        width: usize,
+        delimiter: u8,
+    },
+    Jsonl {
+        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        line: u64,
+        first: Option<(u64, serde_json::Map<String, serde_json::Value>)>,
+    },
+    Parquet {
+        reader: ParquetRecordBatchReader,
+        batch: Option<(RecordBatch, usize)>,
+        row: u64,
+    },
+    Sheet {
+        rows: std::vec::IntoIter<(u64, Vec<Option<String>>)>,
+    },
 }
 
 impl Export {
-    pub fn open(path: &Path, format: Format, encoding: Encoding, delimiter: u8, sheet: Option<&str>) -> Result<Export, String> {
+    pub fn open(
+        path: &Path,
+        format: Format,
+        encoding: Encoding,
+        delimiter: u8,
+        sheet: Option<&str>,
+    ) -> Result<Export, String> {
         match format {
             Format::Csv => {
+                let lines = Lines::default();
+                let counted = LineCounter { inner: text_reader(path, encoding)?, offset: 0, lines: lines.clone() };
                 let mut reader = csv::ReaderBuilder::new()
                     .delimiter(delimiter)
                     .flexible(true)
                     .has_headers(true)
-                    .from_reader(text_reader(path, encoding)?);
+                    .from_reader(counted);
                 let headers: Vec<String> = reader
                     .byte_headers()
                     .map_err(|e| format!("cannot read the header line: {e}"))?
@@ -65,7 +90,7 @@ impl Export {
                     .map(|h| clean_header(&String::from_utf8_lossy(h)))
                     .collect();
                 let width = headers.len();
-                Ok(Export { headers, rows: Rows::Csv { reader, width, delimiter }, finished: false })
+                Ok(Export { headers, rows: Rows::Csv { reader, lines, width, delimiter }, finished: false })
             }
             Format::Jsonl => {
                 let mut lines = BufReader::new(text_reader(path, encoding)?).lines();
@@ -74,20 +99,31 @@ impl Export {
                 loop {
                     line += 1;
                     match lines.next() {
-                        None => return Ok(Export { headers: Vec::new(), rows: Rows::Jsonl { lines, line, first: None }, finished: true }),
+                        None => {
+                            return Ok(Export {
+                                headers: Vec::new(),
+                                rows: Rows::Jsonl { lines, line, first: None },
+                                finished: true,
+                            });
+                        }
                         Some(Err(e)) => return Err(format!("line {line}: {e}")),
                         Some(Ok(text)) if text.trim().is_empty() => continue,
                         Some(Ok(text)) => {
                             let object = parse_object(&text).map_err(|e| format!("line {line}: {e}"))?;
                             let headers = object.keys().map(|k| clean_header(k)).collect();
-                            return Ok(Export { headers, rows: Rows::Jsonl { lines, line, first: Some((line, object)) }, finished: false });
+                            return Ok(Export {
+                                headers,
+                                rows: Rows::Jsonl { lines, line, first: Some((line, object)) },
+                                finished: false,
+                            });
                         }
                     }
                 }
             }
             Format::Parquet => {
                 let file = File::open(path).map_err(|e| e.to_string())?;
-                let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("not a readable Parquet file: {e}"))?;
+                let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                    .map_err(|e| format!("not a readable Parquet file: {e}"))?;
                 let headers = builder.schema().fields().iter().map(|f| clean_header(f.name())).collect();
                 let reader = builder.with_batch_size(8192).build().map_err(|e| e.to_string())?;
                 Ok(Export { headers, rows: Rows::Parquet { reader, batch: None, row: 0 }, finished: false })
@@ -110,13 +146,14 @@ impl Export {
     fn read_row(&mut self) -> Option<RowResult> {
         let headers = &self.headers;
         match &mut self.rows {
-            Rows::Csv { reader, width, delimiter } => loop {
+            Rows::Csv { reader, lines, width, delimiter } => loop {
                 let mut record = csv::ByteRecord::new();
                 match reader.read_byte_record(&mut record) {
                     Ok(false) => return None,
                     Ok(true) => {
-                        let line = record.position().map(|p| p.line()).unwrap_or(0);
-                        let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+                        let line = record.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
+                        let cells: Vec<String> =
+                            record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
                         if cells.len() == *width {
                             return Some(Ok(RawRow { line, cells: cells.into_iter().map(non_empty).collect() }));
                         }
@@ -132,8 +169,13 @@ impl Export {
                         }));
                     }
                     Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
-                        return Some(Err(BrokenRow { line, raw: String::new(), reason: format!("unreadable CSV: {e}"), fatal: true }));
+                        let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
+                        return Some(Err(BrokenRow {
+                            line,
+                            raw: String::new(),
+                            reason: format!("unreadable CSV: {e}"),
+                            fatal: true,
+                        }));
                     }
                 }
             },
@@ -145,7 +187,14 @@ impl Export {
                     *line += 1;
                     let text = match lines.next()? {
                         Ok(t) => t,
-                        Err(e) => return Some(Err(BrokenRow { line: *line, raw: String::new(), reason: e.to_string(), fatal: true })),
+                        Err(e) => {
+                            return Some(Err(BrokenRow {
+                                line: *line,
+                                raw: String::new(),
+                                reason: e.to_string(),
+                                fatal: true,
+                            }));
+                        }
                     };
                     if text.trim().is_empty() {
                         continue;
@@ -165,7 +214,14 @@ impl Export {
                     for column in b.columns() {
                         let text = match ArrayFormatter::try_new(column.as_ref(), &options) {
                             Ok(f) => f.value(*i).to_string(),
-                            Err(e) => return Some(Err(BrokenRow { line: *row + 1, raw: String::new(), reason: e.to_string(), fatal: true })),
+                            Err(e) => {
+                                return Some(Err(BrokenRow {
+                                    line: *row + 1,
+                                    raw: String::new(),
+                                    reason: e.to_string(),
+                                    fatal: true,
+                                }));
+                            }
                         };
                         cells.push(non_empty(text));
                     }
@@ -175,11 +231,71 @@ impl Export {
                 }
                 match reader.next()? {
                     Ok(b) => *batch = Some((b, 0)),
-                    Err(e) => return Some(Err(BrokenRow { line: *row + 1, raw: String::new(), reason: format!("unreadable Parquet: {e}"), fatal: true })),
+                    Err(e) => {
+                        return Some(Err(BrokenRow {
+                            line: *row + 1,
+                            raw: String::new(),
+                            reason: format!("unreadable Parquet: {e}"),
+                            fatal: true,
+                        }));
+                    }
                 }
             },
             Rows::Sheet { rows } => rows.next().map(|(line, cells)| Ok(RawRow { line, cells })),
         }
+    }
+}
+
+/// Line numbers for the records the CSV parser reads. The csv crate reports a record's start as the
+/// end of the previous one (before or inside its line ending), so a record's first line is found by
+/// skipping the line-ending bytes that follow that position. Only bytes read ahead are kept.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<LineState>>);
+
+#[derive(Default)]
+struct LineState {
+    /// Offsets of `\r` and `\n` bytes not yet passed by a record, with whether each is `\n`.
+    ahead: VecDeque<(u64, bool)>,
+    /// `\n` bytes already passed.
+    passed: u64,
+}
+
+impl Lines {
+    /// The 1-based line a record reported at `offset` starts on; offsets only grow.
+    fn line_at(&self, offset: u64) -> u64 {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut start = offset;
+        while let Some(&(at, newline)) = state.ahead.front() {
+            if at > start {
+                break;
+            }
+            if at == start {
+                start += 1;
+            }
+            state.ahead.pop_front();
+            state.passed += u64::from(newline);
+        }
+        state.passed + 1
+    }
+}
+
+struct LineCounter {
+    inner: Box<dyn Read>,
+    offset: u64,
+    lines: Lines,
+}
+
+impl Read for LineCounter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut state = self.lines.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' || *b == b'\r' {
+                state.ahead.push_back((self.offset + i as u64, *b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -244,10 +360,13 @@ fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Export, String> {
     let range = workbook.worksheet_range(&name).map_err(|e| format!("sheet `{name}`: {e}"))?;
     let first_row = u64::from(range.start().map(|(r, _)| r).unwrap_or(0)) + 1;
     let mut rows = range.rows();
-    let headers: Vec<String> = rows.next().map(|r| r.iter().map(|c| clean_header(&cell_text(c).unwrap_or_default())).collect()).unwrap_or_default();
+    let headers: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(|c| clean_header(&cell_text(c).unwrap_or_default())).collect())
+        .unwrap_or_default();
     let rows: Vec<(u64, Vec<Option<String>>)> = rows
         .enumerate()
-        .map(|(i, r)| (first_row + 1 + i as u64, r.iter().map(cell_text).collect()))
+        .map(|(i, r)| (first_row + 1 + i as u64, r.iter().map(cell_text).collect::<Vec<_>>()))
         .filter(|(_, cells)| cells.iter().any(Option::is_some))
         .collect();
     Ok(Export { headers, rows: Rows::Sheet { rows: rows.into_iter() }, finished: false })
@@ -267,5 +386,34 @@ fn cell_text(cell: &Data) -> Option<String> {
         },
         Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
         Data::Error(e) => Some(format!("#{e:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(content: &str) -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, content).unwrap();
+        let mut export = Export::open(&path, Format::Csv, Encoding::Utf8, b',', None).unwrap();
+        let mut lines = Vec::new();
+        while let Some(row) = export.next_row() {
+            lines.push(match row {
+                Ok(r) => r.line,
+                Err(b) => b.line,
+            });
+        }
+        lines
+    }
+
+    #[test]
+    fn csv_rows_know_their_line_whatever_the_line_ending() {
+        assert_eq!(lines("a,b\n1,2\n3,4\n"), vec![2, 3]);
+        assert_eq!(lines("a,b\r\n1,2\r\n3,4\r\n"), vec![2, 3]);
+        assert_eq!(lines("\u{feff}a,b\r\n1,2\r\n\"x\ny\",4\r\n5,6,7\r\n"), vec![2, 3, 5]);
+        assert_eq!(lines("a,b\n1,2\n\n\n3,4\n"), vec![2, 5]);
+        assert_eq!(lines("a,b\r\n1,2\r\n\r\n3,4"), vec![2, 4]);
     }
 }

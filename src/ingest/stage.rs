@@ -44,10 +44,6 @@ pub struct FileProblem {
     pub message: String,
 }
 
-pub fn staging_dir(dataset: &str) -> String {
-    format!("staging/{dataset}")
-}
-
 pub fn rows_path(dataset: &str, id: &str) -> String {
     format!("staging/{dataset}/{id}.parquet")
 }
@@ -101,7 +97,8 @@ pub async fn stage(
     let mut export = Export::open(&file.path, file.format, source.encoding, source.delimiter, source.sheet.as_deref())
         .map_err(|e| problem(format!("{}: {e}", file.display)))?;
 
-    let positions = map_columns(source, &export.headers, &file.display, config_file).map_err(|m| problem(m.join("\n")))?;
+    let positions =
+        map_columns(source, &export.headers, &file.display, config_file).map_err(|m| problem(m.join("\n")))?;
 
     let mut rows = lake.parquet_sink(&rows_path(dataset.name, &file.staging_id), staged_schema(dataset))?;
     let mut rejects = Rejects::new(dataset.name, &file.display);
@@ -114,7 +111,10 @@ pub async fn stage(
         let row = match row {
             Ok(row) => row,
             Err(broken) if broken.fatal => {
-                return Err(problem(format!("{}: cannot read past line {}: {}", file.display, broken.line, broken.reason)));
+                return Err(problem(format!(
+                    "{}: cannot read past line {}: {}",
+                    file.display, broken.line, broken.reason
+                )));
             }
             Err(broken) => {
                 stats.rows_rejected += 1;
@@ -167,7 +167,12 @@ pub async fn stage(
 
 /// Where each canonical column is in an export's header; every missing required (or explicitly
 /// mapped) column is a problem naming the file, the column and the mapping key that fixes it.
-pub fn map_columns(source: &Source, headers: &[String], display: &str, config_file: &str) -> Result<Vec<Option<usize>>, Vec<String>> {
+pub fn map_columns(
+    source: &Source,
+    headers: &[String],
+    display: &str,
+    config_file: &str,
+) -> Result<Vec<Option<usize>>, Vec<String>> {
     let dataset = source.dataset;
     let mut positions = Vec::with_capacity(dataset.columns.len());
     let mut missing = Vec::new();
@@ -191,7 +196,9 @@ pub fn map_columns(source: &Source, headers: &[String], display: &str, config_fi
 
 fn month_of(value: &Value, tz: Tz) -> Option<String> {
     match value {
-        Value::Timestamp(micros) => chrono::DateTime::from_timestamp_micros(*micros).map(|t| Period::month_of(t, tz).to_string()),
+        Value::Timestamp(micros) => {
+            chrono::DateTime::from_timestamp_micros(*micros).map(|t| Period::month_of(t, tz).to_string())
+        }
         Value::Date(days) => chrono::NaiveDate::from_epoch_days(*days).map(|d| Period::month_of_date(d).to_string()),
         _ => None,
     }

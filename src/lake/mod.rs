@@ -20,11 +20,11 @@ use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::AsyncArrowWriter;
-use datafusion::parquet::arrow::async_writer::ParquetObjectWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
+use object_store::buffered::BufWriter;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
@@ -125,10 +125,7 @@ impl Lake {
 
     /// A lake-relative path (`data/leads/part-0.parquet`) as a store path.
     pub fn path(&self, relative: &str) -> Path {
-        relative
-            .split('/')
-            .filter(|p| !p.is_empty())
-            .fold(self.root.clone(), |path, part| path.join(part))
+        relative.split('/').filter(|p| !p.is_empty()).fold(self.root.clone(), |path, part| path.join(part))
     }
 
     /// A lake-relative path as a URL DataFusion can read (with a trailing `/` for a folder).
@@ -195,14 +192,19 @@ impl Lake {
 
     /// Starts a Parquet object; nothing is visible until `ParquetSink::finish`.
     pub fn parquet_sink(&self, relative: &str, schema: SchemaRef) -> Result<ParquetSink, LakeError> {
-        let writer = ParquetObjectWriter::new(self.store.clone(), self.path(relative));
+        let writer = BufWriter::new(self.store.clone(), self.path(relative));
         let writer = AsyncArrowWriter::try_new(writer, schema, Some(writer_properties()))
             .map_err(|source| LakeError::Parquet { path: relative.to_string(), source })?;
         Ok(ParquetSink { writer, path: relative.to_string(), rows: 0 })
     }
 
     /// Writes record batches as one Parquet object.
-    pub async fn write_parquet(&self, relative: &str, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, LakeError> {
+    pub async fn write_parquet(
+        &self,
+        relative: &str,
+        schema: SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<u64, LakeError> {
         let mut sink = self.parquet_sink(relative, schema)?;
         for batch in batches {
             sink.write(batch).await?;
@@ -216,13 +218,13 @@ fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!("kpi-close {}", env!("CARGO_PKG_VERSION")))
-        .set_max_row_group_size(128 * 1024)
+        .set_max_row_group_row_count(Some(128 * 1024))
         .build()
 }
 
 /// A Parquet object being written.
 pub struct ParquetSink {
-    writer: AsyncArrowWriter<ParquetObjectWriter>,
+    writer: AsyncArrowWriter<BufWriter>,
     path: String,
     rows: u64,
 }

@@ -21,7 +21,13 @@ fn a_bad_config_lists_every_problem_and_exits_2() {
     let out = run(&config, &["validate"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    for key in ["company.timezone", "lake.url", "sources.leads.encoding", "sources.orderz.dataset", "bad.toml has 4 problem(s)"] {
+    for key in [
+        "company.timezone",
+        "lake.url",
+        "sources.leads.encoding",
+        "sources.orderz.dataset",
+        "bad.toml has 4 problem(s)",
+    ] {
         assert!(err.contains(key), "missing {key:?} in\n{err}");
     }
 }
@@ -41,7 +47,12 @@ fn plan_lists_every_export_without_touching_the_lake() {
     let out = run(&config, &["plan"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("people.csv") && text.contains("Leads_2026_10.csv") && text.contains("ad_spend_2025-10_2026-10.parquet"), "{text}");
+    assert!(
+        text.contains("people.csv")
+            && text.contains("Leads_2026_10.csv")
+            && text.contains("ad_spend_2025-10_2026-10.parquet"),
+        "{text}"
+    );
     assert!(text.contains("Would rebuild: web_events, leads, orders"), "{text}");
     assert!(!lake.join("manifests").exists(), "plan wrote to the lake");
 }

@@ -12,10 +12,19 @@ fn fixtures_are_reproducible_from_the_generator() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let generated = tree(dir.path());
     let committed = tree(&repo().join("fixtures"));
-    let names = |t: &std::collections::BTreeMap<String, Vec<u8>>| t.keys().filter(|k| !k.ends_with("README.md")).cloned().collect::<Vec<_>>();
-    assert_eq!(names(&generated), names(&committed), "the fixture file list differs; run `cargo run -- demo-data --out fixtures`");
+    let names = |t: &std::collections::BTreeMap<String, Vec<u8>>| {
+        t.keys().filter(|k| !k.ends_with("README.md")).cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&generated),
+        names(&committed),
+        "the fixture file list differs; run `cargo run -- demo-data --out fixtures`"
+    );
     for (path, bytes) in &generated {
-        assert!(committed[path] == *bytes, "{path} differs from the generator's output; run `cargo run -- demo-data --out fixtures`");
+        assert!(
+            committed[path] == *bytes,
+            "{path} differs from the generator's output; run `cargo run -- demo-data --out fixtures`"
+        );
     }
     let total: usize = committed.values().map(Vec::len).sum();
     assert!(total < 8 << 20, "fixtures grew to {total} bytes");
@@ -25,8 +34,25 @@ fn fixtures_are_reproducible_from_the_generator() {
 fn every_audit_rule_and_ingest_case_is_planted() {
     let rules: BTreeSet<String> = planted().into_iter().map(|p| p[2].clone()).collect();
     for rule in [
-        "UA_BOT", "UA_NONBROWSER", "IP_DATACENTER", "IP_INTERNAL", "RATE_IP", "RATE_VISITOR", "DUP_EVENT", "FORM_FAST", "FORM_BURST", "LEAD_DUP",
-        "LEAD_DISPOSABLE", "LEAD_TEST", "LEAD_FROM_FLAGGED", "ORDER_VOID", "ORDER_BRUSH", "SOCIAL_SPIKE", "SPEND_INVALID", "NPS_DUP", "INGEST_REJECT",
+        "UA_BOT",
+        "UA_NONBROWSER",
+        "IP_DATACENTER",
+        "IP_INTERNAL",
+        "RATE_IP",
+        "RATE_VISITOR",
+        "DUP_EVENT",
+        "FORM_FAST",
+        "FORM_BURST",
+        "LEAD_DUP",
+        "LEAD_DISPOSABLE",
+        "LEAD_TEST",
+        "LEAD_FROM_FLAGGED",
+        "ORDER_VOID",
+        "ORDER_BRUSH",
+        "SOCIAL_SPIKE",
+        "SPEND_INVALID",
+        "NPS_DUP",
+        "INGEST_REJECT",
         "INGEST_REEXPORT",
     ] {
         assert!(rules.contains(rule), "nothing planted for {rule}");

@@ -45,7 +45,11 @@ fn start_moto() -> Moto {
 
 fn create_bucket(port: u16, bucket: &str) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(stream, "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").expect("send");
+    write!(
+        stream,
+        "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("response");
     assert!(response.starts_with("HTTP/1.1 200"), "bucket not created: {response}");
@@ -65,7 +69,8 @@ async fn s3_objects(port: u16, bucket: &str, prefix: &str) -> BTreeMap<String, V
     let metas: Vec<_> = store.list(Some(&root)).try_collect().await.expect("list");
     let mut out = BTreeMap::new();
     for meta in metas {
-        let bytes = object_store::ObjectStoreExt::get(&store, &meta.location).await.expect("get").bytes().await.expect("bytes");
+        let bytes =
+            object_store::ObjectStoreExt::get(&store, &meta.location).await.expect("get").bytes().await.expect("bytes");
         let rel = meta.location.as_ref().strip_prefix(&format!("{prefix}/")).expect("under prefix").to_string();
         out.insert(rel, bytes.to_vec());
     }

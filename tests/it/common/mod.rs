@@ -116,8 +116,35 @@ pub fn python_tool(env_var: &str, command: &str, requirement: &str) -> PathBuf {
         let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
         assert!(status.success(), "python3 -m venv {} failed", venv.display());
     }
-    let status = Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]).status().expect("pip runs");
+    let status =
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]).status().expect("pip runs");
     assert!(status.success(), "pip install {requirement} failed");
     assert!(tool.exists(), "{requirement} did not install {command}");
     tool
+}
+
+/// Query results as rows of text cells (`NULL` for nulls), whatever the column types.
+pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::DataType;
+    let mut out = Vec::new();
+    for batch in batches {
+        let columns: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8).expect("cast to text"))
+            .collect();
+        for i in 0..batch.num_rows() {
+            out.push(
+                columns
+                    .iter()
+                    .map(|c| {
+                        let c = c.as_string::<i32>();
+                        if c.is_null(i) { "NULL".to_string() } else { c.value(i).to_string() }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
 }
