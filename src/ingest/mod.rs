@@ -50,6 +50,8 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+    #[error("lake object {path} is damaged ({reason}); delete it and ingest again")]
+    Corrupt { path: String, reason: String },
     #[error("dataset `{dataset}`: {sql_file} failed: {source}")]
     Engine {
         dataset: &'static str,
@@ -63,7 +65,10 @@ impl IngestError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             IngestError::Source { .. } => ExitCode::Usage,
-            IngestError::Lake(_) | IngestError::Read { .. } | IngestError::Engine { .. } => ExitCode::Runtime,
+            IngestError::Lake(_)
+            | IngestError::Read { .. }
+            | IngestError::Engine { .. }
+            | IngestError::Corrupt { .. } => ExitCode::Runtime,
         }
     }
 }
@@ -211,6 +216,7 @@ pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<Inge
 }
 
 async fn load_stats(lake: &Lake, dataset: &str, id: &str) -> Result<StageStats, IngestError> {
-    let bytes = lake.get(&stage::stats_path(dataset, id)).await?.unwrap_or_default();
-    Ok(serde_json::from_slice(&bytes).unwrap_or_default())
+    let path = stage::stats_path(dataset, id);
+    let bytes = lake.get(&path).await?.unwrap_or_default();
+    serde_json::from_slice(&bytes).map_err(|e| IngestError::Corrupt { path, reason: e.to_string() })
 }

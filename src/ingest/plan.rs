@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::IngestError;
 use super::manifest::Manifest;
-use super::stage::rows_path;
+use super::stage::{rows_path, stats_path};
 use crate::config::{Config, Format, Source};
 use crate::datasets::{self, Dataset};
 use crate::lake::Lake;
@@ -95,7 +95,8 @@ pub async fn plan(config: &Config, lake: &Lake) -> Result<IngestPlan, IngestErro
         let known_files: BTreeMap<&str, &str> =
             known.map(|k| k.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect()).unwrap_or_default();
         for file in &mut files {
-            file.staged = lake.exists(&rows_path(dataset.name, &file.staging_id)).await?;
+            file.staged = lake.exists(&rows_path(dataset.name, &file.staging_id)).await?
+                && lake.exists(&stats_path(dataset.name, &file.staging_id)).await?;
             let same_file = known
                 .is_some_and(|k| k.files.iter().any(|f| f.path == file.display && f.staging_id == file.staging_id));
             file.status = match known_files.get(file.display.as_str()) {

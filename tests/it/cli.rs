@@ -56,3 +56,20 @@ fn plan_lists_every_export_without_touching_the_lake() {
     assert!(text.contains("Would rebuild: web_events, leads, orders"), "{text}");
     assert!(!lake.join("manifests").exists(), "plan wrote to the lake");
 }
+
+#[test]
+fn close_runs_the_stages_built_so_far_and_says_what_it_did_not_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lake = dir.path().join("lake");
+    let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    let out = run(&config, &["close", "--month", "2026-10"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("2026-10: data for web_events, leads, orders"), "{text}");
+    assert!(text.contains("nothing was computed or sent"), "{text}");
+    assert!(lake.join("manifests/ingest.json").exists());
+
+    let out = run(&config, &["close", "--month", "2026-Q4"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not a month"), "{}", stderr(&out));
+}
