@@ -337,3 +337,35 @@ async fn a_memory_lake_works_in_process() {
     assert!(kpi_close::ingest::plan(&config, &lake).await.expect("plan").is_noop());
     assert!(!dir.path().join("lake").exists() && !dir.path().join("memory:").exists());
 }
+
+#[tokio::test]
+async fn lake_datasets_are_tables_that_prune_by_month() {
+    let demo = demo_lake();
+    let config = kpi_close::config::Config::load(&demo.config).expect("config");
+    let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
+    let ctx = kpi_close::engine::session(&config.engine, &lake).expect("session");
+    kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
+
+    let sql = "SELECT count(*) FROM orders WHERE month = '2026-09'";
+    let counted = rows(&ctx.sql(sql).await.expect("plan").collect().await.expect("run"));
+    let manifest = manifest(&demo.lake);
+    let september_file = manifest["datasets"]["orders"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("orders_2026-09.csv")))
+        .expect("september export")["rows_written"]
+        .as_u64()
+        .expect("rows");
+    assert_eq!(counted, [[september_file.to_string()]]);
+
+    let scan = "EXPLAIN SELECT order_id FROM orders WHERE month = '2026-09'";
+    let plan = rows(&ctx.sql(scan).await.expect("plan").collect().await.expect("explain"));
+    let physical = plan.iter().map(|r| r[1].clone()).collect::<Vec<_>>().join("\n");
+    assert!(physical.contains("month=2026-09/part-0.parquet"), "{physical}");
+    assert!(!physical.contains("month=2026-08"), "the scan was not pruned to one month:\n{physical}");
+
+    // Reference datasets have no month; every contract dataset is registered, even empty ones.
+    let people = rows(&ctx.sql("SELECT count(*) FROM people").await.expect("plan").collect().await.expect("run"));
+    assert_eq!(people, [["12"]]);
+}
