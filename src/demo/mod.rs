@@ -577,9 +577,8 @@ impl Generator {
                     ),
                     agent: self.rng.pick::<&str>(agents),
                 };
-                let id = self.next_id("E", 8);
                 let page = *self.rng.pick(PAGES);
-                events.push(event_row(&id, &iso(t), "page_view", &v, &self.next_id("S", 7), None, page, Some(0), None));
+                let id = self.planted_view(events, &v, t, None, page, 0);
                 self.plant(
                     "web_events",
                     &id,
@@ -603,19 +602,8 @@ impl Generator {
                 let v =
                     Visitor { id: self.next_id("V", 7), ip: ip.clone(), agent: self.rng.pick::<&str>(BROWSER_AGENTS) };
                 let t = self.time_in(index);
-                let id = self.next_id("E", 8);
                 let campaign = Some(&CAMPAIGNS[self.rng.below(4)]);
-                events.push(event_row(
-                    &id,
-                    &iso(t),
-                    "page_view",
-                    &v,
-                    &self.next_id("S", 7),
-                    campaign,
-                    "/",
-                    Some(8000),
-                    None,
-                ));
+                let id = self.planted_view(events, &v, t, campaign, "/", 8000);
                 self.plant("web_events", &id, rule, ip);
             }
         }
@@ -627,19 +615,8 @@ impl Generator {
             let campaign = Some(&CAMPAIGNS[4]);
             for k in 0..75 {
                 let v = Visitor { id: self.next_id("V", 7), ip: ip.clone(), agent: BROWSER_AGENTS[0] };
-                let id = self.next_id("E", 8);
                 let t = start + Duration::milliseconds(k * 700);
-                events.push(event_row(
-                    &id,
-                    &iso(t),
-                    "page_view",
-                    &v,
-                    &self.next_id("S", 7),
-                    campaign,
-                    "/",
-                    Some(300),
-                    None,
-                ));
+                let id = self.planted_view(events, &v, t, campaign, "/", 300);
                 self.plant("web_events", &id, "RATE_IP", format!("75 events from {ip} in 53 s"));
             }
         }
@@ -697,6 +674,22 @@ impl Generator {
                 }
             }
         }
+    }
+
+    /// One planted page view in a session of its own; returns the event id.
+    fn planted_view(
+        &mut self,
+        events: &mut Vec<[String; 12]>,
+        visitor: &Visitor,
+        t: NaiveDateTime,
+        campaign: Option<&Campaign>,
+        page: &str,
+        duration_ms: i64,
+    ) -> String {
+        let id = self.next_id("E", 8);
+        let session = self.next_id("S", 7);
+        events.push(event_row(&id, &iso(t), "page_view", visitor, &session, campaign, page, Some(duration_ms), None));
+        id
     }
 
     /// Duplicate, disposable and test leads.
