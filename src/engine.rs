@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use chrono_tz::Tz;
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
@@ -16,6 +19,7 @@ use crate::config::Engine;
 use crate::datasets::DATASETS;
 use crate::ingest::data_dir;
 use crate::lake::Lake;
+use crate::period::Period;
 
 /// The partition column of partitioned datasets.
 pub const MONTH: &str = "month";
@@ -43,5 +47,62 @@ pub fn register_datasets(ctx: &SessionContext, lake: &Lake) -> Result<(), DataFu
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(dataset.lake_schema());
         ctx.register_table(dataset.name, Arc::new(ListingTable::try_new(config)?))?;
     }
+    Ok(())
+}
+
+/// The name of the one-row table SQL files read their period from.
+pub const REPORTING_PERIOD: &str = "reporting_period";
+
+/// Registers (or replaces) `reporting_period`: one row describing the period being computed, its
+/// previous period and the same period a year earlier, as instants (`*_start_at` inclusive,
+/// `*_end_at` exclusive, UTC) and as month-partition bounds (`month_from` inclusive, `month_to`
+/// exclusive), so one SQL file serves months, quarters, half-years and years.
+pub fn register_reporting_period(ctx: &SessionContext, period: Period, tz: Tz) -> Result<(), DataFusionError> {
+    let ts = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let text = |name: &str| Field::new(name, DataType::Utf8, false);
+    let instant = |name: &str| Field::new(name, ts(), false);
+    let schema = Arc::new(Schema::new(vec![
+        text("period"),
+        text("period_kind"),
+        text("timezone"),
+        instant("start_at"),
+        instant("end_at"),
+        text("month_from"),
+        text("month_to"),
+        text("prev_period"),
+        instant("prev_start_at"),
+        instant("prev_end_at"),
+        text("yoy_period"),
+        instant("yoy_start_at"),
+        instant("yoy_end_at"),
+    ]));
+    let one_text = |v: String| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+    let one_instant = |t: chrono::DateTime<chrono::Utc>| {
+        Arc::new(TimestampMicrosecondArray::from(vec![t.timestamp_micros()]).with_timezone("UTC")) as ArrayRef
+    };
+    let (start, end) = period.bounds(tz);
+    let (month_from, month_to) = period.partition_range();
+    let (previous, year_ago) = (period.previous(), period.year_ago());
+    let (prev_start, prev_end) = previous.bounds(tz);
+    let (yoy_start, yoy_end) = year_ago.bounds(tz);
+    let columns = vec![
+        one_text(period.to_string()),
+        one_text(period.kind().as_str().to_string()),
+        one_text(tz.name().to_string()),
+        one_instant(start),
+        one_instant(end),
+        one_text(month_from),
+        one_text(month_to),
+        one_text(previous.to_string()),
+        one_instant(prev_start),
+        one_instant(prev_end),
+        one_text(year_ago.to_string()),
+        one_instant(yoy_start),
+        one_instant(yoy_end),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let table = MemTable::try_new(schema, vec![vec![batch]])?;
+    ctx.deregister_table(REPORTING_PERIOD)?;
+    ctx.register_table(REPORTING_PERIOD, Arc::new(table))?;
     Ok(())
 }

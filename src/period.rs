@@ -68,7 +68,84 @@ impl fmt::Display for Period {
     }
 }
 
+/// What kind of period; the `period_kind` column of the output tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PeriodKind {
+    Month,
+    Quarter,
+    Half,
+    Year,
+}
+
+impl PeriodKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Half => "half",
+            PeriodKind::Year => "year",
+        }
+    }
+
+    /// Months in a period of this kind.
+    pub fn months(self) -> u32 {
+        match self {
+            PeriodKind::Month => 1,
+            PeriodKind::Quarter => 3,
+            PeriodKind::Half => 6,
+            PeriodKind::Year => 12,
+        }
+    }
+}
+
 impl Period {
+    pub fn kind(self) -> PeriodKind {
+        match self {
+            Period::Month { .. } => PeriodKind::Month,
+            Period::Quarter { .. } => PeriodKind::Quarter,
+            Period::Half { .. } => PeriodKind::Half,
+            Period::Year { .. } => PeriodKind::Year,
+        }
+    }
+
+    /// The period of the same kind that starts `months` months (a multiple of the kind's length)
+    /// after this one; negative goes back.
+    fn shifted(self, months: i32) -> Period {
+        let ((year, first), _) = self.month_span();
+        let index = year * 12 + first as i32 - 1 + months;
+        let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+        match self.kind() {
+            PeriodKind::Month => Period::Month { year, month },
+            PeriodKind::Quarter => Period::Quarter { year, quarter: (month - 1) / 3 + 1 },
+            PeriodKind::Half => Period::Half { year, half: (month - 1) / 6 + 1 },
+            PeriodKind::Year => Period::Year { year },
+        }
+    }
+
+    /// The period just before (for MoM / QoQ change).
+    pub fn previous(self) -> Period {
+        self.shifted(-(self.kind().months() as i32))
+    }
+
+    /// The same period a year earlier (for YoY change).
+    pub fn year_ago(self) -> Period {
+        self.shifted(-12)
+    }
+
+    /// The months the period covers, in order.
+    pub fn months(self) -> Vec<Period> {
+        let ((year, first), _) = self.month_span();
+        (0..self.kind().months() as i32).map(|i| Period::Month { year, month: first }.shifted(i)).collect()
+    }
+
+    /// The month partitions (`YYYY-MM`) the period spans: first inclusive, last exclusive.
+    pub fn partition_range(self) -> (String, String) {
+        let months = self.months();
+        let first = months.first().copied().unwrap_or(self);
+        let after = months.last().copied().unwrap_or(self).shifted(1);
+        (first.to_string(), after.to_string())
+    }
+
     /// The month that contains `instant` in `tz`.
     pub fn month_of(instant: DateTime<Utc>, tz: Tz) -> Period {
         let local = instant.with_timezone(&tz);
@@ -153,6 +230,24 @@ mod tests {
         assert_eq!((s, e), (utc("2026-06-30T16:00:00Z"), utc("2026-12-31T16:00:00Z")));
         let (s, e) = "2026".parse::<Period>().unwrap().bounds(sh);
         assert_eq!((s, e), (utc("2025-12-31T16:00:00Z"), utc("2026-12-31T16:00:00Z")));
+    }
+
+    #[test]
+    fn previous_year_ago_and_months() {
+        let p = |s: &str| s.parse::<Period>().unwrap();
+        assert_eq!(p("2026-01").previous(), p("2025-12"));
+        assert_eq!(p("2026-Q1").previous(), p("2025-Q4"));
+        assert_eq!(p("2026-H1").previous(), p("2025-H2"));
+        assert_eq!(p("2026").previous(), p("2025"));
+        assert_eq!(p("2026-10").year_ago(), p("2025-10"));
+        assert_eq!(p("2026-Q4").year_ago(), p("2025-Q4"));
+        assert_eq!(
+            p("2026-H2").months().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
+        );
+        assert_eq!(p("2026-Q4").partition_range(), ("2026-10".to_string(), "2027-01".to_string()));
+        assert_eq!(p("2026-12").partition_range(), ("2026-12".to_string(), "2027-01".to_string()));
+        assert_eq!(p("2026-Q4").kind().as_str(), "quarter");
     }
 
     #[test]

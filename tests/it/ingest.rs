@@ -369,3 +369,39 @@ async fn lake_datasets_are_tables_that_prune_by_month() {
     let people = rows(&ctx.sql("SELECT count(*) FROM people").await.expect("plan").collect().await.expect("run"));
     assert_eq!(people, [["12"]]);
 }
+
+#[tokio::test]
+async fn the_reporting_period_table_bounds_periods_in_company_time() {
+    let demo = demo_lake();
+    let config = kpi_close::config::Config::load(&demo.config).expect("config");
+    let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
+    let ctx = kpi_close::engine::session(&config.engine, &lake).expect("session");
+    kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
+    let boundary = "SELECT e.session_id FROM web_events e JOIN reporting_period p \
+        ON e.event_time >= p.start_at AND e.event_time < p.end_at \
+        WHERE e.session_id LIKE 'S-BOUNDARY-%' ORDER BY 1";
+    for (period, expected) in [
+        ("2026-10", vec!["S-BOUNDARY-1"]),
+        ("2026-Q4", vec!["S-BOUNDARY-1", "S-BOUNDARY-2"]),
+        ("2026-11", vec!["S-BOUNDARY-2"]),
+    ] {
+        let period = period.parse().expect("period");
+        kpi_close::engine::register_reporting_period(&ctx, period, config.company.timezone).expect("period table");
+        let got: Vec<String> = rows(&ctx.sql(boundary).await.expect("plan").collect().await.expect("run"))
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        assert_eq!(got, expected, "{period}");
+    }
+    let row = rows(
+        &ctx.sql(
+            "SELECT period, period_kind, month_from, month_to, prev_period, yoy_period, start_at FROM reporting_period",
+        )
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run"),
+    );
+    assert_eq!(row, [["2026-11", "month", "2026-11", "2026-12", "2026-10", "2025-11", "2026-10-31T16:00:00Z"]]);
+}
