@@ -25,6 +25,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use tracing::Instrument;
 
 pub use manifest::{DatasetEntry, FileEntry, Manifest};
 pub use merge::{data_dir, rejects_table};
@@ -128,79 +131,15 @@ pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<Inge
 
     for dataset_plan in &plan.datasets {
         let name = dataset_plan.dataset.name;
+        let known = manifest.datasets.get(name).cloned().unwrap_or_default();
         let span = tracing::info_span!("ingest", dataset = name);
-        let _enter = span.enter();
-        let mut report = DatasetReport {
-            dataset: name,
-            files: dataset_plan.files.len(),
-            files_parsed: 0,
-            removed: dataset_plan.removed.len(),
-            rebuilt: false,
-            entry: manifest.datasets.get(name).cloned().unwrap_or_default(),
-        };
-        if !dataset_plan.rebuild {
-            reports.push(report);
-            continue;
+        let outcome = ingest_dataset(config, lake, &ctx, dataset_plan, known).instrument(span).await?;
+        bytes_parsed += outcome.bytes_parsed;
+        problems.extend(outcome.problems);
+        if outcome.report.rebuilt {
+            manifest.datasets.insert(name.to_string(), outcome.report.entry.clone());
         }
-        let mut stats = BTreeMap::new();
-        let mut held_back = false;
-        for file in &dataset_plan.files {
-            let Some(source) = config.sources.iter().find(|s| s.name == file.source) else { continue };
-            if file.staged {
-                stats.insert(file.staging_id.clone(), load_stats(lake, name, &file.staging_id).await?);
-                continue;
-            }
-            tracing::debug!(file = %file.display, bytes = file.bytes, "Parsing export");
-            match stage::stage(lake, source, file, config.company.timezone, &config.file.display().to_string()).await {
-                Ok(s) => {
-                    bytes_parsed += file.bytes;
-                    report.files_parsed += 1;
-                    stats.insert(file.staging_id.clone(), s);
-                }
-                Err(stage::StageError::File(problem)) => {
-                    tracing::error!(file = %problem.file, "Export held back");
-                    problems.push(problem);
-                    held_back = true;
-                }
-                Err(stage::StageError::Lake(e)) => return Err(e.into()),
-            }
-        }
-        if held_back {
-            // The dataset keeps its last good state until every export can be read.
-            reports.push(report);
-            continue;
-        }
-        let merged = merge::rebuild(&ctx, lake, dataset_plan).await?;
-        let files = dataset_plan
-            .files
-            .iter()
-            .map(|f| {
-                let s = stats.get(&f.staging_id).cloned().unwrap_or_default();
-                let written = merged.written_by_file.get(&f.display).copied().unwrap_or(0);
-                FileEntry {
-                    path: f.display.clone(),
-                    source: f.source.clone(),
-                    format: format!("{:?}", f.format).to_lowercase(),
-                    sha256: f.sha256.clone(),
-                    bytes: f.bytes,
-                    staging_id: f.staging_id.clone(),
-                    rows_read: s.rows_read,
-                    rows_rejected: s.rows_rejected,
-                    rows_superseded: s.rows_ok.saturating_sub(written),
-                    rows_written: written,
-                }
-            })
-            .collect::<Vec<_>>();
-        report.entry = DatasetEntry {
-            rows: merged.rows,
-            rows_rejected: files.iter().map(|f| f.rows_rejected).sum(),
-            months: merged.months,
-            files,
-        };
-        report.rebuilt = true;
-        tracing::info!(rows = report.entry.rows, rejected = report.entry.rows_rejected, "Dataset rebuilt");
-        manifest.datasets.insert(name.to_string(), report.entry.clone());
-        reports.push(report);
+        reports.push(outcome.report);
     }
     if reports.iter().any(|r| r.rebuilt) {
         manifest.datasets.retain(|name, _| plan.datasets.iter().any(|d| d.dataset.name == name));
@@ -213,6 +152,107 @@ pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<Inge
         elapsed: started.elapsed(),
         max_reject_ratio: config.ingest.max_reject_ratio,
     })
+}
+
+struct DatasetOutcome {
+    report: DatasetReport,
+    problems: Vec<FileProblem>,
+    bytes_parsed: u64,
+}
+
+/// Stages a dataset's new exports (several at once) and, if every export could be read, rebuilds
+/// its partitions. A dataset with an export held back keeps its last good state.
+async fn ingest_dataset(
+    config: &Config,
+    lake: &Lake,
+    ctx: &SessionContext,
+    plan: &DatasetPlan,
+    known: DatasetEntry,
+) -> Result<DatasetOutcome, IngestError> {
+    let name = plan.dataset.name;
+    let mut outcome = DatasetOutcome {
+        report: DatasetReport {
+            dataset: name,
+            files: plan.files.len(),
+            files_parsed: 0,
+            removed: plan.removed.len(),
+            rebuilt: false,
+            entry: known,
+        },
+        problems: Vec::new(),
+        bytes_parsed: 0,
+    };
+    if !plan.rebuild {
+        return Ok(outcome);
+    }
+    let mut stats = BTreeMap::new();
+    for file in plan.files.iter().filter(|f| f.staged) {
+        stats.insert(file.staging_id.clone(), load_stats(lake, name, &file.staging_id).await?);
+    }
+    let config_file = config.file.display().to_string();
+    let tz = config.company.timezone;
+    let jobs = plan.files.iter().filter(|f| !f.staged).filter_map(|file| {
+        let source = config.sources.iter().find(|s| s.name == file.source)?.clone();
+        let (lake, file, config_file) = (lake.clone(), file.clone(), config_file.clone());
+        Some(tokio::spawn(
+            async move {
+                tracing::debug!(file = %file.display, bytes = file.bytes, "Parsing export");
+                let result = stage::stage(&lake, &source, &file, tz, &config_file).await;
+                (file, result)
+            }
+            .in_current_span(),
+        ))
+    });
+    let mut staged = futures::stream::iter(jobs).buffered(config.engine.target_partitions.max(1));
+    while let Some(joined) = staged.next().await {
+        let (file, result) =
+            joined.map_err(|e| IngestError::Read { file: name.to_string(), source: std::io::Error::other(e) })?;
+        match result {
+            Ok(s) => {
+                outcome.bytes_parsed += file.bytes;
+                outcome.report.files_parsed += 1;
+                stats.insert(file.staging_id.clone(), s);
+            }
+            Err(stage::StageError::File(problem)) => {
+                tracing::error!(file = %problem.file, "Export held back");
+                outcome.problems.push(problem);
+            }
+            Err(stage::StageError::Lake(e)) => return Err(e.into()),
+        }
+    }
+    if !outcome.problems.is_empty() {
+        return Ok(outcome);
+    }
+    let merged = merge::rebuild(ctx, lake, plan).await?;
+    let files = plan
+        .files
+        .iter()
+        .map(|f| {
+            let s = stats.get(&f.staging_id).cloned().unwrap_or_default();
+            let written = merged.written_by_file.get(&f.display).copied().unwrap_or(0);
+            FileEntry {
+                path: f.display.clone(),
+                source: f.source.clone(),
+                format: format!("{:?}", f.format).to_lowercase(),
+                sha256: f.sha256.clone(),
+                bytes: f.bytes,
+                staging_id: f.staging_id.clone(),
+                rows_read: s.rows_read,
+                rows_rejected: s.rows_rejected,
+                rows_superseded: s.rows_ok.saturating_sub(written),
+                rows_written: written,
+            }
+        })
+        .collect::<Vec<_>>();
+    outcome.report.entry = DatasetEntry {
+        rows: merged.rows,
+        rows_rejected: files.iter().map(|f| f.rows_rejected).sum(),
+        months: merged.months,
+        files,
+    };
+    outcome.report.rebuilt = true;
+    tracing::info!(rows = outcome.report.entry.rows, rejected = outcome.report.entry.rows_rejected, "Dataset rebuilt");
+    Ok(outcome)
 }
 
 async fn load_stats(lake: &Lake, dataset: &str, id: &str) -> Result<StageStats, IngestError> {

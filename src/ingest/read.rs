@@ -52,7 +52,7 @@ enum Rows {
         delimiter: u8,
     },
     Jsonl {
-        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
         line: u64,
         first: Option<(u64, serde_json::Map<String, serde_json::Value>)>,
     },
@@ -280,7 +280,7 @@ impl Lines {
 }
 
 struct LineCounter {
-    inner: Box<dyn Read>,
+    inner: Box<dyn Read + Send>,
     offset: u64,
     lines: Lines,
 }
@@ -300,7 +300,7 @@ impl Read for LineCounter {
 }
 
 /// Bytes of a file, decompressed if it ends in `.gz`.
-fn byte_reader(path: &Path) -> Result<Box<dyn Read>, String> {
+fn byte_reader(path: &Path) -> Result<Box<dyn Read + Send>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let file = BufReader::with_capacity(256 * 1024, file);
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
@@ -312,7 +312,7 @@ fn byte_reader(path: &Path) -> Result<Box<dyn Read>, String> {
 
 /// UTF-8 text of a file in the given encoding. A UTF-8 BOM is skipped; undecodable bytes become
 /// U+FFFD, which the cell parser then rejects with a hint about the encoding.
-fn text_reader(path: &Path, encoding: Encoding) -> Result<Box<dyn Read>, String> {
+fn text_reader(path: &Path, encoding: Encoding) -> Result<Box<dyn Read + Send>, String> {
     let encoding = match encoding {
         Encoding::Utf8 => encoding_rs::UTF_8,
         Encoding::Gbk => encoding_rs::GB18030,
