@@ -122,7 +122,7 @@ async fn run(args: Args) -> Result<ExitCode> {
         }
         Command::Validate => {
             let config = Config::load(&args.config)?;
-            let problems = validate_sources(&config);
+            let problems = ingest::check_sources(&config);
             if problems.is_empty() {
                 emit(&format!(
                     "{}: configuration and {} source(s) are valid\n",
@@ -174,43 +174,6 @@ async fn run(args: Args) -> Result<ExitCode> {
 fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(Error::Stdout)
-}
-
-/// Every problem with the sources: datasets with no source, patterns matching nothing, files that
-/// cannot be opened or lack a required column.
-pub fn validate_sources(config: &Config) -> Vec<String> {
-    let mut problems = Vec::new();
-    for dataset in config.unconfigured_datasets() {
-        problems.push(format!("dataset `{dataset}` has no source; add a `[sources.{dataset}]` section"));
-    }
-    let config_file = config.file.display().to_string();
-    for source in &config.sources {
-        let Ok(paths) = glob::glob(&source.pattern) else { continue };
-        let files: Vec<PathBuf> = paths.flatten().filter(|p| p.is_file()).collect();
-        if files.is_empty() {
-            problems.push(format!("`sources.{}.path`: no file matches {}", source.name, source.pattern));
-        }
-        for path in files {
-            let display = path.strip_prefix(config.base_dir()).unwrap_or(&path).display().to_string();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let Some(format) = source.format.or_else(|| crate::config::Format::from_file_name(&name)) else {
-                problems.push(format!(
-                    "{display}: cannot tell the format from the file name; set `sources.{}.format`",
-                    source.name
-                ));
-                continue;
-            };
-            match ingest::Export::open(&path, format, source.encoding, source.delimiter, source.sheet.as_deref()) {
-                Err(e) => problems.push(format!("{display}: {e}")),
-                Ok(export) => {
-                    if let Err(missing) = ingest::map_columns(source, &export.headers, &display, &config_file) {
-                        problems.extend(missing);
-                    }
-                }
-            }
-        }
-    }
-    problems
 }
 
 /// A plain text table, columns padded to their widest cell (by characters).

@@ -32,9 +32,8 @@ use tracing::Instrument;
 pub use manifest::{DatasetEntry, FileEntry, Manifest};
 pub use merge::{data_dir, rejects_table};
 pub use parse::{parse_money, parse_timestamp};
-pub use plan::{DatasetPlan, FileStatus, IngestPlan, PlannedFile, hash_file, plan};
-pub use read::Export;
-pub use stage::{FileProblem, StageStats, map_columns};
+pub use plan::{DatasetPlan, FileStatus, IngestPlan, PlannedFile, check_sources, hash_file, plan};
+pub use stage::{FileProblem, StageStats};
 
 use crate::config::Config;
 use crate::engine;

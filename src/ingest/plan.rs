@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::IngestError;
 use super::manifest::Manifest;
-use super::stage::{rows_path, stats_path};
+use super::read::Export;
+use super::stage::{map_columns, rows_path, stats_path};
 use crate::config::{Config, Format, Source};
 use crate::datasets::{self, Dataset};
 use crate::lake::Lake;
@@ -130,16 +131,68 @@ fn matching_files(source: &Source) -> Result<Vec<PathBuf>, IngestError> {
     Ok(files)
 }
 
-fn plan_file(config: &Config, source: &Source, path: &Path) -> Result<PlannedFile, IngestError> {
-    let display = path
-        .strip_prefix(config.base_dir())
+/// The path as recorded in the lake: relative to the config's folder where possible.
+fn display_path(config: &Config, path: &Path) -> String {
+    path.strip_prefix(config.base_dir())
         .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| path.to_string_lossy().into_owned());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let format = source.format.or_else(|| Format::from_file_name(&name)).ok_or_else(|| IngestError::Source {
-        source_name: source.name.clone(),
-        message: format!("{display}: cannot tell the format from the file name; set `sources.{}.format`", source.name),
-    })?;
+        .unwrap_or_else(|_| path.to_string_lossy().into_owned())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The source's format, or the one the file name implies.
+fn format_of(source: &Source, path: &Path, display: &str) -> Result<Format, String> {
+    source.format.or_else(|| Format::from_file_name(&file_name(path))).ok_or_else(|| {
+        format!("{display}: cannot tell the format from the file name; set `sources.{}.format`", source.name)
+    })
+}
+
+/// Every problem with the sources, without touching the lake: datasets with no source, patterns
+/// matching nothing, files that cannot be opened or lack a required column.
+pub fn check_sources(config: &Config) -> Vec<String> {
+    let mut problems: Vec<String> = config
+        .unconfigured_datasets()
+        .into_iter()
+        .map(|d| format!("dataset `{d}` has no source; add a `[sources.{d}]` section"))
+        .collect();
+    let config_file = config.file.display().to_string();
+    for source in &config.sources {
+        let files = match matching_files(source) {
+            Ok(files) => files,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        if files.is_empty() {
+            problems.push(format!("`sources.{}.path`: no file matches {}", source.name, source.pattern));
+        }
+        for path in files {
+            let display = display_path(config, &path);
+            let opened = format_of(source, &path, &display).and_then(|format| {
+                Export::open(&path, format, source.encoding, source.delimiter, source.sheet.as_deref())
+                    .map_err(|e| format!("{display}: {e}"))
+            });
+            match opened {
+                Err(problem) => problems.push(problem),
+                Ok(export) => {
+                    if let Err(missing) = map_columns(source, &export.headers, &display, &config_file) {
+                        problems.extend(missing);
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn plan_file(config: &Config, source: &Source, path: &Path) -> Result<PlannedFile, IngestError> {
+    let display = display_path(config, path);
+    let name = file_name(path);
+    let format = format_of(source, path, &display)
+        .map_err(|message| IngestError::Source { source_name: source.name.clone(), message })?;
     let (sha256, bytes) = hash_file(path).map_err(|e| IngestError::Read { file: display.clone(), source: e })?;
     let mut id = Sha256::new();
     for part in [

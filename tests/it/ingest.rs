@@ -30,6 +30,15 @@ fn demo_lake() -> &'static DemoLake {
     })
 }
 
+/// A DataFusion session over the shared demo lake, every dataset registered as a table.
+fn demo_session(demo: &DemoLake) -> (kpi_close::config::Config, datafusion::prelude::SessionContext) {
+    let config = kpi_close::config::Config::load(&demo.config).expect("config");
+    let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
+    let ctx = kpi_close::engine::session(&config.engine, &lake).expect("session");
+    kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
+    (config, ctx)
+}
+
 fn manifest(lake: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(lake.join("manifests/ingest.json")).expect("manifest"))
         .expect("manifest json")
@@ -341,10 +350,7 @@ async fn a_memory_lake_works_in_process() {
 #[tokio::test]
 async fn lake_datasets_are_tables_that_prune_by_month() {
     let demo = demo_lake();
-    let config = kpi_close::config::Config::load(&demo.config).expect("config");
-    let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
-    let ctx = kpi_close::engine::session(&config.engine, &lake).expect("session");
-    kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
+    let (_, ctx) = demo_session(demo);
 
     let sql = "SELECT count(*) FROM orders WHERE month = '2026-09'";
     let counted = rows(&ctx.sql(sql).await.expect("plan").collect().await.expect("run"));
@@ -373,10 +379,7 @@ async fn lake_datasets_are_tables_that_prune_by_month() {
 #[tokio::test]
 async fn the_reporting_period_table_bounds_periods_in_company_time() {
     let demo = demo_lake();
-    let config = kpi_close::config::Config::load(&demo.config).expect("config");
-    let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
-    let ctx = kpi_close::engine::session(&config.engine, &lake).expect("session");
-    kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
+    let (config, ctx) = demo_session(demo);
     let boundary = "SELECT e.session_id FROM web_events e JOIN reporting_period p \
         ON e.event_time >= p.start_at AND e.event_time < p.end_at \
         WHERE e.session_id LIKE 'S-BOUNDARY-%' ORDER BY 1";
