@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::Config;
 use crate::error::{Error, ExitCode, Result};
 use crate::ingest::{self, IngestPlan, IngestReport};
+use crate::kpis::{self, Indicators};
 use crate::lake::Lake;
 use crate::period::Period;
 
@@ -40,6 +41,13 @@ pub struct Args {
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LogFormat {
     Human,
@@ -56,6 +64,20 @@ pub enum Command {
     },
     /// Read every configured export into the lake (new and changed files only).
     Ingest,
+    /// Compute every indicator for a period from the lake, check it, write the `indicators` table
+    /// and print it.
+    Kpis {
+        /// A month `2026-10`, quarter `2026-Q4`, half-year `2026-H2` or year `2026`.
+        #[arg(long)]
+        period: Period,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Print an indicator's definition card, or list the indicators.
+    Explain {
+        /// An indicator id, e.g. `cpl`. Without it: every indicator, one line each.
+        kpi: Option<String>,
+    },
     /// Check the configuration and every source's files; list all problems at once.
     Validate,
     /// Show what ingest would read and rebuild; change nothing.
@@ -153,12 +175,56 @@ async fn run(args: Args) -> Result<ExitCode> {
             let report = ingest::run(&config, &lake, &plan).await?;
             let mut text = render_report(&report, &lake);
             text.push_str(&render_coverage(&report, month));
+            if !report.problems.is_empty() {
+                text.push_str(&format!("\nClose {month} stopped at the ingest gate: no indicators computed.\n"));
+                emit(&text)?;
+                return Ok(ExitCode::DataGate);
+            }
+            let mut failed = false;
+            for period in kpis::periods_closed_by(month) {
+                let indicators = kpis::compute(&config, &lake, period, 1).await?;
+                failed |= !indicators.findings.is_empty();
+                text.push_str(&render_indicator_summary(&indicators, &lake).await?);
+            }
             text.push_str(&format!(
-                "\nClose {month}: ingest done. The audit, indicator, scorecard, report and delivery stages are not built yet: nothing was computed or sent.\nThe lake is at {}.\n",
+                "\nClose {month}: ingest and indicators done. The audit (exclusions), scorecard, report and delivery stages are not built yet: nothing was scored or sent.\nThe lake is at {}.\n",
                 lake.location()
             ));
             emit(&text)?;
-            Ok(if report.problems.is_empty() { ExitCode::Ok } else { ExitCode::DataGate })
+            Ok(if failed { ExitCode::DataGate } else { ExitCode::Ok })
+        }
+        Command::Kpis { period, format } => {
+            let config = Config::load(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let indicators = kpis::compute(&config, &lake, period, 1).await?;
+            if !indicators.findings.is_empty() {
+                eprint!("{}", render_findings(&indicators));
+                return Ok(ExitCode::DataGate);
+            }
+            kpis::write(&lake, &indicators).await?;
+            emit_bytes(&render_indicators(&indicators, format)?)?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Explain { kpi } => {
+            let config = Config::load(&args.config).ok();
+            let timezone = config.as_ref().map(|c| c.company.timezone.name()).unwrap_or("Asia/Shanghai");
+            let cards = kpis::catalog::cards().map_err(kpis::KpiError::from)?;
+            match kpi {
+                Some(id) => {
+                    let card = cards.iter().find(|c| c.id == id).ok_or(Error::UnknownKpi(id))?;
+                    emit(&card.render(timezone))?;
+                }
+                None => {
+                    let rows: Vec<Vec<String>> = cards
+                        .iter()
+                        .map(|c| {
+                            vec![c.id.to_string(), c.cycle.as_str().to_string(), c.unit.clone(), c.formula.clone()]
+                        })
+                        .collect();
+                    emit(&table(&["kpi", "cycle", "unit", "formula"], &rows))?;
+                }
+            }
+            Ok(ExitCode::Ok)
         }
         Command::Ingest => {
             let config = Config::load(&args.config)?;
@@ -172,8 +238,82 @@ async fn run(args: Args) -> Result<ExitCode> {
 }
 
 fn emit(text: &str) -> Result<()> {
+    emit_bytes(text.as_bytes())
+}
+
+fn emit_bytes(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(Error::Stdout)
+    out.write_all(bytes).and_then(|_| out.flush()).map_err(Error::Stdout)
+}
+
+/// The indicators as a table (the columns a reader scans), CSV or JSON (every column).
+fn render_indicators(indicators: &Indicators, format: OutputFormat) -> Result<Vec<u8>> {
+    let engine = |e: datafusion::arrow::error::ArrowError| {
+        Error::Kpis(kpis::KpiError::Engine(datafusion::error::DataFusionError::ArrowError(Box::new(e), None)))
+    };
+    match format {
+        OutputFormat::Csv => {
+            let mut out = Vec::new();
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            for batch in &indicators.batches {
+                writer.write(batch).map_err(engine)?;
+            }
+            drop(writer);
+            Ok(out)
+        }
+        OutputFormat::Json => {
+            let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+            for batch in &indicators.batches {
+                writer.write(batch).map_err(engine)?;
+            }
+            writer.finish().map_err(engine)?;
+            let mut out = writer.into_inner();
+            if out.is_empty() {
+                out.extend_from_slice(b"[]");
+            }
+            out.push(b'\n');
+            Ok(out)
+        }
+        OutputFormat::Table => {
+            let headers =
+                ["grain", "entity", "kpi", "value", "gross", "excluded", "low volume", "vs previous", "vs year ago"];
+            let rows = kpis::display_rows(indicators).map_err(engine)?;
+            Ok(format!(
+                "Indicators {} ({} rows, net values; n/a = zero denominator)\n{}",
+                indicators.period,
+                rows.len(),
+                table(&headers, &rows)
+            )
+            .into_bytes())
+        }
+    }
+}
+
+fn render_findings(indicators: &Indicators) -> String {
+    let mut text = format!("Indicator checks failed for {}: nothing was written.\n", indicators.period);
+    for finding in &indicators.findings {
+        let rows: usize = finding.rows.iter().map(|b| b.num_rows()).sum();
+        text.push_str(&format!("  {}: {rows} offending row(s)\n", finding.check.path()));
+        if let Ok(shown) = datafusion::arrow::util::pretty::pretty_format_batches(&finding.rows) {
+            for line in shown.to_string().lines().take(24) {
+                text.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    text
+}
+
+async fn render_indicator_summary(indicators: &Indicators, lake: &Lake) -> Result<String> {
+    if !indicators.findings.is_empty() {
+        return Ok(render_findings(indicators));
+    }
+    kpis::write(lake, indicators).await?;
+    Ok(format!(
+        "Indicators {}: {} rows, all checks passed, written to {}\n",
+        indicators.period,
+        indicators.rows(),
+        indicators.lake_path()
+    ))
 }
 
 /// A plain text table, columns padded to their widest cell (by characters).

@@ -2,24 +2,32 @@
 //! the lake's object store registered so `file://`, `memory://` and `s3://` lake URLs resolve.
 //! `register_datasets` makes every lake dataset a table named after it; partitioned datasets get a
 //! `month` column (`YYYY-MM`, company timezone) that prunes whole partitions when filtered on.
+//! `period_params` gives SQL files a period's bounds as named parameters; `register_functions` adds
+//! `local_date(ts)`, the calendar date of an instant in the company timezone.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, Date32Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_empty_array,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
 
 use crate::config::Engine;
 use crate::datasets::DATASETS;
 use crate::ingest::data_dir;
 use crate::lake::Lake;
 use crate::period::Period;
+use crate::sql::Params;
 
 /// The partition column of partitioned datasets.
 pub const MONTH: &str = "month";
@@ -104,5 +112,151 @@ pub fn register_reporting_period(ctx: &SessionContext, period: Period, tz: Tz) -
     let table = MemTable::try_new(schema, vec![vec![batch]])?;
     ctx.deregister_table(REPORTING_PERIOD)?;
     ctx.register_table(REPORTING_PERIOD, Arc::new(table))?;
+    Ok(())
+}
+
+/// Adds the SQL functions kpi-close's files use beyond DataFusion's own: `local_date(ts)`.
+pub fn register_functions(ctx: &SessionContext, tz: Tz) {
+    ctx.register_udf(ScalarUDF::from(LocalDate::new(tz)));
+}
+
+/// `local_date(ts)`: the calendar date of a UTC instant in the company timezone.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct LocalDate {
+    tz: Tz,
+    signature: Signature,
+}
+
+impl LocalDate {
+    fn new(tz: Tz) -> LocalDate {
+        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        LocalDate { tz, signature: Signature::exact(vec![utc], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for LocalDate {
+    fn name(&self) -> &str {
+        "local_date"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType, DataFusionError> {
+        Ok(DataType::Date32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue, DataFusionError> {
+        let input = args.args[0].to_array(args.number_rows)?;
+        let Some(instants) = input.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+            return Ok(ColumnarValue::Array(new_empty_array(&DataType::Date32)));
+        };
+        let dates: Date32Array = instants
+            .iter()
+            .map(|micros| {
+                let instant = DateTime::<Utc>::from_timestamp_micros(micros?)?;
+                Some(days_since_epoch(instant.with_timezone(&self.tz).date_naive()))
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(dates)))
+    }
+}
+
+fn days_since_epoch(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
+}
+
+/// The named parameters every SQL file may use for a period, all in the company timezone:
+///
+/// | name | value |
+/// |---|---|
+/// | `$start_at`, `$end_at` | the period's first instant and the next period's first instant (UTC) |
+/// | `$start_date`, `$end_date` | the period's first day and the next period's first day |
+/// | `$month_from`, `$month_to` | the month partitions spanned: first inclusive, last exclusive |
+/// | `$prev_*`, `$yoy_*` | the same four pairs for the previous period and the period a year earlier |
+/// | `$ttm_start_at`, `$ttm_month_from` | start of the 12 months ending with the period |
+/// | `$prior_ttm_start_at`, `$prior_ttm_month_from` | start of the 12 months before those |
+pub fn period_params(period: Period, tz: Tz) -> Params {
+    let instant = |t: DateTime<Utc>| ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()));
+    let date = |d: NaiveDate| ScalarValue::Date32(Some(days_since_epoch(d)));
+    let text = |s: String| ScalarValue::Utf8(Some(s));
+    let mut params = Params::default();
+    for (prefix, p) in [("", period), ("prev_", period.previous()), ("yoy_", period.year_ago())] {
+        let (start, end) = p.bounds(tz);
+        let (first_day, next_day) = p.dates();
+        let (month_from, month_to) = p.partition_range();
+        params
+            .set(&format!("{prefix}start_at"), instant(start))
+            .set(&format!("{prefix}end_at"), instant(end))
+            .set(&format!("{prefix}start_date"), date(first_day))
+            .set(&format!("{prefix}end_date"), date(next_day))
+            .set(&format!("{prefix}month_from"), text(month_from))
+            .set(&format!("{prefix}month_to"), text(month_to));
+    }
+    for (prefix, months_back) in [("ttm_", 11), ("prior_ttm_", 23)] {
+        let first = period.last_month_minus(months_back);
+        params
+            .set(&format!("{prefix}start_at"), instant(first.bounds(tz).0))
+            .set(&format!("{prefix}month_from"), text(first.to_string()));
+    }
+    params
+}
+
+/// Where the audit's exclusion ledger lives in the lake.
+pub const EXCLUSIONS_DIR: &str = "exclusions";
+
+/// The columns of the exclusion ledger (SPEC §11).
+pub fn exclusions_schema() -> Arc<Schema> {
+    let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        text("dataset", false),
+        text("record_key", false),
+        text("period", true),
+        text("rule_id", false),
+        text("rule_version", false),
+        text("detail", true),
+    ]))
+}
+
+/// Which rows the audited (`aud_*`) views keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Before audit: an empty exclusion ledger, so `aud_*` equals `stg_*`.
+    Gross,
+    /// After audit: the ledger in the lake (empty until the audit has written one).
+    Net,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Gross => "gross",
+            Scope::Net => "net",
+        }
+    }
+}
+
+/// Registers `exclusions` for a scope.
+pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope) -> Result<(), DataFusionError> {
+    let schema = exclusions_schema();
+    let has_ledger = match scope {
+        Scope::Gross => false,
+        Scope::Net => lake
+            .list(EXCLUSIONS_DIR)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?
+            .iter()
+            .any(|p| p.ends_with(".parquet")),
+    };
+    ctx.deregister_table("exclusions")?;
+    if has_ledger {
+        let url = ListingTableUrl::parse(lake.url(&format!("{EXCLUSIONS_DIR}/")))?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+        ctx.register_table("exclusions", Arc::new(ListingTable::try_new(config)?))?;
+    } else {
+        ctx.register_table("exclusions", Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+    }
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! The crate's one error type and the exit code each class of failure maps to.
 //!
-//! Stages have their own error enums (`ConfigError`, `LakeError`, `IngestError`); this module joins
+//! Stages have their own error enums (`ConfigError`, `LakeError`, `IngestError`, `KpiError`); this module joins
 //! them and decides the process exit code (SPEC §1): 0 ok, 1 a data gate or check failed,
 //! 2 usage or configuration error, 3 runtime or infrastructure failure.
 
 use crate::config::ConfigError;
 use crate::ingest::IngestError;
+use crate::kpis::KpiError;
 use crate::lake::LakeError;
 
 /// Process exit codes.
@@ -25,6 +26,10 @@ pub enum Error {
     Lake(#[from] LakeError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Kpis(#[from] KpiError),
+    #[error("no indicator `{0}`; `kpi-close explain` lists them")]
+    UnknownKpi(String),
     #[error("cannot write to standard output: {0}")]
     Stdout(#[source] std::io::Error),
     #[error("cannot write demo data to {}: {source}", out.display())]
@@ -38,8 +43,8 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) => ExitCode::Usage,
-            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } => ExitCode::Runtime,
+            Error::Config(_) | Error::UnknownKpi(_) => ExitCode::Usage,
+            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) => ExitCode::Runtime,
             Error::Ingest(e) => e.exit_code(),
         }
     }

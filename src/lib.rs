@@ -12,7 +12,9 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod ingest;
+pub mod kpis;
 pub mod lake;
 pub mod period;
+pub mod sql;
 
 pub use error::{Error, ExitCode, Result};

@@ -110,7 +110,7 @@ impl Period {
 
     /// The period of the same kind that starts `months` months (a multiple of the kind's length)
     /// after this one; negative goes back.
-    fn shifted(self, months: i32) -> Period {
+    pub fn shifted(self, months: i32) -> Period {
         let ((year, first), _) = self.month_span();
         let index = year * 12 + first as i32 - 1 + months;
         let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
@@ -168,6 +168,20 @@ impl Period {
         let end = first + count;
         let end = if end > 12 { (year + 1, end - 12) } else { (year, end) };
         ((year, first), end)
+    }
+
+    /// The period's first day and the next period's first day (calendar dates, exclusive end).
+    pub fn dates(self) -> (NaiveDate, NaiveDate) {
+        let ((y0, m0), (y1, m1)) = self.month_span();
+        let day = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(NaiveDate::MIN);
+        (day(y0, m0), day(y1, m1))
+    }
+
+    /// The month `n` months before the period's last month: the first month of the trailing `n + 1`
+    /// months that end with the period.
+    pub fn last_month_minus(self, n: i32) -> Period {
+        let last = self.months().last().copied().unwrap_or(self);
+        last.shifted(-n)
     }
 
     /// The period's first instant (inclusive) and the next period's first instant (exclusive).

@@ -24,6 +24,7 @@ pub struct Config {
     pub company: Company,
     pub lake: LakeLocation,
     pub ingest: Ingest,
+    pub kpis: Kpis,
     pub engine: Engine,
     /// Sources in name order.
     pub sources: Vec<Source>,
@@ -32,6 +33,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Company {
     pub name: String,
+    /// The company's `entity_id` in targets and indicators.
+    pub id: String,
     pub timezone: Tz,
     pub currency: String,
     pub locale: Locale,
@@ -63,6 +66,25 @@ impl fmt::Display for LakeLocation {
 pub struct Ingest {
     /// A dataset whose share of rejected rows is above this fails the close's gate.
     pub max_reject_ratio: f64,
+}
+
+/// Indicator settings (SPEC §4).
+#[derive(Debug, Clone)]
+pub struct Kpis {
+    /// A ratio whose denominator is below this is marked low volume: shown, never scored or a trigger.
+    pub min_volume: u64,
+    /// Per-indicator overrides of `min_volume` (e.g. NPS responses).
+    pub min_volume_by_kpi: BTreeMap<String, u64>,
+    /// Margin as a share of the amount for orders without `gross_margin` (CLV).
+    pub margin_rate: rust_decimal::Decimal,
+    /// The cap on a customer's expected lifetime in years (CLV).
+    pub max_lifetime_years: f64,
+}
+
+impl Kpis {
+    pub fn min_volume_for(&self, kpi: &str) -> u64 {
+        self.min_volume_by_kpi.get(kpi).copied().unwrap_or(self.min_volume)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -8,10 +8,10 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Company, Config, Engine, Ingest, LakeLocation, Problem, Source};
+use super::{Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
 use crate::datasets;
 
-const SECTIONS: &[&str] = &["company", "lake", "ingest", "engine", "sources"];
+const SECTIONS: &[&str] = &["company", "lake", "ingest", "kpis", "engine", "sources"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Locale {
@@ -62,6 +62,8 @@ pub enum Encoding {
 #[serde(deny_unknown_fields)]
 struct RawCompany {
     name: String,
+    #[serde(default = "default_company_id")]
+    id: String,
     #[serde(default = "default_timezone")]
     timezone: String,
     #[serde(default = "default_currency")]
@@ -72,6 +74,9 @@ struct RawCompany {
     fiscal_year_start_month: u32,
 }
 
+fn default_company_id() -> String {
+    "company".into()
+}
 fn default_timezone() -> String {
     "Asia/Shanghai".into()
 }
@@ -112,6 +117,40 @@ impl Default for RawIngest {
 
 fn default_max_reject_ratio() -> f64 {
     0.01
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKpis {
+    #[serde(default = "default_min_volume")]
+    min_volume: u64,
+    #[serde(default)]
+    min_volume_by_kpi: BTreeMap<String, u64>,
+    #[serde(default = "default_margin_rate")]
+    margin_rate: f64,
+    #[serde(default = "default_max_lifetime_years")]
+    max_lifetime_years: f64,
+}
+
+impl Default for RawKpis {
+    fn default() -> Self {
+        RawKpis {
+            min_volume: default_min_volume(),
+            min_volume_by_kpi: BTreeMap::new(),
+            margin_rate: default_margin_rate(),
+            max_lifetime_years: default_max_lifetime_years(),
+        }
+    }
+}
+
+fn default_min_volume() -> u64 {
+    30
+}
+fn default_margin_rate() -> f64 {
+    0.3
+}
+fn default_max_lifetime_years() -> f64 {
+    5.0
 }
 
 #[derive(Deserialize)]
@@ -214,6 +253,10 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
         Some(v) => problems.section("ingest", v).unwrap_or_default(),
         None => RawIngest::default(),
     };
+    let kpis: RawKpis = match take("kpis") {
+        Some(v) => problems.section("kpis", v).unwrap_or_default(),
+        None => RawKpis::default(),
+    };
     let engine: RawEngine = match take("engine") {
         Some(v) => problems.section("engine", v).unwrap_or_default(),
         None => RawEngine::default(),
@@ -231,6 +274,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let lake = lake.and_then(|l| convert_lake(l, base, &mut problems));
     let ingest = convert_ingest(ingest, &mut problems);
     let engine = convert_engine(engine, base, &mut problems);
+    let kpis = convert_kpis(kpis, &mut problems);
     let default_tz = company.as_ref().map(|c| c.timezone).unwrap_or(chrono_tz::Asia::Shanghai);
     let mut sources = Vec::new();
     for (name, value) in raw_sources {
@@ -244,7 +288,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
 
     match (company, lake) {
         (Some(company), Some(lake)) if problems.0.is_empty() => {
-            Ok(Config { file: PathBuf::new(), company, lake, ingest, engine, sources })
+            Ok(Config { file: PathBuf::new(), company, lake, ingest, kpis, engine, sources })
         }
         _ => Err(problems.0),
     }
@@ -275,8 +319,12 @@ fn convert_company(raw: RawCompany, problems: &mut Problems) -> Option<Company> 
     if raw.name.trim().is_empty() {
         problems.add("company.name", "must not be empty");
     }
+    if raw.id.trim().is_empty() {
+        problems.add("company.id", "must not be empty; it is the company's entity_id in targets and indicators");
+    }
     Some(Company {
         name: raw.name,
+        id: raw.id,
         timezone: timezone?,
         currency: raw.currency,
         locale: raw.locale,
@@ -328,6 +376,29 @@ fn convert_ingest(raw: RawIngest, problems: &mut Problems) -> Ingest {
         problems.add("ingest.max_reject_ratio", "must be a fraction between 0 and 1 (0.01 is 1%)");
     }
     Ingest { max_reject_ratio: raw.max_reject_ratio }
+}
+
+fn convert_kpis(raw: RawKpis, problems: &mut Problems) -> Kpis {
+    if !(0.0..=1.0).contains(&raw.margin_rate) {
+        problems.add("kpis.margin_rate", "must be a share between 0 and 1, e.g. 0.3");
+    }
+    if !(raw.max_lifetime_years > 0.0 && raw.max_lifetime_years.is_finite()) {
+        problems.add("kpis.max_lifetime_years", "must be a positive number of years, e.g. 5");
+    }
+    for kpi in raw.min_volume_by_kpi.keys() {
+        if !crate::kpis::catalog::is_known(kpi) {
+            problems.add(
+                format!("kpis.min_volume_by_kpi.{kpi}"),
+                "no such indicator; `kpi-close explain` lists them".to_string(),
+            );
+        }
+    }
+    Kpis {
+        min_volume: raw.min_volume,
+        min_volume_by_kpi: raw.min_volume_by_kpi,
+        margin_rate: rust_decimal::Decimal::from_f64_retain(raw.margin_rate).unwrap_or_default().round_dp(4),
+        max_lifetime_years: raw.max_lifetime_years,
+    }
 }
 
 fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engine {

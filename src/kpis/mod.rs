@@ -1,0 +1,344 @@
+//! Stage `kpis`: every indicator of SPEC §4 for one period, at every grain, gross and net.
+//!
+//! In: the lake's datasets and the audit's exclusion ledger (`exclusions/`, empty until the audit
+//! has run). The SQL under `sql/` does all the arithmetic: `stg_*` views attribute rows to teams,
+//! people and channels; `aud_*` views drop what the ledger lists; each `sql/kpi/<id>.sql` returns
+//! numerator, denominator and value per grain and entity for the period in its parameters.
+//! The stage runs every indicator file for the period (gross and net), for the previous period and
+//! the same period a year earlier (net, for the changes), then `sql/mart/indicators.sql` joins them
+//! into the `indicators` table and `sql/checks/*` look for rows that must not exist.
+//!
+//! Out: the `indicators` rows (written to `indicators/period=<P>/part-0.parquet` in the lake only if
+//! every check passes) and the checks' findings.
+//!
+//! Fails: a SQL file that does not plan or fails while running (named), the lake.
+
+pub mod catalog;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{SessionContext, cast, col, lit};
+use datafusion::scalar::ScalarValue;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::config::Config;
+use crate::engine::{self, Scope};
+use crate::lake::{Lake, LakeError};
+use crate::period::Period;
+use crate::sql::{self, Params, SqlError, SqlFile};
+pub use catalog::{Card, CardError, Kind};
+
+/// Numerators and denominators are exact decimals: counts, and sums of money at 4 decimals.
+pub const AMOUNT_TYPE: DataType = DataType::Decimal128(38, 4);
+
+#[derive(Debug, thiserror::Error)]
+pub enum KpiError {
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Card(#[from] CardError),
+    #[error("the indicator engine failed: {0}")]
+    Engine(#[source] DataFusionError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+}
+
+/// One period's indicators, and what the checks found.
+#[derive(Debug)]
+pub struct Indicators {
+    pub period: Period,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub findings: Vec<Finding>,
+}
+
+/// A check that returned rows.
+#[derive(Debug)]
+pub struct Finding {
+    pub check: &'static SqlFile,
+    pub rows: Vec<RecordBatch>,
+}
+
+impl Indicators {
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// Where this period's table lives in the lake.
+    pub fn lake_path(&self) -> String {
+        lake_path(self.period)
+    }
+}
+
+pub fn lake_path(period: Period) -> String {
+    format!("indicators/period={period}/part-0.parquet")
+}
+
+/// The periods a close of `month` computes: the month, and the quarter, half-year and year it ends.
+pub fn periods_closed_by(month: Period) -> Vec<Period> {
+    let Period::Month { year, month: m } = month else { return vec![month] };
+    let mut periods = vec![month];
+    if m % 3 == 0 {
+        periods.push(Period::Quarter { year, quarter: m / 3 });
+    }
+    if m % 6 == 0 {
+        periods.push(Period::Half { year, half: m / 6 });
+    }
+    if m == 12 {
+        periods.push(Period::Year { year });
+    }
+    periods
+}
+
+/// Settings every SQL file may read as parameters, besides the period's bounds.
+fn settings(config: &Config) -> Params {
+    let margin = config.kpis.margin_rate;
+    Params::default()
+        .with("company_id", ScalarValue::Utf8(Some(config.company.id.clone())))
+        .with("currency", ScalarValue::Utf8(Some(config.company.currency.clone())))
+        .with("margin_rate", ScalarValue::Decimal128(Some(margin.mantissa()), 38, margin.scale() as i8))
+        .with("max_lifetime_years", ScalarValue::Float64(Some(config.kpis.max_lifetime_years)))
+}
+
+/// A session with the lake's datasets, `local_date`, the exclusion ledger for `scope` and the
+/// staging and audited views.
+pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
+    let ctx = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
+    engine::register_functions(&ctx, config.company.timezone);
+    engine::register_datasets(&ctx, lake).map_err(KpiError::Engine)?;
+    engine::register_exclusions(&ctx, lake, scope).await.map_err(KpiError::Engine)?;
+    let params = settings(config);
+    sql::register_views(&ctx, sql::STAGING, &params).await?;
+    sql::register_views(&ctx, sql::AUDITED, &params).await?;
+    Ok(ctx)
+}
+
+/// Which period a run of the indicator files is for, relative to the one being computed.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Current,
+    Previous,
+    YearAgo,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Current => "current",
+            Role::Previous => "previous",
+            Role::YearAgo => "year_ago",
+        }
+    }
+}
+
+/// Computes one period's indicators and runs the checks. Writes nothing.
+#[tracing::instrument(name = "kpis", skip_all, fields(period = %period))]
+pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64) -> Result<Indicators, KpiError> {
+    let cards = catalog::cards()?;
+    let tz = config.company.timezone;
+    let base = settings(config);
+    let gross = session(config, lake, Scope::Gross).await?;
+    let net = session(config, lake, Scope::Net).await?;
+
+    let mut runs = Vec::new();
+    for (role, p) in [(Role::Current, period), (Role::Previous, period.previous()), (Role::YearAgo, period.year_ago())]
+    {
+        let mut params = engine::period_params(p, tz);
+        params.extend(&base);
+        for card in cards {
+            runs.push((&net, Scope::Net, role, card.file, params.clone()));
+            if matches!(role, Role::Current) {
+                runs.push((&gross, Scope::Gross, role, card.file, params.clone()));
+            }
+        }
+    }
+    let started = std::time::Instant::now();
+    let results: Vec<Vec<RecordBatch>> = futures::stream::iter(runs)
+        .map(|(ctx, scope, role, file, params)| run_indicator(ctx, scope, role, file, params))
+        .buffered(config.engine.target_partitions.max(1))
+        .try_collect()
+        .await?;
+    tracing::info!(files = cards.len(), elapsed_ms = started.elapsed().as_millis() as u64, "Indicators computed");
+
+    // Each file's batches carry their own nullability; the union gets one schema.
+    let engine_err = KpiError::Engine;
+    let schema = results_schema();
+    let results = results
+        .iter()
+        .flatten()
+        .map(|b| conform(b, &schema))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| engine_err(e.into()))?;
+    replace_table(&net, "kpi_results", MemTable::try_new(schema, vec![results]).map_err(engine_err)?)?;
+    replace_table(&net, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(engine_err)?)?;
+
+    let mart = &sql::MART[0];
+    let mut params = engine::period_params(period, tz);
+    params.extend(&base);
+    params
+        .set("period", ScalarValue::Utf8(Some(period.to_string())))
+        .set("period_kind", ScalarValue::Utf8(Some(period.kind().as_str().to_string())))
+        .set("previous_period", ScalarValue::Utf8(Some(period.previous().to_string())))
+        .set("year_ago_period", ScalarValue::Utf8(Some(period.year_ago().to_string())))
+        .set("revision", ScalarValue::Int64(Some(revision)));
+    let df = sql::plan(&net, mart, &params).await?;
+    let schema = nullable(df.schema().as_arrow());
+    let batches = df.collect().await.map_err(|e| SqlError::execute(mart, e))?;
+    let batches = batches
+        .iter()
+        .map(|b| conform(b, &schema))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SqlError::execute(mart, e.into()))?;
+
+    replace_table(&net, "indicators", MemTable::try_new(schema.clone(), vec![batches.clone()]).map_err(engine_err)?)?;
+    let mut findings = Vec::new();
+    for check in sql::CHECKS {
+        let rows = sql::plan(&net, check, &params).await?.collect().await.map_err(|e| SqlError::execute(check, e))?;
+        if rows.iter().any(|b| b.num_rows() > 0) {
+            tracing::warn!(check = %check.path(), "Indicator check failed");
+            findings.push(Finding { check, rows });
+        }
+    }
+    Ok(Indicators { period, schema, batches, findings })
+}
+
+/// The same columns, all nullable and strings as plain `Utf8`: what the optimizer proves about nulls
+/// and which string layout it picks differ between plans; the table's schema must not.
+fn nullable(schema: &Schema) -> SchemaRef {
+    let plain = |f: &Field| match f.data_type() {
+        DataType::Utf8View | DataType::LargeUtf8 => f.clone().with_data_type(DataType::Utf8),
+        _ => f.clone(),
+    };
+    Arc::new(Schema::new(schema.fields().iter().map(|f| plain(f).with_nullable(true)).collect::<Vec<_>>()))
+}
+
+/// A batch with `schema`'s column types (casting string layouts) and nullability.
+fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// `kpi_results`: what `run_indicator` returns for every file, scope and role.
+fn results_schema() -> SchemaRef {
+    let field = |name: &str, ty: DataType| Field::new(name, ty, true);
+    Arc::new(Schema::new(vec![
+        field("kpi", DataType::Utf8),
+        field("scope", DataType::Utf8),
+        field("role", DataType::Utf8),
+        field("grain", DataType::Utf8),
+        field("entity_id", DataType::Utf8),
+        field("numerator", AMOUNT_TYPE),
+        field("denominator", AMOUNT_TYPE),
+        field("value", DataType::Float64),
+        field("volume", DataType::Int64),
+    ]))
+}
+
+fn replace_table(ctx: &SessionContext, name: &str, table: MemTable) -> Result<(), KpiError> {
+    ctx.deregister_table(name).map_err(KpiError::Engine)?;
+    ctx.register_table(name, Arc::new(table)).map_err(KpiError::Engine)?;
+    Ok(())
+}
+
+/// Runs one indicator file and labels its rows with the indicator, scope and role.
+async fn run_indicator(
+    ctx: &SessionContext,
+    scope: Scope,
+    role: Role,
+    file: &'static SqlFile,
+    params: Params,
+) -> Result<Vec<RecordBatch>, KpiError> {
+    let df = sql::plan(ctx, file, &params).await?;
+    let labelled = df
+        .select(vec![
+            lit(file.name).alias("kpi"),
+            lit(scope.as_str()).alias("scope"),
+            lit(role.as_str()).alias("role"),
+            cast(col("grain"), DataType::Utf8).alias("grain"),
+            cast(col("entity_id"), DataType::Utf8).alias("entity_id"),
+            cast(col("numerator"), AMOUNT_TYPE).alias("numerator"),
+            cast(col("denominator"), AMOUNT_TYPE).alias("denominator"),
+            cast(col("value"), DataType::Float64).alias("value"),
+            cast(col("volume"), DataType::Int64).alias("volume"),
+        ])
+        .map_err(|e| SqlError::Plan { file: file.path(), source: e })?;
+    Ok(labelled.collect().await.map_err(|e| SqlError::execute(file, e))?)
+}
+
+/// Writes the period's table to the lake (one object, replaced atomically).
+pub async fn write(lake: &Lake, indicators: &Indicators) -> Result<u64, KpiError> {
+    Ok(lake.write_parquet(&indicators.lake_path(), indicators.schema.clone(), &indicators.batches).await?)
+}
+
+/// The indicators as text cells for a terminal table: grain, entity, kpi, value, gross value,
+/// excluded share, low volume, change vs previous, change vs a year ago. Values are rounded by unit
+/// (the CSV and JSON outputs and the lake keep every digit); `n/a` marks a zero denominator.
+pub fn display_rows(indicators: &Indicators) -> Result<Vec<Vec<String>>, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Float64Type;
+    use datafusion::arrow::error::ArrowError;
+
+    let units: std::collections::HashMap<&str, &str> = catalog::cards()
+        .map_err(|e| ArrowError::ExternalError(Box::new(e)))?
+        .iter()
+        .map(|c| (c.id, c.unit.as_str()))
+        .collect();
+    let mut rows = Vec::new();
+    for batch in &indicators.batches {
+        let column = |name: &str| {
+            batch.column_by_name(name).cloned().ok_or_else(|| ArrowError::SchemaError(format!("no column {name}")))
+        };
+        let text = |name: &str| -> Result<Vec<String>, ArrowError> {
+            let c = datafusion::arrow::compute::cast(&column(name)?, &DataType::Utf8)?;
+            let c = c.as_string::<i32>();
+            Ok((0..c.len()).map(|i| if c.is_null(i) { String::new() } else { c.value(i).to_string() }).collect())
+        };
+        let float = |name: &str| -> Result<Vec<Option<f64>>, ArrowError> {
+            let c = datafusion::arrow::compute::cast(&column(name)?, &DataType::Float64)?;
+            let c = c.as_primitive::<Float64Type>();
+            Ok((0..c.len()).map(|i| (!c.is_null(i)).then(|| c.value(i))).collect())
+        };
+        let (grain, entity, kpi) = (text("grain")?, text("entity_id")?, text("kpi")?);
+        let (value, gross, excluded) = (float("value")?, float("gross_value")?, float("excluded_share")?);
+        let (previous, year_ago) = (float("change_vs_previous")?, float("change_vs_year_ago")?);
+        let low = text("low_volume")?;
+        for i in 0..batch.num_rows() {
+            let unit = units.get(kpi[i].as_str()).copied().unwrap_or("ratio");
+            let number = |v: Option<f64>| match v {
+                None => "n/a".to_string(),
+                Some(v) => match unit {
+                    "count" => format!("{v:.0}"),
+                    "money" => format!("{v:.2}"),
+                    "score" => format!("{v:.1}"),
+                    _ => format!("{v:.4}"),
+                },
+            };
+            let percent = |v: Option<f64>, sign: bool| match v {
+                None => "n/a".to_string(),
+                Some(v) if sign => format!("{:+.1}%", v * 100.0),
+                Some(v) => format!("{:.1}%", v * 100.0),
+            };
+            rows.push(vec![
+                grain[i].clone(),
+                entity[i].clone(),
+                kpi[i].clone(),
+                number(value[i]),
+                number(gross[i]),
+                percent(excluded[i], false),
+                if low[i] == "true" { "low volume".to_string() } else { String::new() },
+                percent(previous[i], true),
+                percent(year_ago[i], true),
+            ]);
+        }
+    }
+    Ok(rows)
+}

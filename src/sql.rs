@@ -1,0 +1,140 @@
+//! The SQL files under `sql/`, embedded in the binary. One SELECT per file; the file stem is the
+//! relation's name and the folder its layer: `stg` (typed, attributed views over the lake), `aud`
+//! (staging minus the exclusion ledger), `kpi` (one file per indicator), `mart` (the output tables)
+//! and `checks` (data checks: each returns the offending rows, none is a pass).
+//!
+//! Values such as the period's bounds reach the SQL as named parameters (`$start_at`), never by
+//! formatting text into it. A file that does not plan is told apart from one that fails while running.
+
+use std::collections::HashMap;
+
+use datafusion::common::ParamValues;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::scalar::ScalarValue;
+
+/// One SQL file: `sql/<layer>/<name>.sql`.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlFile {
+    pub layer: &'static str,
+    pub name: &'static str,
+    pub text: &'static str,
+}
+
+impl SqlFile {
+    /// The path in the repository, for messages.
+    pub fn path(&self) -> String {
+        format!("sql/{}/{}.sql", self.layer, self.name)
+    }
+}
+
+macro_rules! sql_files {
+    ($layer:literal: $($name:ident),* $(,)?) => {
+        &[$(SqlFile {
+            layer: $layer,
+            name: stringify!($name),
+            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/", $layer, "/", stringify!($name), ".sql")),
+        }),*]
+    };
+}
+
+/// Staging views, in dependency order.
+pub const STAGING: &[SqlFile] = sql_files!("stg":
+    stg_fx_rates, stg_leads, stg_web_events, stg_orders, stg_ad_spend, stg_social_stats,
+    stg_nps_responses, stg_customers, stg_customer_activity, stg_entities,
+);
+
+/// Audited (net) views: staging minus the exclusion ledger.
+pub const AUDITED: &[SqlFile] = sql_files!("aud":
+    aud_web_events, aud_leads, aud_orders, aud_ad_spend, aud_social_stats, aud_customer_activity,
+    aud_nps_responses,
+);
+
+/// One file per indicator and supporting measure; each starts with its definition card.
+pub const INDICATORS: &[SqlFile] = sql_files!("kpi":
+    uv, uv_growth_yoy, form_submissions, lead_conversion_rate, leads, mql_count, sqls,
+    sql_conversion_rate, win_rate, orders, revenue, asp, spend, cpl, followers,
+    social_engagement_rate, responses, nps, active_customers, retention_rate, repeat_customers, clv,
+);
+
+/// The output tables built from the indicators.
+pub const MART: &[SqlFile] = sql_files!("mart": indicators);
+
+/// Checks run on every computed period: each returns the rows that break it.
+pub const CHECKS: &[SqlFile] = sql_files!("checks":
+    additive_measures_reconcile, counts_not_negative, values_within_bounds, orders_without_rate,
+);
+
+/// Every embedded file, for `validate` and the test that no file on disk is forgotten.
+pub fn all() -> impl Iterator<Item = &'static SqlFile> {
+    STAGING.iter().chain(AUDITED).chain(INDICATORS).chain(MART).chain(CHECKS)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error("{file} does not plan: {source}")]
+    Plan {
+        file: String,
+        #[source]
+        source: DataFusionError,
+    },
+    #[error("{file} failed while running: {source}")]
+    Execute {
+        file: String,
+        #[source]
+        source: DataFusionError,
+    },
+}
+
+impl SqlError {
+    pub fn execute(file: &SqlFile, source: DataFusionError) -> SqlError {
+        SqlError::Execute { file: file.path(), source }
+    }
+}
+
+/// Named parameters (`$name` in SQL). A file may use any subset.
+#[derive(Debug, Clone, Default)]
+pub struct Params(HashMap<String, ScalarValue>);
+
+impl Params {
+    pub fn set(&mut self, name: &str, value: ScalarValue) -> &mut Self {
+        self.0.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn with(mut self, name: &str, value: ScalarValue) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    pub fn extend(&mut self, other: &Params) {
+        self.0.extend(other.0.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+
+    fn values(&self) -> ParamValues {
+        ParamValues::from(self.0.clone())
+    }
+}
+
+/// Plans one file with its parameters bound. Nothing runs yet.
+pub async fn plan(ctx: &SessionContext, file: &SqlFile, params: &Params) -> Result<DataFrame, SqlError> {
+    let fail = |source| SqlError::Plan { file: file.path(), source };
+    let df = ctx.sql(file.text).await.map_err(fail)?;
+    df.with_param_values(params.values()).map_err(fail)
+}
+
+/// Plans every file down to a physical plan without running it (`validate`).
+pub async fn check_plans(ctx: &SessionContext, file: &SqlFile, params: &Params) -> Result<(), SqlError> {
+    let df = plan(ctx, file, params).await?;
+    df.create_physical_plan().await.map(|_| ()).map_err(|source| SqlError::Plan { file: file.path(), source })
+}
+
+/// Registers each file as a view named after it, in order, so later files can read earlier ones.
+pub async fn register_views(ctx: &SessionContext, files: &[SqlFile], params: &Params) -> Result<(), SqlError> {
+    for file in files {
+        let view = plan(ctx, file, params).await?.into_view();
+        ctx.deregister_table(file.name).map_err(|source| SqlError::Plan { file: file.path(), source })?;
+        ctx.register_table(file.name, view).map_err(|source| SqlError::Plan { file: file.path(), source })?;
+    }
+    Ok(())
+}
