@@ -42,6 +42,12 @@ pub struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryScope {
+    Gross,
+    Net,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
     Csv,
@@ -72,6 +78,15 @@ pub enum Command {
         period: Period,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+    },
+    /// Run a read-only SQL query over the lake with the staging (`stg_*`) and audited (`aud_*`) views,
+    /// as an auditor checking a figure would.
+    Query {
+        /// One SELECT statement.
+        sql: String,
+        /// `net` (audited views drop excluded rows) or `gross` (they do not).
+        #[arg(long, value_enum, default_value_t = QueryScope::Net)]
+        scope: QueryScope,
     },
     /// Print an indicator's definition card, or list the indicators.
     Explain {
@@ -203,6 +218,19 @@ async fn run(args: Args) -> Result<ExitCode> {
             }
             kpis::write(&lake, &indicators).await?;
             emit_bytes(&render_indicators(&indicators, format)?)?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Query { sql, scope } => {
+            let config = Config::load(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let scope = match scope {
+                QueryScope::Gross => crate::engine::Scope::Gross,
+                QueryScope::Net => crate::engine::Scope::Net,
+            };
+            let batches = kpis::query(&config, &lake, scope, &sql).await?;
+            let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+            emit(&format!("{shown}\n"))?;
             Ok(ExitCode::Ok)
         }
         Command::Explain { kpi } => {

@@ -37,7 +37,13 @@ pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
     if let Some(dir) = &engine.spill_dir {
         runtime = runtime.with_temp_file_path(dir);
     }
-    let config = SessionConfig::new().with_target_partitions(engine.target_partitions).with_information_schema(false);
+    let mut config =
+        SessionConfig::new().with_target_partitions(engine.target_partitions).with_information_schema(false);
+    // Strings stay `Utf8` as the data contract declares them: with view types forced, a table whose
+    // declared schema says `Utf8` can meet a `Utf8View` column at run time (the exclusion ledger), and
+    // `CAST(… AS VARCHAR)` in SQL files means `Utf8`.
+    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config.options_mut().sql_parser.map_string_types_to_utf8view = false;
     let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
     lake.register(&ctx);
     Ok(ctx)

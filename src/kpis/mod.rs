@@ -45,6 +45,8 @@ pub enum KpiError {
     Engine(#[source] DataFusionError),
     #[error(transparent)]
     Lake(#[from] LakeError),
+    #[error("the query failed: {0}")]
+    Query(#[source] DataFusionError),
 }
 
 /// One period's indicators, and what the checks found.
@@ -115,6 +117,17 @@ pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<Sessi
     sql::register_views(&ctx, sql::STAGING, &params).await?;
     sql::register_views(&ctx, sql::AUDITED, &params).await?;
     Ok(ctx)
+}
+
+/// Runs an ad-hoc query (the `query` command). Statements other than queries are refused.
+pub async fn query(config: &Config, lake: &Lake, scope: Scope, text: &str) -> Result<Vec<RecordBatch>, KpiError> {
+    let ctx = session(config, lake, scope).await?;
+    let options = datafusion::execution::context::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let df = ctx.sql_with_options(text, options).await.map_err(KpiError::Query)?;
+    df.collect().await.map_err(KpiError::Query)
 }
 
 /// Which period a run of the indicator files is for, relative to the one being computed.

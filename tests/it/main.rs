@@ -6,4 +6,5 @@ mod common;
 mod cli;
 mod fixtures;
 mod ingest;
+mod kpis;
 mod s3;

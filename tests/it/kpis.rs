@@ -1,0 +1,423 @@
+//! Indicators on a tiny company whose every figure is computed by hand in the comments below:
+//! zero denominators, the last second of a month in Asia/Shanghai against 16:30Z the same day,
+//! quarter, half-year and year ends, a year-ago month with no data, currency conversion, the
+//! `unassigned` bucket, and net against gross once the exclusion ledger lists rows.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use kpi_close::config::Config;
+use kpi_close::kpis::{self, Indicators};
+use kpi_close::lake::Lake;
+use kpi_close::period::Period;
+
+use crate::common::*;
+
+/// Team T1 (person A) runs campaign K1 (sem), team T2 (B, C) runs K2 (email). USD converts at 7.0
+/// from 2026-09-30 and 7.1 from 2026-10-15.
+const TINY: &[(&str, &str)] = &[
+    (
+        "ad_spend",
+        r"date,channel,cost,campaign_id,team_id,currency
+2026-10-01,sem,300.00,K1,,CNY
+2026-10-31,email,10.00,K2,,USD
+2026-11-01,sem,50.00,K1,,CNY
+2026-10-15,display,29.00,,T2,CNY
+",
+    ),
+    (
+        "campaigns",
+        r"campaign_id,team_id,channel,owner_id
+K1,T1,sem,A
+K2,T2,email,B
+",
+    ),
+    (
+        "customer_activity",
+        r"customer_id,active_at,activity
+CU1,2026-09-05T10:00:00+08:00,login
+CU2,2026-09-10T10:00:00+08:00,login
+CU3,2026-08-01T10:00:00+08:00,login
+CU5,2026-10-20T10:00:00+08:00,login
+CU4,2026-09-30T23:59:59+08:00,login
+",
+    ),
+    (
+        "fx_rates",
+        r"date,currency,rate_to_base
+2026-09-30,USD,7.0000
+2026-10-15,USD,7.1000
+",
+    ),
+    (
+        "leads",
+        r"lead_id,created_at,owner_id,campaign_id,channel,mql_at,sql_at
+L1,2026-09-20T10:00:00+08:00,A,K1,sem,2026-10-02T10:00:00+08:00,2026-10-20T10:00:00+08:00
+L2,2026-10-03T10:00:00+08:00,B,K2,email,2026-10-04T10:00:00+08:00,2026-11-05T10:00:00+08:00
+L3,2026-10-10T10:00:00+08:00,B,,event,2026-10-31T23:59:59+08:00,
+L4,2026-10-12T10:00:00+08:00,C,,,,
+L5,2026-10-31T16:30:00Z,C,,,2026-11-02T10:00:00+08:00,
+",
+    ),
+    (
+        "nps_responses",
+        r"response_id,submitted_at,score,customer_id,team_id
+R1,2026-07-05T10:00:00+08:00,10,CU1,T2
+R2,2026-08-05T10:00:00+08:00,9,CU2,T2
+R3,2026-09-05T10:00:00+08:00,6,CU3,T2
+R4,2026-10-05T10:00:00+08:00,9,CU1,T1
+R5,2026-12-31T23:59:59+08:00,0,CU2,T1
+R6,2027-01-01T00:00:00+08:00,10,CU3,T1
+",
+    ),
+    (
+        "orders",
+        r"order_id,customer_id,owner_id,order_at,amount,currency,status,lead_id,gross_margin
+O1,CU1,B,2026-10-02T09:00:00+08:00,100.00,CNY,paid,L1,40.00
+O2,CU2,B,2026-10-15T09:00:00+08:00,10.00,USD,paid,,
+O3,CU1,C,2026-10-20T09:00:00+08:00,50.00,CNY,refunded,,
+O4,CU3,C,2026-10-14T23:00:00+08:00,20.00,USD,paid,,5.00
+O5,CU1,B,2025-10-10T09:00:00+08:00,200.00,CNY,paid,,80.00
+O6,CU4,C,2026-09-28T09:00:00+08:00,300.00,CNY,paid,,90.00
+O7,CU2,B,2026-11-03T09:00:00+08:00,60.00,,paid,,
+O8,CU6,C,2025-06-01T09:00:00+08:00,100.00,CNY,paid,,10.00
+",
+    ),
+    (
+        "people",
+        r"person_id,name,team_id
+A,Ann,T1
+B,Bo,T2
+C,Cy,T2
+",
+    ),
+    (
+        "social_accounts",
+        r"account_id,team_id,platform
+S1,T1,wechat
+",
+    ),
+    (
+        "social_stats",
+        r"date,account_id,followers,likes,comments,shares
+2026-10-01,S1,1000,10,2,3
+2026-10-30,S1,1100,5,0,0
+2026-10-31,S1,1200,0,1,0
+2026-11-01,S1,1300,100,0,0
+",
+    ),
+    (
+        "teams",
+        r"team_id,name
+T1,Brand
+T2,Sales
+",
+    ),
+    (
+        "web_events",
+        r"event_id,event_time,event_type,visitor_id,campaign_id,channel
+E1,2026-10-01T00:00:00+08:00,page_view,V1,K1,
+E2,2026-10-05T10:00:00+08:00,page_view,V1,K1,
+E3,2026-10-05T10:01:00+08:00,form_submit,V1,K1,
+E4,2026-10-31T23:59:59+08:00,page_view,V2,K2,
+E5,2026-10-31T16:30:00Z,page_view,V3,,direct
+E6,2026-10-10T09:00:00+08:00,page_view,V4,,
+E7,2026-09-30T23:59:59+08:00,page_view,V5,K1,
+E8,2025-10-15T12:00:00+08:00,page_view,V1,K1,
+E9,2025-10-16T12:00:00+08:00,page_view,V9,K2,
+E10,2026-10-06T00:00:00+08:00,form_submit,V2,K2,
+",
+    ),
+];
+
+/// Writes the tiny exports and a config (min_volume 3) into `dir`.
+fn tiny_config(dir: &Path) -> std::path::PathBuf {
+    let mut toml = format!(
+        "[company]\nname = \"Tiny\"\nid = \"ACME\"\ntimezone = \"Asia/Shanghai\"\ncurrency = \"CNY\"\n\n\
+         [lake]\nurl = \"{}\"\n\n[kpis]\nmin_volume = 3\nmargin_rate = 0.3\n\n",
+        dir.join("lake").display()
+    );
+    for (dataset, text) in TINY {
+        std::fs::write(dir.join(format!("{dataset}.csv")), text).expect("write export");
+        toml.push_str(&format!("[sources.{dataset}]\npath = \"{}/{dataset}.csv\"\n\n", dir.display()));
+    }
+    let path = dir.join("kpi-close.toml");
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+struct Tiny {
+    _dir: tempfile::TempDir,
+    config: Config,
+    lake: Lake,
+}
+
+async fn tiny() -> Tiny {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config::load(&tiny_config(dir.path())).expect("config");
+    let lake = Lake::open(&config.lake).expect("lake");
+    let plan = kpi_close::ingest::plan(&config, &lake).await.expect("plan");
+    let report = kpi_close::ingest::run(&config, &lake, &plan).await.expect("ingest");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    Tiny { _dir: dir, config, lake }
+}
+
+/// One indicator row, as text and numbers.
+#[derive(Debug, Clone)]
+struct Row {
+    numerator: String,
+    denominator: String,
+    value: Option<f64>,
+    gross_value: Option<f64>,
+    excluded_share: f64,
+    low_volume: bool,
+    previous_value: Option<f64>,
+    year_ago_value: Option<f64>,
+}
+
+struct Table(BTreeMap<(String, String, String), Row>);
+
+impl Table {
+    fn of(indicators: &Indicators) -> Table {
+        assert!(indicators.findings.is_empty(), "checks failed: {:?}", indicators.findings);
+        let schema = indicators.schema.clone();
+        let index = |name: &str| schema.index_of(name).expect(name);
+        let number = |s: &String| if s == "NULL" { None } else { Some(s.parse::<f64>().expect("number")) };
+        let mut map = BTreeMap::new();
+        for r in rows(&indicators.batches) {
+            let key = (r[index("kpi")].clone(), r[index("grain")].clone(), r[index("entity_id")].clone());
+            let row = Row {
+                numerator: r[index("numerator")].clone(),
+                denominator: r[index("denominator")].clone(),
+                value: number(&r[index("value")]),
+                gross_value: number(&r[index("gross_value")]),
+                excluded_share: number(&r[index("excluded_share")]).expect("excluded share"),
+                low_volume: r[index("low_volume")] == "true",
+                previous_value: number(&r[index("previous_value")]),
+                year_ago_value: number(&r[index("year_ago_value")]),
+            };
+            assert!(map.insert(key.clone(), row).is_none(), "duplicate row {key:?}");
+        }
+        Table(map)
+    }
+
+    fn row(&self, kpi: &str, grain: &str, entity: &str) -> &Row {
+        self.0
+            .get(&(kpi.to_string(), grain.to_string(), entity.to_string()))
+            .unwrap_or_else(|| panic!("no row for {kpi} / {grain} / {entity}"))
+    }
+
+    fn value(&self, kpi: &str, grain: &str, entity: &str) -> Option<f64> {
+        self.row(kpi, grain, entity).value
+    }
+
+    /// Asserts a value to 1e-9 (`None` = n/a).
+    fn check(&self, kpi: &str, grain: &str, entity: &str, expected: Option<f64>) {
+        let actual = self.value(kpi, grain, entity);
+        match (actual, expected) {
+            (Some(a), Some(e)) => assert!((a - e).abs() < 1e-9, "{kpi} {grain} {entity}: {a} != {e}"),
+            (None, None) => {}
+            _ => panic!("{kpi} {grain} {entity}: {actual:?} != {expected:?}"),
+        }
+    }
+}
+
+async fn compute(t: &Tiny, period: &str) -> Table {
+    let period: Period = period.parse().expect("period");
+    Table::of(&kpis::compute(&t.config, &t.lake, period, 1).await.expect("compute"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_indicators_by_hand() {
+    let t = tiny().await;
+    let oct = compute(&t, "2026-10").await;
+    // Page views in October (company time): E1 (00:00:00 on the 1st), E2 (V1 again), E4 (V2 at
+    // 23:59:59 on the 31st), E6 (V4, no campaign). E5 (16:30Z on the 31st) is November; E7 September.
+    oct.check("uv", "company", "ACME", Some(3.0));
+    oct.check("uv", "team", "T1", Some(1.0));
+    oct.check("uv", "team", "T2", Some(1.0));
+    oct.check("uv", "team", "unassigned", Some(1.0));
+    oct.check("uv", "person", "A", Some(1.0));
+    oct.check("uv", "person", "C", Some(0.0));
+    oct.check("uv", "channel", "sem", Some(1.0));
+    oct.check("uv", "channel", "unassigned", Some(1.0));
+    oct.check("form_submissions", "company", "ACME", Some(2.0));
+    // Form submissions / UV: 2 / 3; T1 1 / 1; the unassigned team 0 / 1; C has neither: n/a.
+    oct.check("lead_conversion_rate", "company", "ACME", Some(2.0 / 3.0));
+    oct.check("lead_conversion_rate", "team", "T1", Some(1.0));
+    oct.check("lead_conversion_rate", "team", "unassigned", Some(0.0));
+    oct.check("lead_conversion_rate", "person", "C", None);
+    assert_eq!(oct.row("lead_conversion_rate", "company", "ACME").numerator, "2.0000");
+    assert_eq!(oct.row("lead_conversion_rate", "company", "ACME").denominator, "3.0000");
+    // min_volume 3: a denominator of 3 is enough, 1 is not.
+    assert!(!oct.row("lead_conversion_rate", "company", "ACME").low_volume);
+    assert!(oct.row("lead_conversion_rate", "team", "T1").low_volume);
+    // UV a year earlier: V1 (K1) and V9 (K2) → (3 − 2) / 2; per team 1 against 1; the unassigned
+    // team had no visitors in October 2025: n/a.
+    oct.check("uv_growth_yoy", "company", "ACME", Some(0.5));
+    oct.check("uv_growth_yoy", "team", "T1", Some(0.0));
+    oct.check("uv_growth_yoy", "team", "unassigned", None);
+    assert_eq!(oct.row("uv", "company", "ACME").year_ago_value, Some(2.0));
+    assert_eq!(oct.row("uv", "company", "ACME").previous_value, Some(1.0), "September: V5 at 23:59:59 on the 30th");
+
+    // November: only E5 (16:30Z on 31 October is 00:30 on 1 November in Shanghai); November 2025
+    // has no data at all, so growth is n/a, not infinity.
+    let nov = compute(&t, "2026-11").await;
+    nov.check("uv", "company", "ACME", Some(1.0));
+    nov.check("uv", "channel", "direct", Some(1.0));
+    nov.check("uv_growth_yoy", "company", "ACME", None);
+    assert_eq!(nov.row("uv", "company", "ACME").year_ago_value, Some(0.0));
+
+    // The quarter recomputes over all its events: V1, V2, V4, V3. The year adds V5; 2025 had 2.
+    compute(&t, "2026-Q4").await.check("uv", "company", "ACME", Some(4.0));
+    let year = compute(&t, "2026").await;
+    year.check("uv", "company", "ACME", Some(5.0));
+    year.check("uv_growth_yoy", "company", "ACME", Some(1.5));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lead_indicators_by_hand() {
+    let t = tiny().await;
+    let oct = compute(&t, "2026-10").await;
+    // Created in October: L2, L3, L4 (L1 in September, L5 at 16:30Z on the 31st is November).
+    oct.check("leads", "company", "ACME", Some(3.0));
+    oct.check("leads", "team", "T2", Some(3.0));
+    oct.check("leads", "person", "C", Some(1.0));
+    // MQL in October: L1 (created in September), L2, L3 (at 23:59:59 on the 31st).
+    oct.check("mql_count", "company", "ACME", Some(3.0));
+    oct.check("mql_count", "team", "T1", Some(1.0));
+    oct.check("mql_count", "person", "B", Some(2.0));
+    oct.check("mql_count", "channel", "event", Some(1.0));
+    // Of those, only L1 reached SQL by the end of October (L2 on 5 November).
+    oct.check("sqls", "company", "ACME", Some(1.0));
+    oct.check("sql_conversion_rate", "company", "ACME", Some(1.0 / 3.0));
+    oct.check("sql_conversion_rate", "person", "A", Some(1.0));
+    oct.check("sql_conversion_rate", "person", "B", Some(0.0));
+    oct.check("sql_conversion_rate", "person", "C", None);
+    // SQL in October: L1, won by paid order O1 (by lead_id) before the end of the month.
+    oct.check("win_rate", "company", "ACME", Some(1.0));
+    oct.check("win_rate", "person", "A", Some(1.0));
+    oct.check("win_rate", "person", "B", None);
+    // The quarter: MQLs L1, L2, L3, L5; SQL by the end of December: L1, L2. SQLs L1, L2; won: L1.
+    let q4 = compute(&t, "2026-Q4").await;
+    q4.check("sql_conversion_rate", "company", "ACME", Some(0.5));
+    q4.check("win_rate", "company", "ACME", Some(0.5));
+    // Spend in October: 300 (K1) + 10 USD at 7.1 on the 31st (K2) + 29 (no campaign, team T2)
+    // = 400 over 3 MQLs. T1 300 / 1; T2 (71 + 29) / 2; B 71 / 2; spend nobody owns: 29 / 0.
+    oct.check("spend", "company", "ACME", Some(400.0));
+    assert_eq!(oct.row("spend", "company", "ACME").numerator, "400.0000");
+    oct.check("cpl", "company", "ACME", Some(400.0 / 3.0));
+    oct.check("cpl", "team", "T1", Some(300.0));
+    oct.check("cpl", "team", "T2", Some(50.0));
+    oct.check("cpl", "person", "B", Some(35.5));
+    oct.check("cpl", "person", "unassigned", None);
+    oct.check("cpl", "channel", "event", Some(0.0));
+    oct.check("cpl", "channel", "display", None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_and_customer_indicators_by_hand() {
+    let t = tiny().await;
+    let oct = compute(&t, "2026-10").await;
+    // Paid in October: O1 100 CNY, O2 10 USD at 7.1 (15 Oct) = 71, O4 20 USD at 7.0 (14 Oct, 23:00
+    // local — still the 14th) = 140. O3 is refunded.
+    oct.check("orders", "company", "ACME", Some(3.0));
+    oct.check("revenue", "company", "ACME", Some(311.0));
+    assert_eq!(oct.row("revenue", "company", "ACME").numerator, "311.0000");
+    oct.check("revenue", "person", "B", Some(171.0));
+    oct.check("revenue", "person", "C", Some(140.0));
+    oct.check("revenue", "person", "A", Some(0.0));
+    oct.check("revenue", "channel", "sem", Some(100.0));
+    oct.check("asp", "company", "ACME", Some(311.0 / 3.0));
+    oct.check("asp", "person", "A", None);
+    // Customers' owners (first paid order): CU1 → B (O5), CU2 → B, CU3 → C, CU4 → C, CU6 → C.
+    // Active in October: CU1, CU2, CU3 (orders) and CU5 (activity; never paid: unassigned).
+    oct.check("active_customers", "company", "ACME", Some(4.0));
+    oct.check("active_customers", "person", "unassigned", Some(1.0));
+    // Active in September: CU1, CU2 (activity), CU4 (O6, and activity at 23:59:59 on the 30th).
+    // Back in October: CU1, CU2. B keeps 2 of 2, C 0 of 1.
+    oct.check("retention_rate", "company", "ACME", Some(2.0 / 3.0));
+    oct.check("retention_rate", "person", "B", Some(1.0));
+    oct.check("retention_rate", "person", "C", Some(0.0));
+    // Buying in October having bought before: CU1 only (O5 in 2025).
+    oct.check("repeat_customers", "company", "ACME", Some(1.0));
+    // CLV, 12 months to 31 October: margins O1 40 + O2 71 × 0.3 + O4 5 USD × 7.0 + O6 90 = 186.3
+    // over CU1–CU4; prior 12 months: CU1 (O5), CU6 (O8); CU1 came back → churn 0.5, lifetime 2.
+    oct.check("clv", "company", "ACME", Some(186.3 / 4.0 * 2.0));
+    assert_eq!(oct.row("clv", "company", "ACME").numerator, "186.3000");
+    // Q3 → Q4 retention: Q3 active CU1, CU2, CU3, CU4; Q4 active CU1, CU2, CU3, CU5.
+    compute(&t, "2026-Q4").await.check("retention_rate", "company", "ACME", Some(0.75));
+    // The year 2026 adds O7 (60 CNY, no currency: company currency; margin 18): 204.3 over four
+    // customers, churn 0.5 → 102.15. B: (40 + 21.3 + 18) / 2 with churn 0 → capped at 5 years.
+    // C: (35 + 90) / 2, its prior customer CU6 did not return → churn 1, lifetime 1.
+    let year = compute(&t, "2026").await;
+    year.check("clv", "company", "ACME", Some(204.3 / 4.0 * 2.0));
+    year.check("clv", "person", "B", Some(79.3 / 2.0 * 5.0));
+    year.check("clv", "person", "C", Some(62.5));
+    year.check("clv", "person", "A", None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn social_and_survey_indicators_by_hand() {
+    let t = tiny().await;
+    let oct = compute(&t, "2026-10").await;
+    // Likes + comments + shares in October: 15 + 5 + 1 over followers on the 31st (1200).
+    oct.check("followers", "company", "ACME", Some(1200.0));
+    oct.check("social_engagement_rate", "company", "ACME", Some(21.0 / 1200.0));
+    oct.check("social_engagement_rate", "team", "T1", Some(21.0 / 1200.0));
+    oct.check("social_engagement_rate", "team", "T2", None);
+    oct.check("social_engagement_rate", "channel", "social", Some(21.0 / 1200.0));
+    // September has no social data: no followers, engagement n/a.
+    let sep = compute(&t, "2026-09").await;
+    sep.check("followers", "company", "ACME", Some(0.0));
+    sep.check("social_engagement_rate", "company", "ACME", None);
+    // H2 2026: R1 10, R2 9, R3 6, R4 9, R5 0 (at 23:59:59 on 31 December) → (3 − 2) / 5 × 100.
+    let h2 = compute(&t, "2026-H2").await;
+    h2.check("nps", "company", "ACME", Some(20.0));
+    h2.check("nps", "team", "T2", Some(100.0 / 3.0));
+    h2.check("nps", "team", "T1", Some(0.0));
+    h2.check("responses", "company", "ACME", Some(5.0));
+    compute(&t, "2026-Q4").await.check("nps", "company", "ACME", Some(0.0));
+    // R6 at midnight on 1 January 2027 belongs to the new year.
+    compute(&t, "2026").await.check("responses", "company", "ACME", Some(5.0));
+    let next = compute(&t, "2027").await;
+    next.check("nps", "company", "ACME", Some(100.0));
+    assert!(next.row("nps", "company", "ACME").low_volume, "one response is low volume");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn net_leaves_out_what_the_exclusion_ledger_lists() {
+    let t = tiny().await;
+    let ledger = [("web_events", "E3"), ("orders", "O2"), ("leads", "L3")];
+    let schema = kpi_close::engine::exclusions_schema();
+    let column = |values: Vec<&str>| {
+        std::sync::Arc::new(datafusion::arrow::array::StringArray::from(values)) as datafusion::arrow::array::ArrayRef
+    };
+    let n = ledger.len();
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            column(ledger.iter().map(|r| r.0).collect()),
+            column(ledger.iter().map(|r| r.1).collect()),
+            column(vec!["2026-10"; n]),
+            column(vec!["TEST_RULE"; n]),
+            column(vec!["1"; n]),
+            column(vec!["planted by the test"; n]),
+        ],
+    )
+    .expect("ledger batch");
+    t.lake.write_parquet("exclusions/test.parquet", schema, &[batch]).await.expect("write ledger");
+
+    let oct = compute(&t, "2026-10").await;
+    let forms = oct.row("form_submissions", "company", "ACME");
+    assert_eq!((forms.value, forms.gross_value), (Some(1.0), Some(2.0)));
+    assert_eq!(forms.excluded_share, 0.5);
+    let revenue = oct.row("revenue", "company", "ACME");
+    assert_eq!((revenue.value, revenue.gross_value), (Some(240.0), Some(311.0)));
+    assert!((revenue.excluded_share - 1.0 / 3.0).abs() < 1e-12, "one of three paid orders");
+    oct.check("mql_count", "company", "ACME", Some(2.0));
+    oct.check("lead_conversion_rate", "company", "ACME", Some(1.0 / 3.0));
+    // Unlisted datasets are untouched.
+    let spend = oct.row("spend", "company", "ACME");
+    assert_eq!((spend.value, spend.excluded_share), (Some(400.0), 0.0));
+}
