@@ -25,7 +25,7 @@ use datafusion::scalar::ScalarValue;
 use crate::config::Engine;
 use crate::datasets::DATASETS;
 use crate::ingest::data_dir;
-use crate::lake::Lake;
+use crate::lake::{Lake, LakeError};
 use crate::period::Period;
 use crate::sql::Params;
 
@@ -243,17 +243,17 @@ impl Scope {
     }
 }
 
+/// Whether the audit has written an exclusion ledger to the lake.
+pub async fn has_ledger(lake: &Lake) -> Result<bool, LakeError> {
+    Ok(lake.list(EXCLUSIONS_DIR).await?.iter().any(|p| p.ends_with(".parquet")))
+}
+
 /// Registers `exclusions` for a scope.
 pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope) -> Result<(), DataFusionError> {
     let schema = exclusions_schema();
     let has_ledger = match scope {
         Scope::Gross => false,
-        Scope::Net => lake
-            .list(EXCLUSIONS_DIR)
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?
-            .iter()
-            .any(|p| p.ends_with(".parquet")),
+        Scope::Net => has_ledger(lake).await.map_err(|e| DataFusionError::External(Box::new(e)))?,
     };
     ctx.deregister_table("exclusions")?;
     if has_ledger {

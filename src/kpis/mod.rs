@@ -154,8 +154,12 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     let cards = catalog::cards()?;
     let tz = config.company.timezone;
     let base = settings(config);
-    let gross = session(config, lake, Scope::Gross).await?;
     let net = session(config, lake, Scope::Net).await?;
+    // With no ledger the audited views keep every row: gross is net, so it is not computed twice.
+    let gross = match engine::has_ledger(lake).await? {
+        true => Some(session(config, lake, Scope::Gross).await?),
+        false => None,
+    };
 
     let mut runs = Vec::new();
     for (role, p) in [(Role::Current, period), (Role::Previous, period.previous()), (Role::YearAgo, period.year_ago())]
@@ -164,8 +168,8 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
         params.extend(&base);
         for card in cards {
             runs.push((&net, Scope::Net, role, card.file, params.clone()));
-            if matches!(role, Role::Current) {
-                runs.push((&gross, Scope::Gross, role, card.file, params.clone()));
+            if let (Role::Current, Some(gross)) = (role, &gross) {
+                runs.push((gross, Scope::Gross, role, card.file, params.clone()));
             }
         }
     }
@@ -180,12 +184,16 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     // Each file's batches carry their own nullability; the union gets one schema.
     let engine_err = KpiError::Engine;
     let schema = results_schema();
-    let results = results
+    let mut results = results
         .iter()
         .flatten()
         .map(|b| conform(b, &schema))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| engine_err(e.into()))?;
+    if gross.is_none() {
+        let copies = results.iter().filter(|b| is_current(b)).map(|b| as_gross(b)).collect::<Result<Vec<_>, _>>();
+        results.extend(copies.map_err(|e| engine_err(e.into()))?);
+    }
     replace_table(&net, "kpi_results", MemTable::try_new(schema, vec![results]).map_err(engine_err)?)?;
     replace_table(&net, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(engine_err)?)?;
 
@@ -217,6 +225,21 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
         }
     }
     Ok(Indicators { period, schema, batches, findings })
+}
+
+/// Whether a `kpi_results` batch is for the period itself (each run's batches carry one role).
+fn is_current(batch: &RecordBatch) -> bool {
+    use datafusion::arrow::array::{Array, AsArray};
+    let role = batch.column(2).as_string::<i32>();
+    !role.is_empty() && role.value(0) == Role::Current.as_str()
+}
+
+/// A net batch relabelled as the gross one (same rows: the ledger is empty).
+fn as_gross(batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let scope = datafusion::arrow::array::StringArray::from(vec![Scope::Gross.as_str(); batch.num_rows()]);
+    let mut columns = batch.columns().to_vec();
+    columns[1] = Arc::new(scope);
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// The same columns, all nullable and strings as plain `Utf8`: what the optimizer proves about nulls

@@ -66,8 +66,10 @@ fn close_runs_the_stages_built_so_far_and_says_what_it_did_not_do() {
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("2026-10: data for web_events, leads, orders"), "{text}");
-    assert!(text.contains("nothing was computed or sent"), "{text}");
+    assert!(text.contains("Indicators 2026-10: 510 rows, all checks passed"), "{text}");
+    assert!(text.contains("nothing was scored or sent"), "{text}");
     assert!(lake.join("manifests/ingest.json").exists());
+    assert!(lake.join("indicators/period=2026-10/part-0.parquet").exists());
 
     let out = run(&config, &["close", "--month", "2026-Q4"]);
     assert_eq!(out.status.code(), Some(2));

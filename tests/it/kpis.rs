@@ -421,3 +421,57 @@ async fn net_leaves_out_what_the_exclusion_ledger_lists() {
     let spend = oct.row("spend", "company", "ACME");
     assert_eq!((spend.value, spend.excluded_share), (Some(400.0), 0.0));
 }
+
+/// The demo company's indicators, reviewed and committed: any change to a figure shows in review.
+#[test]
+fn demo_indicators_snapshot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lake = dir.path().join("lake");
+    let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for period in ["2026-10", "2026-Q3"] {
+        let out = run(&config, &["kpis", "--period", period, "--format", "csv"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let csv = stdout(&out);
+        // Every indicator at every grain.
+        let mut seen = std::collections::BTreeSet::new();
+        for line in csv.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            seen.insert((cells[4].to_string(), cells[2].to_string()));
+        }
+        let cards = kpi_close::kpis::catalog::cards().expect("cards");
+        for card in cards {
+            for grain in ["company", "team", "person", "channel"] {
+                assert!(
+                    seen.contains(&(card.id.to_string(), grain.to_string())),
+                    "{period}: no {} at {grain}",
+                    card.id
+                );
+            }
+        }
+        insta::assert_snapshot!(format!("demo_indicators_{period}"), csv);
+        assert!(lake.join(format!("indicators/period={period}/part-0.parquet")).exists());
+    }
+}
+
+#[test]
+fn explain_prints_the_definition_card() {
+    let out = run(&repo().join("kpi-close.toml"), &["explain", "cpl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "cpl — Cost per lead (单线索成本)",
+        "formula          spend in P / mql_count(P)",
+        "cycle            quarter",
+        "direction        lower is better",
+        "zero denominator n/a",
+        "timezone         Asia/Shanghai",
+        "sql              sql/kpi/cpl.sql",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    let out = run(&repo().join("kpi-close.toml"), &["explain", "bounce_rate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no indicator `bounce_rate`"), "{}", stderr(&out));
+}

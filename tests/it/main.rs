@@ -3,6 +3,7 @@
 
 mod common;
 
+mod cdnow;
 mod cli;
 mod fixtures;
 mod ingest;

