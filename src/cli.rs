@@ -159,12 +159,15 @@ async fn run(args: Args) -> Result<ExitCode> {
         }
         Command::Validate => {
             let config = Config::load(&args.config)?;
-            let problems = ingest::check_sources(&config);
+            let mut problems = ingest::check_sources(&config);
+            let lake = Lake::open(&config.lake)?;
+            problems.extend(kpis::check_sql(&config, &lake).await?);
             if problems.is_empty() {
                 emit(&format!(
-                    "{}: configuration and {} source(s) are valid\n",
+                    "{}: configuration, {} source(s) and {} SQL file(s) are valid\n",
                     args.config.display(),
-                    config.sources.len()
+                    config.sources.len(),
+                    crate::sql::all().count()
                 ))?;
                 Ok(ExitCode::Ok)
             } else {

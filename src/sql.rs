@@ -138,3 +138,40 @@ pub async fn register_views(ctx: &SessionContext, files: &[SqlFile], params: &Pa
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sql_file_on_disk_is_embedded() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+        let embedded: std::collections::BTreeSet<String> = all().map(SqlFile::path).collect();
+        for layer in ["stg", "aud", "kpi", "mart", "checks"] {
+            for entry in std::fs::read_dir(root.join(layer)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let path = format!("sql/{layer}/{name}");
+                assert!(embedded.contains(&path), "{path} is not listed in src/sql.rs");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_that_does_not_plan_is_named_and_parameters_are_bound() {
+        let ctx = SessionContext::new();
+        static BAD: SqlFile = SqlFile { layer: "kpi", name: "bad", text: "SELECT nope FROM nowhere" };
+        let err = plan(&ctx, &BAD, &Params::default()).await.unwrap_err();
+        assert!(matches!(&err, SqlError::Plan { file, .. } if file == "sql/kpi/bad.sql"), "{err}");
+
+        static GOOD: SqlFile = SqlFile { layer: "kpi", name: "good", text: "SELECT $n + 1 AS answer" };
+        let params = Params::default().with("n", ScalarValue::Int64(Some(41)));
+        let batches = plan(&ctx, &GOOD, &params).await.unwrap().collect().await.unwrap();
+        let answer =
+            datafusion::arrow::compute::cast(batches[0].column(0), &datafusion::arrow::datatypes::DataType::Int64)
+                .unwrap();
+        assert_eq!(answer.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().unwrap().value(0), 42);
+
+        let err = plan(&ctx, &GOOD, &Params::default()).await.unwrap_err();
+        assert!(err.to_string().contains("$n"), "an unbound parameter is named: {err}");
+    }
+}

@@ -35,9 +35,8 @@ FROM (
         sum(CASE WHEN event_time >= $start_at THEN 1 ELSE 0 END) AS volume
     FROM aud_web_events
     WHERE event_type = 'page_view'
-        AND (
-            (month >= $month_from AND month < $month_to AND event_time >= $start_at AND event_time < $end_at)
-            OR (month >= $yoy_month_from AND month < $yoy_month_to AND event_time >= $yoy_start_at AND event_time < $yoy_end_at)
-        )
+        -- The month condition stands alone so that it prunes partitions.
+        AND ((month >= $month_from AND month < $month_to) OR (month >= $yoy_month_from AND month < $yoy_month_to))
+        AND ((event_time >= $start_at AND event_time < $end_at) OR (event_time >= $yoy_start_at AND event_time < $yoy_end_at))
     GROUP BY GROUPING SETS ((), (team_id), (person_id), (channel))
 ) AS g

@@ -106,6 +106,14 @@ fn settings(config: &Config) -> Params {
         .with("max_lifetime_years", ScalarValue::Float64(Some(config.kpis.max_lifetime_years)))
 }
 
+/// Everything an indicator file may read for `period`: its bounds (`engine::period_params`) and the
+/// settings (`$company_id`, `$currency`, `$margin_rate`, `$max_lifetime_years`).
+pub fn params(config: &Config, period: Period) -> Params {
+    let mut params = engine::period_params(period, config.company.timezone);
+    params.extend(&settings(config));
+    params
+}
+
 /// A session with the lake's datasets, `local_date`, the exclusion ledger for `scope` and the
 /// staging and audited views.
 pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
@@ -117,6 +125,46 @@ pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<Sessi
     sql::register_views(&ctx, sql::STAGING, &params).await?;
     sql::register_views(&ctx, sql::AUDITED, &params).await?;
     Ok(ctx)
+}
+
+/// Plans every SQL file down to a physical plan, without running any (`validate`): the staging and
+/// audited views, each indicator with a period's parameters, the mart and the checks over empty
+/// inputs. Returns one message per file that does not plan.
+pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiError> {
+    let mut problems = Vec::new();
+    if let Err(e) = catalog::cards() {
+        problems.push(e.to_string());
+    }
+    let ctx = match session(config, lake, Scope::Net).await {
+        Ok(ctx) => ctx,
+        Err(KpiError::Sql(e)) => return Ok(vec![e.to_string()]),
+        Err(e) => return Err(e),
+    };
+    let period = Period::Month { year: 2026, month: 1 };
+    let mut params = params(config, period);
+    params
+        .set("period", ScalarValue::Utf8(Some(period.to_string())))
+        .set("period_kind", ScalarValue::Utf8(Some("month".into())))
+        .set("previous_period", ScalarValue::Utf8(Some(period.previous().to_string())))
+        .set("year_ago_period", ScalarValue::Utf8(Some(period.year_ago().to_string())))
+        .set("revision", ScalarValue::Int64(Some(0)));
+    let empty = |schema: SchemaRef| MemTable::try_new(schema, vec![vec![]]).map_err(KpiError::Engine);
+    replace_table(&ctx, "kpi_results", empty(results_schema())?)?;
+    replace_table(&ctx, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(KpiError::Engine)?)?;
+    for file in sql::STAGING.iter().chain(sql::AUDITED).chain(sql::INDICATORS).chain(sql::MART) {
+        if let Err(e) = sql::check_plans(&ctx, file, &params).await {
+            problems.push(e.to_string());
+        }
+    }
+    if let Ok(df) = sql::plan(&ctx, &sql::MART[0], &params).await {
+        replace_table(&ctx, "indicators", empty(nullable(df.schema().as_arrow()))?)?;
+        for file in sql::CHECKS {
+            if let Err(e) = sql::check_plans(&ctx, file, &params).await {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    Ok(problems)
 }
 
 /// Runs an ad-hoc query (the `query` command). Statements other than queries are refused.
@@ -152,8 +200,6 @@ impl Role {
 #[tracing::instrument(name = "kpis", skip_all, fields(period = %period))]
 pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64) -> Result<Indicators, KpiError> {
     let cards = catalog::cards()?;
-    let tz = config.company.timezone;
-    let base = settings(config);
     let net = session(config, lake, Scope::Net).await?;
     // With no ledger the audited views keep every row: gross is net, so it is not computed twice.
     let gross = match engine::has_ledger(lake).await? {
@@ -164,8 +210,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     let mut runs = Vec::new();
     for (role, p) in [(Role::Current, period), (Role::Previous, period.previous()), (Role::YearAgo, period.year_ago())]
     {
-        let mut params = engine::period_params(p, tz);
-        params.extend(&base);
+        let params = params(config, p);
         for card in cards {
             runs.push((&net, Scope::Net, role, card.file, params.clone()));
             if let (Role::Current, Some(gross)) = (role, &gross) {
@@ -191,15 +236,14 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| engine_err(e.into()))?;
     if gross.is_none() {
-        let copies = results.iter().filter(|b| is_current(b)).map(|b| as_gross(b)).collect::<Result<Vec<_>, _>>();
+        let copies = results.iter().filter(|b| is_current(b)).map(as_gross).collect::<Result<Vec<_>, _>>();
         results.extend(copies.map_err(|e| engine_err(e.into()))?);
     }
     replace_table(&net, "kpi_results", MemTable::try_new(schema, vec![results]).map_err(engine_err)?)?;
     replace_table(&net, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(engine_err)?)?;
 
     let mart = &sql::MART[0];
-    let mut params = engine::period_params(period, tz);
-    params.extend(&base);
+    let mut params = params(config, period);
     params
         .set("period", ScalarValue::Utf8(Some(period.to_string())))
         .set("period_kind", ScalarValue::Utf8(Some(period.kind().as_str().to_string())))

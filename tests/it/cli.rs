@@ -6,7 +6,7 @@ use crate::common::*;
 fn the_demo_config_validates() {
     let out = run(&repo().join("kpi-close.toml"), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("are valid"));
+    assert!(stdout(&out).contains("15 source(s) and 44 SQL file(s) are valid"), "{}", stdout(&out));
 }
 
 #[test]
@@ -15,7 +15,7 @@ fn a_bad_config_lists_every_problem_and_exits_2() {
     let config = dir.path().join("bad.toml");
     std::fs::write(
         &config,
-        "[company]\nname = \"x\"\ntimezone = \"Asia/Shenzhen\"\n[lake]\nurl = \"ftp://host/lake\"\n[sources.leads]\npath = \"x.csv\"\nencoding = \"latin1\"\n[sources.orderz]\npath = \"y.csv\"\n",
+        "[company]\nname = \"x\"\ntimezone = \"Asia/Shenzhen\"\n[lake]\nurl = \"ftp://host/lake\"\n[sources.leads]\npath = \"x.csv\"\nencoding = \"latin1\"\n[sources.orderz]\npath = \"y.csv\"\n[kpis]\nmargin_rate = 2.0\n[kpis.min_volume_by_kpi]\nbounce_rate = 5\n",
     )
     .expect("write");
     let out = run(&config, &["validate"]);
@@ -26,7 +26,9 @@ fn a_bad_config_lists_every_problem_and_exits_2() {
         "lake.url",
         "sources.leads.encoding",
         "sources.orderz.dataset",
-        "bad.toml has 4 problem(s)",
+        "kpis.margin_rate",
+        "kpis.min_volume_by_kpi.bounce_rate",
+        "bad.toml has 6 problem(s)",
     ] {
         assert!(err.contains(key), "missing {key:?} in\n{err}");
     }

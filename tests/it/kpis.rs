@@ -475,3 +475,24 @@ fn explain_prints_the_definition_card() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no indicator `bounce_rate`"), "{}", stderr(&out));
 }
+
+/// An indicator file reads only the month partitions its period needs: the plan of `uv` for
+/// October 2026 lists October's file; `uv_growth_yoy` adds October 2025's and nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn indicator_queries_read_only_their_months() {
+    let t = tiny().await;
+    let ctx = kpis::session(&t.config, &t.lake, kpi_close::engine::Scope::Net).await.expect("session");
+    let period: Period = "2026-10".parse().expect("period");
+    let params = kpis::params(&t.config, period);
+    let months_read = |plan: &str| -> std::collections::BTreeSet<String> {
+        plan.split("web_events/month=").skip(1).map(|rest| rest[..7].to_string()).collect()
+    };
+    for (kpi, expected) in [("uv", vec!["2026-10"]), ("uv_growth_yoy", vec!["2025-10", "2026-10"])] {
+        let file = kpi_close::sql::INDICATORS.iter().find(|f| f.name == kpi).expect("file");
+        let plan = kpi_close::sql::plan(&ctx, file, &params).await.expect("plan");
+        let physical = plan.create_physical_plan().await.expect("physical plan");
+        let text = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+        let read: Vec<String> = months_read(&text).into_iter().collect();
+        assert_eq!(read, expected, "{kpi} reads other months:\n{text}");
+    }
+}
