@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use datafusion::arrow::array::{
-    Array, ArrayRef, Date32Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_empty_array,
-};
+use datafusion::arrow::array::{Array, Date32Array, TimestampMicrosecondArray, new_empty_array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -61,63 +59,6 @@ pub fn register_datasets(ctx: &SessionContext, lake: &Lake) -> Result<(), DataFu
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(dataset.lake_schema());
         ctx.register_table(dataset.name, Arc::new(ListingTable::try_new(config)?))?;
     }
-    Ok(())
-}
-
-/// The name of the one-row table SQL files read their period from.
-pub const REPORTING_PERIOD: &str = "reporting_period";
-
-/// Registers (or replaces) `reporting_period`: one row describing the period being computed, its
-/// previous period and the same period a year earlier, as instants (`*_start_at` inclusive,
-/// `*_end_at` exclusive, UTC) and as month-partition bounds (`month_from` inclusive, `month_to`
-/// exclusive), so one SQL file serves months, quarters, half-years and years.
-pub fn register_reporting_period(ctx: &SessionContext, period: Period, tz: Tz) -> Result<(), DataFusionError> {
-    let ts = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let text = |name: &str| Field::new(name, DataType::Utf8, false);
-    let instant = |name: &str| Field::new(name, ts(), false);
-    let schema = Arc::new(Schema::new(vec![
-        text("period"),
-        text("period_kind"),
-        text("timezone"),
-        instant("start_at"),
-        instant("end_at"),
-        text("month_from"),
-        text("month_to"),
-        text("prev_period"),
-        instant("prev_start_at"),
-        instant("prev_end_at"),
-        text("yoy_period"),
-        instant("yoy_start_at"),
-        instant("yoy_end_at"),
-    ]));
-    let one_text = |v: String| Arc::new(StringArray::from(vec![v])) as ArrayRef;
-    let one_instant = |t: chrono::DateTime<chrono::Utc>| {
-        Arc::new(TimestampMicrosecondArray::from(vec![t.timestamp_micros()]).with_timezone("UTC")) as ArrayRef
-    };
-    let (start, end) = period.bounds(tz);
-    let (month_from, month_to) = period.partition_range();
-    let (previous, year_ago) = (period.previous(), period.year_ago());
-    let (prev_start, prev_end) = previous.bounds(tz);
-    let (yoy_start, yoy_end) = year_ago.bounds(tz);
-    let columns = vec![
-        one_text(period.to_string()),
-        one_text(period.kind().as_str().to_string()),
-        one_text(tz.name().to_string()),
-        one_instant(start),
-        one_instant(end),
-        one_text(month_from),
-        one_text(month_to),
-        one_text(previous.to_string()),
-        one_instant(prev_start),
-        one_instant(prev_end),
-        one_text(year_ago.to_string()),
-        one_instant(yoy_start),
-        one_instant(yoy_end),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    let table = MemTable::try_new(schema, vec![vec![batch]])?;
-    ctx.deregister_table(REPORTING_PERIOD)?;
-    ctx.register_table(REPORTING_PERIOD, Arc::new(table))?;
     Ok(())
 }
 
@@ -265,4 +206,45 @@ pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope
         ctx.register_table("exclusions", Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::StringArray;
+
+    use super::*;
+
+    async fn local_date_of(instant: &str, tz: Tz) -> String {
+        let ctx = SessionContext::new();
+        register_functions(&ctx, tz);
+        let sql =
+            format!("SELECT CAST(local_date(arrow_cast(TIMESTAMP '{instant}', 'Timestamp(µs, \"UTC\")')) AS VARCHAR)");
+        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        let column = datafusion::arrow::compute::cast(batches[0].column(0), &DataType::Utf8).unwrap();
+        column.as_any().downcast_ref::<StringArray>().unwrap().value(0).to_string()
+    }
+
+    #[tokio::test]
+    async fn local_date_is_the_calendar_day_in_the_company_timezone() {
+        let shanghai = chrono_tz::Asia::Shanghai;
+        assert_eq!(local_date_of("2026-10-31T15:59:59Z", shanghai).await, "2026-10-31");
+        assert_eq!(local_date_of("2026-10-31T16:30:00Z", shanghai).await, "2026-11-01");
+        // New York: 04:30Z is 00:30 EDT on 8 March 2026 (after the spring-forward night) but 23:30 EST
+        // the evening before on 1 November (after clocks fall back).
+        let new_york = chrono_tz::America::New_York;
+        assert_eq!(local_date_of("2026-03-09T04:30:00Z", new_york).await, "2026-03-09");
+        assert_eq!(local_date_of("2026-11-02T04:30:00Z", new_york).await, "2026-11-01");
+    }
+
+    #[test]
+    fn period_parameters_cover_the_trailing_years_for_clv() {
+        let params = period_params("2026-10".parse().unwrap(), chrono_tz::Asia::Shanghai);
+        let text = |name: &str| {
+            format!("{:?}", params.values().get_placeholders_with_values(&format!("${name}")).unwrap().value)
+        };
+        assert!(text("ttm_month_from").contains("2025-11"), "{}", text("ttm_month_from"));
+        assert!(text("prior_ttm_month_from").contains("2024-11"), "{}", text("prior_ttm_month_from"));
+        assert!(text("yoy_month_to").contains("2025-11"), "{}", text("yoy_month_to"));
+        assert!(text("end_date").contains("2026-11-01") || text("end_date").contains("20758"), "{}", text("end_date"));
+    }
 }

@@ -111,7 +111,7 @@ impl Params {
         self.0.extend(other.0.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 
-    fn values(&self) -> ParamValues {
+    pub fn values(&self) -> ParamValues {
         ParamValues::from(self.0.clone())
     }
 }

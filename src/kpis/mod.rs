@@ -422,3 +422,17 @@ pub fn display_rows(indicators: &Indicators) -> Result<Vec<Vec<String>>, datafus
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_close_computes_the_month_and_every_period_it_ends() {
+        let periods = |m: &str| periods_closed_by(m.parse().unwrap()).iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(periods("2026-10"), ["2026-10"]);
+        assert_eq!(periods("2026-09"), ["2026-09", "2026-Q3"]);
+        assert_eq!(periods("2026-06"), ["2026-06", "2026-Q2", "2026-H1"]);
+        assert_eq!(periods("2026-12"), ["2026-12", "2026-Q4", "2026-H2", "2026"]);
+    }
+}

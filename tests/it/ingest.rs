@@ -377,34 +377,26 @@ async fn lake_datasets_are_tables_that_prune_by_month() {
 }
 
 #[tokio::test]
-async fn the_reporting_period_table_bounds_periods_in_company_time() {
+async fn period_parameters_bound_periods_in_company_time() {
     let demo = demo_lake();
     let (config, ctx) = demo_session(demo);
-    let boundary = "SELECT e.session_id FROM web_events e JOIN reporting_period p \
-        ON e.event_time >= p.start_at AND e.event_time < p.end_at \
-        WHERE e.session_id LIKE 'S-BOUNDARY-%' ORDER BY 1";
+    let boundary = "SELECT session_id FROM web_events \
+        WHERE event_time >= $start_at AND event_time < $end_at AND month >= $month_from AND month < $month_to \
+        AND session_id LIKE 'S-BOUNDARY-%' ORDER BY 1";
+    let run = async |sql: &str, period: &str| {
+        let params = kpi_close::engine::period_params(period.parse().expect("period"), config.company.timezone);
+        let df = ctx.sql(sql).await.expect("plan").with_param_values(params.values()).expect("bind");
+        rows(&df.collect().await.expect("run"))
+    };
     for (period, expected) in [
         ("2026-10", vec!["S-BOUNDARY-1"]),
         ("2026-Q4", vec!["S-BOUNDARY-1", "S-BOUNDARY-2"]),
         ("2026-11", vec!["S-BOUNDARY-2"]),
     ] {
-        let period = period.parse().expect("period");
-        kpi_close::engine::register_reporting_period(&ctx, period, config.company.timezone).expect("period table");
-        let got: Vec<String> = rows(&ctx.sql(boundary).await.expect("plan").collect().await.expect("run"))
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect();
+        let got: Vec<String> = run(boundary, period).await.into_iter().map(|r| r[0].clone()).collect();
         assert_eq!(got, expected, "{period}");
     }
-    let row = rows(
-        &ctx.sql(
-            "SELECT period, period_kind, month_from, month_to, prev_period, yoy_period, start_at FROM reporting_period",
-        )
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run"),
-    );
-    assert_eq!(row, [["2026-11", "month", "2026-11", "2026-12", "2026-10", "2025-11", "2026-10-31T16:00:00Z"]]);
+    let row =
+        run("SELECT $month_from, $month_to, $prev_month_from, $yoy_month_from, $start_at, $end_date", "2026-11").await;
+    assert_eq!(row, [["2026-11", "2026-12", "2026-10", "2025-11", "2026-10-31T16:00:00Z", "2026-12-01"]]);
 }
