@@ -62,7 +62,7 @@ pub const MART: &[SqlFile] = sql_files!("mart": indicators);
 
 /// Checks run on every computed period: each returns the rows that break it.
 pub const CHECKS: &[SqlFile] = sql_files!("checks":
-    additive_measures_reconcile, counts_not_negative, values_within_bounds, orders_without_rate,
+    additive_measures_reconcile, counts_not_negative, values_within_bounds, amounts_without_rate,
 );
 
 /// Every embedded file, for `validate` and the test that no file on disk is forgotten.

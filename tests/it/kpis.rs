@@ -496,3 +496,74 @@ async fn indicator_queries_read_only_their_months() {
         assert_eq!(read, expected, "{kpi} reads other months:\n{text}");
     }
 }
+
+/// The checks catch what they claim to: a person's revenue that no longer adds up to the company's,
+/// and an order in a currency with no rate.
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_return_the_offending_rows() {
+    use datafusion::arrow::array::{Array, AsArray, Decimal128Array};
+    let t = tiny().await;
+    let indicators = kpis::compute(&t.config, &t.lake, "2026-10".parse().expect("period"), 1).await.expect("compute");
+    assert!(indicators.findings.is_empty());
+
+    // Add 1 to every person's net revenue numerator.
+    let schema = indicators.schema.clone();
+    let (kpi, grain, numerator) =
+        (schema.index_of("kpi").unwrap(), schema.index_of("grain").unwrap(), schema.index_of("numerator").unwrap());
+    let doctored: Vec<_> = indicators
+        .batches
+        .iter()
+        .map(|b| {
+            let (k, g) = (b.column(kpi).as_string::<i32>(), b.column(grain).as_string::<i32>());
+            let n = b.column(numerator).as_primitive::<datafusion::arrow::datatypes::Decimal128Type>();
+            let bumped: Decimal128Array = (0..b.num_rows())
+                .map(|i| {
+                    let bump = k.value(i) == "revenue" && g.value(i) == "person";
+                    (!n.is_null(i)).then(|| n.value(i) + if bump { 10_000 } else { 0 })
+                })
+                .collect::<Decimal128Array>()
+                .with_data_type(n.data_type().clone());
+            let mut columns = b.columns().to_vec();
+            columns[numerator] = std::sync::Arc::new(bumped);
+            datafusion::arrow::array::RecordBatch::try_new(b.schema(), columns).unwrap()
+        })
+        .collect();
+    let ctx = kpis::session(&t.config, &t.lake, kpi_close::engine::Scope::Net).await.expect("session");
+    let table = datafusion::datasource::MemTable::try_new(schema, vec![doctored]).unwrap();
+    ctx.register_table("indicators", std::sync::Arc::new(table)).unwrap();
+    let catalog = kpis::catalog::catalog_table(&t.config.kpis).unwrap();
+    ctx.register_table("kpi_catalog", std::sync::Arc::new(catalog)).unwrap();
+    let params = kpis::params(&t.config, "2026-10".parse().unwrap());
+    let check = |name: &str| kpi_close::sql::CHECKS.iter().find(|f| f.name == name).expect("check");
+    let found = rows(
+        &kpi_close::sql::plan(&ctx, check("additive_measures_reconcile"), &params)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0][0].as_str(), found[0][1].as_str()), ("revenue", "person"));
+    assert_eq!(
+        (found[0][2].as_str(), found[0][3].as_str()),
+        ("315.0000", "311.0000"),
+        "A, B, C and unassigned: one unit each"
+    );
+
+    // An order in a currency nobody gave a rate for.
+    let text = "order_id,customer_id,owner_id,order_at,amount,currency,status\nO9,CU9,B,2026-10-09T10:00:00+08:00,5.00,EUR,paid\n";
+    std::fs::write(t._dir.path().join("orders_eur.csv"), text).unwrap();
+    let mut config = t.config.clone();
+    let mut source = config.sources.iter().find(|s| s.name == "orders").unwrap().clone();
+    source.name = "orders_eur".into();
+    source.pattern = t._dir.path().join("orders_eur.csv").display().to_string();
+    config.sources.push(source);
+    let plan = kpi_close::ingest::plan(&config, &t.lake).await.unwrap();
+    kpi_close::ingest::run(&config, &t.lake, &plan).await.unwrap();
+    let indicators = kpis::compute(&config, &t.lake, "2026-10".parse().unwrap(), 1).await.expect("compute");
+    let names: Vec<&str> = indicators.findings.iter().map(|f| f.check.name).collect();
+    assert_eq!(names, ["amounts_without_rate"]);
+    let found = rows(&indicators.findings[0].rows);
+    assert_eq!(found[0][..4], ["orders", "O9", "5.0000", "EUR"]);
+}
