@@ -114,6 +114,17 @@ pub fn params(config: &Config, period: Period) -> Params {
     params
 }
 
+/// The mart's and the checks' parameters: `params` plus the labels of the period's rows.
+fn mart_params(config: &Config, period: Period, revision: i64) -> Params {
+    let text = |s: String| ScalarValue::Utf8(Some(s));
+    params(config, period)
+        .with("period", text(period.to_string()))
+        .with("period_kind", text(period.kind().as_str().to_string()))
+        .with("previous_period", text(period.previous().to_string()))
+        .with("year_ago_period", text(period.year_ago().to_string()))
+        .with("revision", ScalarValue::Int64(Some(revision)))
+}
+
 /// A session with the lake's datasets, `local_date`, the exclusion ledger for `scope` and the
 /// staging and audited views.
 pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
@@ -140,14 +151,7 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
         Err(KpiError::Sql(e)) => return Ok(vec![e.to_string()]),
         Err(e) => return Err(e),
     };
-    let period = Period::Month { year: 2026, month: 1 };
-    let mut params = params(config, period);
-    params
-        .set("period", ScalarValue::Utf8(Some(period.to_string())))
-        .set("period_kind", ScalarValue::Utf8(Some("month".into())))
-        .set("previous_period", ScalarValue::Utf8(Some(period.previous().to_string())))
-        .set("year_ago_period", ScalarValue::Utf8(Some(period.year_ago().to_string())))
-        .set("revision", ScalarValue::Int64(Some(0)));
+    let params = mart_params(config, Period::Month { year: 2026, month: 1 }, 0);
     let empty = |schema: SchemaRef| MemTable::try_new(schema, vec![vec![]]).map_err(KpiError::Engine);
     replace_table(&ctx, "kpi_results", empty(results_schema())?)?;
     replace_table(&ctx, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(KpiError::Engine)?)?;
@@ -243,13 +247,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     replace_table(&net, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(engine_err)?)?;
 
     let mart = &sql::MART[0];
-    let mut params = params(config, period);
-    params
-        .set("period", ScalarValue::Utf8(Some(period.to_string())))
-        .set("period_kind", ScalarValue::Utf8(Some(period.kind().as_str().to_string())))
-        .set("previous_period", ScalarValue::Utf8(Some(period.previous().to_string())))
-        .set("year_ago_period", ScalarValue::Utf8(Some(period.year_ago().to_string())))
-        .set("revision", ScalarValue::Int64(Some(revision)));
+    let params = mart_params(config, period, revision);
     let df = sql::plan(&net, mart, &params).await?;
     let schema = nullable(df.schema().as_arrow());
     let batches = df.collect().await.map_err(|e| SqlError::execute(mart, e))?;
@@ -274,7 +272,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
 /// Whether a `kpi_results` batch is for the period itself (each run's batches carry one role).
 fn is_current(batch: &RecordBatch) -> bool {
     use datafusion::arrow::array::{Array, AsArray};
-    let role = batch.column(2).as_string::<i32>();
+    let Some(role) = batch.column_by_name("role").and_then(|c| c.as_string_opt::<i32>()) else { return false };
     !role.is_empty() && role.value(0) == Role::Current.as_str()
 }
 
@@ -282,7 +280,9 @@ fn is_current(batch: &RecordBatch) -> bool {
 fn as_gross(batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let scope = datafusion::arrow::array::StringArray::from(vec![Scope::Gross.as_str(); batch.num_rows()]);
     let mut columns = batch.columns().to_vec();
-    columns[1] = Arc::new(scope);
+    if let Ok(index) = batch.schema().index_of("scope") {
+        columns[index] = Arc::new(scope);
+    }
     RecordBatch::try_new(batch.schema(), columns)
 }
 
