@@ -70,6 +70,15 @@ pub enum Command {
     },
     /// Read every configured export into the lake (new and changed files only).
     Ingest,
+    /// Run the audit rules over the lake (writes the exclusion ledger), then report a period: rows in,
+    /// flagged per rule, gross → excluded → net per indicator, rejects, re-exports, input files.
+    Audit {
+        /// A month `2026-10`, quarter `2026-Q4`, half-year `2026-H2` or year `2026`.
+        #[arg(long)]
+        period: Period,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Compute every indicator for a period from the lake, check it, write the `indicators` table
     /// and print it.
     Kpis {
@@ -198,6 +207,8 @@ async fn run(args: Args) -> Result<ExitCode> {
                 emit(&text)?;
                 return Ok(ExitCode::DataGate);
             }
+            let audit = crate::audit::run(&config, &lake).await?;
+            text.push_str(&render_audit_run(&audit));
             let mut failed = false;
             for period in kpis::periods_closed_by(month) {
                 let indicators = kpis::compute(&config, &lake, period, 1).await?;
@@ -205,11 +216,24 @@ async fn run(args: Args) -> Result<ExitCode> {
                 text.push_str(&render_indicator_summary(&indicators, &lake).await?);
             }
             text.push_str(&format!(
-                "\nClose {month}: ingest and indicators done. The audit (exclusions), scorecard, report and delivery stages are not built yet: nothing was scored or sent.\nThe lake is at {}.\n",
+                "\nClose {month}: ingest, audit and indicators done. The scorecard, report and delivery stages are not built yet: nothing was scored or sent.\nThe lake is at {}.\n",
                 lake.location()
             ));
             emit(&text)?;
             Ok(if failed { ExitCode::DataGate } else { ExitCode::Ok })
+        }
+        Command::Audit { period, format } => {
+            let config = Config::load(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let run = crate::audit::run(&config, &lake).await?;
+            let report = crate::audit::report::build(&config, &lake, period).await?;
+            let text = match format {
+                OutputFormat::Table => format!("{}{}", render_audit_run(&run), render_audit_report(&report)?),
+                OutputFormat::Csv => batches_csv(&report.rules)?,
+                OutputFormat::Json => audit_json(&report)?,
+            };
+            emit(&text)?;
+            Ok(ExitCode::Ok)
         }
         Command::Kpis { period, format } => {
             let config = Config::load(&args.config)?;
@@ -318,6 +342,115 @@ fn render_indicators(indicators: &Indicators, format: OutputFormat) -> Result<Ve
             .into_bytes())
         }
     }
+}
+
+fn render_audit_run(run: &crate::audit::AuditManifest) -> String {
+    let flagged: u64 = run.rules.values().map(|r| r.rows_flagged).sum();
+    let mut text = format!(
+        "\nAudit: {} rule(s) ran over the whole lake and flagged {flagged} row(s); the ledger is exclusions/<RULE>.parquet.\n",
+        run.rules.len()
+    );
+    for (rule, why) in &run.skipped {
+        text.push_str(&format!("  {rule} did not run: {why}\n"));
+    }
+    text
+}
+
+fn render_audit_report(report: &crate::audit::report::AuditReport) -> Result<String> {
+    let cells = |batches: &[datafusion::arrow::array::RecordBatch]| -> Result<Vec<Vec<String>>> {
+        let mut rows = Vec::new();
+        for batch in batches {
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|c| datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+            for i in 0..batch.num_rows() {
+                rows.push(
+                    columns
+                        .iter()
+                        .map(|c| {
+                            use datafusion::arrow::array::{Array, AsArray};
+                            let c = c.as_string::<i32>();
+                            if c.is_null(i) { String::new() } else { c.value(i).to_string() }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Ok(rows)
+    };
+    let period = report.period;
+    let mut text = format!("\nAudit report {period}\n\nRows per dataset (months of {period}):\n");
+    text.push_str(&table(&["dataset", "rows in", "excluded", "net"], &cells(&report.datasets)?));
+    text.push_str("\nFlagged per rule (a row caught by two rules counts under both):\n");
+    text.push_str(&table(&["dataset", "rule", "version", "rows"], &cells(&report.rules)?));
+    text.push_str("\nCompany indicators, gross → net:\n");
+    let rows: Vec<Vec<String>> = kpis::display_rows(&report.indicators)
+        .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?
+        .into_iter()
+        .filter(|r| r[0] == "company")
+        .map(|r| vec![r[2].clone(), r[4].clone(), r[3].clone(), r[5].clone()])
+        .collect();
+    text.push_str(&table(&["kpi", "gross", "net", "excluded rows"], &rows));
+    text.push_str("\nIngest: rejects and de-duplicated re-exports per dataset:\n");
+    let rows: Vec<Vec<String>> = report
+        .ingest
+        .datasets
+        .iter()
+        .map(|(name, d)| {
+            let superseded: u64 = d.files.iter().map(|f| f.rows_superseded).sum();
+            vec![name.clone(), d.rows.to_string(), d.rows_rejected.to_string(), superseded.to_string()]
+        })
+        .collect();
+    text.push_str(&table(&["dataset", "rows in lake", "rejected", "superseded by a newer export"], &rows));
+    text.push_str("\nInput files:\n");
+    let rows: Vec<Vec<String>> = report
+        .ingest
+        .datasets
+        .iter()
+        .flat_map(|(name, d)| d.files.iter().map(move |f| vec![name.clone(), f.path.clone(), f.rows_read.to_string(), f.sha256.clone()]))
+        .collect();
+    text.push_str(&table(&["dataset", "file", "rows", "sha256"], &rows));
+    if let Some(audit) = &report.audit {
+        text.push_str("\nReference lists:\n");
+        let rows: Vec<Vec<String>> =
+            audit.lists.iter().map(|(name, l)| vec![name.clone(), l.origin.clone(), l.sha256.clone()]).collect();
+        text.push_str(&table(&["list", "from", "sha256"], &rows));
+    }
+    Ok(text)
+}
+
+fn batches_csv(batches: &[datafusion::arrow::array::RecordBatch]) -> Result<String> {
+    let mut out = Vec::new();
+    let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+    for batch in batches {
+        writer.write(batch).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+    }
+    drop(writer);
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn audit_json(report: &crate::audit::report::AuditReport) -> Result<String> {
+    let rows = |batches: &[datafusion::arrow::array::RecordBatch]| -> Result<serde_json::Value> {
+        let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+        for batch in batches {
+            writer.write(batch).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+        }
+        writer.finish().map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+        let bytes = writer.into_inner();
+        Ok(if bytes.is_empty() { serde_json::json!([]) } else { serde_json::from_slice(&bytes).unwrap_or_default() })
+    };
+    let value = serde_json::json!({
+        "period": report.period.to_string(),
+        "datasets": rows(&report.datasets)?,
+        "rules": rows(&report.rules)?,
+        "indicators": rows(&report.indicators.batches)?,
+        "ingest": report.ingest,
+        "audit": report.audit,
+    });
+    Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()))
 }
 
 fn render_findings(indicators: &Indicators) -> String {

@@ -4,6 +4,7 @@
 //! them and decides the process exit code (SPEC §1): 0 ok, 1 a data gate or check failed,
 //! 2 usage or configuration error, 3 runtime or infrastructure failure.
 
+use crate::audit::AuditError;
 use crate::config::ConfigError;
 use crate::ingest::IngestError;
 use crate::kpis::KpiError;
@@ -27,6 +28,8 @@ pub enum Error {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
     Kpis(#[from] KpiError),
     #[error("no indicator `{0}`; `kpi-close explain` lists them")]
     UnknownKpi(String),
@@ -44,7 +47,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config(_) | Error::UnknownKpi(_) => ExitCode::Usage,
-            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) => ExitCode::Runtime,
+            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) | Error::Audit(_) => ExitCode::Runtime,
             Error::Ingest(e) => e.exit_code(),
         }
     }

@@ -5,6 +5,7 @@
 //! `config` is the typed configuration, `lake` the object store the stages share, `datasets` the
 //! data contract every export is checked against, and `demo` the generator of the demo company.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod datasets;

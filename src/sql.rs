@@ -44,6 +44,16 @@ pub const STAGING: &[SqlFile] = sql_files!("stg":
     stg_nps_responses, stg_customers, stg_customer_activity, stg_entities,
 );
 
+/// Audit rules, in the order they run: the web rules before `lead_from_flagged`, which reads them.
+pub const AUDIT_RULES: &[SqlFile] = sql_files!("audit":
+    ua_nonbrowser, ua_bot, ip_datacenter, ip_internal, rate_ip, rate_visitor, dup_event, form_fast,
+    form_burst, lead_dup, lead_disposable, lead_test, lead_from_flagged, order_void, order_brush,
+    social_spike, spend_invalid, nps_dup,
+);
+
+/// The audit report's figures for a period.
+pub const AUDIT_REPORT: &[SqlFile] = sql_files!("audit_report": datasets, rules);
+
 /// Audited (net) views: staging minus the exclusion ledger.
 pub const AUDITED: &[SqlFile] = sql_files!("aud":
     aud_web_events, aud_leads, aud_orders, aud_ad_spend, aud_social_stats, aud_customer_activity,
@@ -67,7 +77,7 @@ pub const CHECKS: &[SqlFile] = sql_files!("checks":
 
 /// Every embedded file, for `validate` and the test that no file on disk is forgotten.
 pub fn all() -> impl Iterator<Item = &'static SqlFile> {
-    STAGING.iter().chain(AUDITED).chain(INDICATORS).chain(MART).chain(CHECKS)
+    STAGING.iter().chain(AUDIT_RULES).chain(AUDIT_REPORT).chain(AUDITED).chain(INDICATORS).chain(MART).chain(CHECKS)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +157,7 @@ mod tests {
     fn every_sql_file_on_disk_is_embedded() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
         let embedded: std::collections::BTreeSet<String> = all().map(SqlFile::path).collect();
-        for layer in ["stg", "aud", "kpi", "mart", "checks"] {
+        for layer in ["stg", "audit", "audit_report", "aud", "kpi", "mart", "checks"] {
             for entry in std::fs::read_dir(root.join(layer)).unwrap() {
                 let name = entry.unwrap().file_name().to_string_lossy().into_owned();
                 let path = format!("sql/{layer}/{name}");

@@ -24,6 +24,7 @@ pub struct Config {
     pub company: Company,
     pub lake: LakeLocation,
     pub ingest: Ingest,
+    pub audit: Audit,
     pub kpis: Kpis,
     pub engine: Engine,
     /// Sources in name order.
@@ -66,6 +67,36 @@ impl fmt::Display for LakeLocation {
 pub struct Ingest {
     /// A dataset whose share of rejected rows is above this fails the close's gate.
     pub max_reject_ratio: f64,
+}
+
+/// Audit settings (SPEC §5): which rules run, their thresholds and reference lists.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub enabled: bool,
+    /// Rule ids switched off.
+    pub disabled_rules: Vec<String>,
+    /// Datasets no rule looks at.
+    pub disabled_datasets: Vec<String>,
+    /// The company's own networks (`IP_INTERNAL`), CIDR.
+    pub internal_ranges: Vec<String>,
+    /// Office egress ranges never flagged as data-centre traffic, CIDR.
+    pub office_ranges: Vec<String>,
+    /// E-mail domains of test leads (besides any `test.*` domain).
+    pub test_domains: Vec<String>,
+    pub rate_ip_per_minute: u64,
+    pub rate_visitor_per_minute: u64,
+    pub form_fast_seconds: f64,
+    pub form_burst_count: u64,
+    pub form_burst_hours: f64,
+    pub refund_days: f64,
+    pub same_day_orders: u64,
+    pub social_mad_factor: f64,
+    pub social_window_days: u64,
+    /// Replacement reference lists (absolute paths); `None`: the shipped `reference/` lists.
+    pub bot_user_agents: Option<PathBuf>,
+    pub non_browser_user_agents: Option<PathBuf>,
+    pub disposable_email_domains: Option<PathBuf>,
+    pub datacenter_ranges: Option<PathBuf>,
 }
 
 /// Indicator settings (SPEC §4).

@@ -8,10 +8,10 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
+use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
 use crate::datasets;
 
-const SECTIONS: &[&str] = &["company", "lake", "ingest", "kpis", "engine", "sources"];
+const SECTIONS: &[&str] = &["company", "lake", "ingest", "audit", "kpis", "engine", "sources"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Locale {
@@ -117,6 +117,85 @@ impl Default for RawIngest {
 
 fn default_max_reject_ratio() -> f64 {
     0.01
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+    #[serde(default)]
+    disabled_datasets: Vec<String>,
+    #[serde(default)]
+    internal_ranges: Vec<String>,
+    #[serde(default)]
+    office_ranges: Vec<String>,
+    #[serde(default = "default_test_domains")]
+    test_domains: Vec<String>,
+    #[serde(default = "default_rate_ip")]
+    rate_ip_per_minute: u64,
+    #[serde(default = "default_rate_visitor")]
+    rate_visitor_per_minute: u64,
+    #[serde(default = "default_form_fast")]
+    form_fast_seconds: f64,
+    #[serde(default = "default_form_burst_count")]
+    form_burst_count: u64,
+    #[serde(default = "default_form_burst_hours")]
+    form_burst_hours: f64,
+    #[serde(default = "default_refund_days")]
+    refund_days: f64,
+    #[serde(default = "default_same_day_orders")]
+    same_day_orders: u64,
+    #[serde(default = "default_social_mad_factor")]
+    social_mad_factor: f64,
+    #[serde(default = "default_social_window_days")]
+    social_window_days: u64,
+    bot_user_agents: Option<String>,
+    non_browser_user_agents: Option<String>,
+    disposable_email_domains: Option<String>,
+    datacenter_ranges: Option<String>,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        toml::from_str("").unwrap_or_else(|_| unreachable!("every audit key has a default"))
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_test_domains() -> Vec<String> {
+    ["example.com", "example.org", "example.net", "test.com"].map(String::from).to_vec()
+}
+fn default_rate_ip() -> u64 {
+    60
+}
+fn default_rate_visitor() -> u64 {
+    30
+}
+fn default_form_fast() -> f64 {
+    3.0
+}
+fn default_form_burst_count() -> u64 {
+    3
+}
+fn default_form_burst_hours() -> f64 {
+    24.0
+}
+fn default_refund_days() -> f64 {
+    7.0
+}
+fn default_same_day_orders() -> u64 {
+    3
+}
+fn default_social_mad_factor() -> f64 {
+    5.0
+}
+fn default_social_window_days() -> u64 {
+    28
 }
 
 #[derive(Deserialize)]
@@ -253,6 +332,10 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
         Some(v) => problems.section("ingest", v).unwrap_or_default(),
         None => RawIngest::default(),
     };
+    let audit: RawAudit = match take("audit") {
+        Some(v) => problems.section("audit", v).unwrap_or_default(),
+        None => RawAudit::default(),
+    };
     let kpis: RawKpis = match take("kpis") {
         Some(v) => problems.section("kpis", v).unwrap_or_default(),
         None => RawKpis::default(),
@@ -275,6 +358,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let ingest = convert_ingest(ingest, &mut problems);
     let engine = convert_engine(engine, base, &mut problems);
     let kpis = convert_kpis(kpis, &mut problems);
+    let audit = convert_audit(audit, base, &mut problems);
     let default_tz = company.as_ref().map(|c| c.timezone).unwrap_or(chrono_tz::Asia::Shanghai);
     let mut sources = Vec::new();
     for (name, value) in raw_sources {
@@ -288,7 +372,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
 
     match (company, lake) {
         (Some(company), Some(lake)) if problems.0.is_empty() => {
-            Ok(Config { file: PathBuf::new(), company, lake, ingest, kpis, engine, sources })
+            Ok(Config { file: PathBuf::new(), company, lake, ingest, audit, kpis, engine, sources })
         }
         _ => Err(problems.0),
     }
@@ -376,6 +460,59 @@ fn convert_ingest(raw: RawIngest, problems: &mut Problems) -> Ingest {
         problems.add("ingest.max_reject_ratio", "must be a fraction between 0 and 1 (0.01 is 1%)");
     }
     Ingest { max_reject_ratio: raw.max_reject_ratio }
+}
+
+fn convert_audit(raw: RawAudit, base: &Path, problems: &mut Problems) -> Audit {
+    for rule in &raw.disabled_rules {
+        if !crate::audit::rules::is_known(rule) {
+            problems.add("audit.disabled_rules", format!("no rule `{rule}`; the rules are listed in the README"));
+        }
+    }
+    for dataset in &raw.disabled_datasets {
+        if datasets::dataset(dataset).is_none() {
+            problems.add("audit.disabled_datasets", format!("no dataset `{dataset}`"));
+        }
+    }
+    let ranges = |key: &str, list: &[String], problems: &mut Problems| -> Vec<String> {
+        for cidr in list {
+            if let Err(e) = crate::audit::lists::parse_cidr(cidr) {
+                problems.add(format!("audit.{key}"), e);
+            }
+        }
+        list.to_vec()
+    };
+    for (key, value) in [
+        ("form_fast_seconds", raw.form_fast_seconds),
+        ("form_burst_hours", raw.form_burst_hours),
+        ("refund_days", raw.refund_days),
+        ("social_mad_factor", raw.social_mad_factor),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            problems.add(format!("audit.{key}"), "must be a number of 0 or more");
+        }
+    }
+    let file = |path: &Option<String>| path.as_ref().map(|p| resolve(base, p));
+    Audit {
+        enabled: raw.enabled,
+        disabled_rules: raw.disabled_rules,
+        disabled_datasets: raw.disabled_datasets,
+        internal_ranges: ranges("internal_ranges", &raw.internal_ranges, problems),
+        office_ranges: ranges("office_ranges", &raw.office_ranges, problems),
+        test_domains: raw.test_domains.iter().map(|d| d.trim().to_lowercase()).collect(),
+        rate_ip_per_minute: raw.rate_ip_per_minute,
+        rate_visitor_per_minute: raw.rate_visitor_per_minute,
+        form_fast_seconds: raw.form_fast_seconds,
+        form_burst_count: raw.form_burst_count,
+        form_burst_hours: raw.form_burst_hours,
+        refund_days: raw.refund_days,
+        same_day_orders: raw.same_day_orders,
+        social_mad_factor: raw.social_mad_factor,
+        social_window_days: raw.social_window_days,
+        bot_user_agents: file(&raw.bot_user_agents),
+        non_browser_user_agents: file(&raw.non_browser_user_agents),
+        disposable_email_domains: file(&raw.disposable_email_domains),
+        datacenter_ranges: file(&raw.datacenter_ranges),
+    }
 }
 
 fn convert_kpis(raw: RawKpis, problems: &mut Problems) -> Kpis {

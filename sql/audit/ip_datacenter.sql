@@ -1,0 +1,13 @@
+-- rule: IP_DATACENTER
+-- dataset: web_events
+-- version: 1
+-- catches: events from an IP in a cloud or hosting range (reference/datacenter_ranges.csv), unless it is in audit.office_ranges
+WITH addresses AS (
+    SELECT ip, datacenter_range(ip) AS range_name
+    FROM (SELECT DISTINCT ip FROM stg_web_events WHERE ip IS NOT NULL) AS a
+    WHERE office_range(ip) IS NULL
+)
+SELECT e.record_key, e.month, concat(e.ip, ' is in ', a.range_name) AS detail
+FROM stg_web_events AS e
+JOIN addresses AS a ON a.ip = e.ip
+WHERE a.range_name IS NOT NULL

@@ -1,0 +1,7 @@
+-- rule: LEAD_DISPOSABLE
+-- dataset: leads
+-- version: 1
+-- catches: leads with an e-mail address at a disposable-mail domain (reference/disposable_email_domains.txt)
+SELECT l.record_key, l.month, concat('disposable domain ', d.domain) AS detail
+FROM stg_leads AS l
+JOIN ref_disposable_domains AS d ON d.domain = lower(split_part(trim(l.email), '@', 2))

@@ -1,0 +1,23 @@
+-- rule: NPS_DUP
+-- dataset: nps_responses
+-- version: 1
+-- catches: a customer's second and later responses in one half-year (company time): the first is kept
+WITH responses AS (
+    SELECT
+        record_key,
+        month,
+        customer_id,
+        submitted_at,
+        concat(
+            CAST(date_part('year', local_date(submitted_at)) AS VARCHAR),
+            CASE WHEN date_part('month', local_date(submitted_at)) <= 6 THEN '-H1' ELSE '-H2' END
+        ) AS half
+    FROM stg_nps_responses
+    WHERE customer_id IS NOT NULL
+)
+SELECT record_key, month, concat('second response of ', customer_id, ' in ', half) AS detail
+FROM (
+    SELECT *, row_number() OVER (PARTITION BY customer_id, half ORDER BY submitted_at, record_key) AS nth
+    FROM responses
+) AS r
+WHERE nth > 1

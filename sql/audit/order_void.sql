@@ -1,0 +1,14 @@
+-- rule: ORDER_VOID
+-- dataset: orders
+-- version: 1
+-- catches: orders that are not sales: refunded, cancelled or pending; amount zero or negative; a second copy of an order_id
+SELECT
+    record_key,
+    month,
+    CASE
+        WHEN record_key <> order_id THEN concat('copy of order ', order_id)
+        WHEN status IN ('refunded', 'cancelled', 'pending') THEN concat('status ', status)
+        ELSE concat('amount ', CAST(amount AS VARCHAR))
+    END AS detail
+FROM stg_orders
+WHERE record_key <> order_id OR status IN ('refunded', 'cancelled', 'pending') OR amount <= 0

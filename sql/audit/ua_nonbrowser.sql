@@ -1,0 +1,17 @@
+-- rule: UA_NONBROWSER
+-- dataset: web_events
+-- version: 1
+-- catches: events with an empty user agent, or one of an HTTP library, command-line tool or headless browser (reference/non_browser_user_agents.txt)
+-- Each distinct agent is matched once, then joined back to its events.
+WITH agents AS (
+    SELECT user_agent, non_browser_agent(user_agent) AS pattern
+    FROM (SELECT DISTINCT user_agent FROM stg_web_events WHERE user_agent IS NOT NULL) AS a
+)
+SELECT e.record_key, e.month, concat('user agent matches ', a.pattern) AS detail
+FROM stg_web_events AS e
+JOIN agents AS a ON a.user_agent = e.user_agent
+WHERE a.pattern IS NOT NULL
+UNION ALL
+SELECT record_key, month, 'empty user agent' AS detail
+FROM stg_web_events
+WHERE user_agent IS NULL

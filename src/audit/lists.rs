@@ -1,0 +1,336 @@
+//! Reference lists the audit rules match against: bot and non-browser user-agent patterns, disposable
+//! e-mail domains, data-centre, office and internal address ranges. The shipped lists live in
+//! `reference/` (provenance and licences in `reference/LICENSES.md`) and are compiled in; the config
+//! can name replacement files.
+//!
+//! Rules reach them as SQL functions — `bot_agent(ua)`, `non_browser_agent(ua)`,
+//! `datacenter_range(ip)`, `internal_range(ip)`, `office_range(ip)`, each returning what matched or
+//! null — and as the tables `ref_disposable_domains(domain)` and `ref_test_domains(domain)`. User
+//! agents are matched with one compiled `RegexSet`; addresses by binary search over sorted ranges.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::prelude::SessionContext;
+use regex::{RegexSet, RegexSetBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::config::Audit;
+
+pub const BOT_USER_AGENTS: &str = include_str!("../../reference/bot_user_agents.txt");
+pub const NON_BROWSER_USER_AGENTS: &str = include_str!("../../reference/non_browser_user_agents.txt");
+pub const DISPOSABLE_EMAIL_DOMAINS: &str = include_str!("../../reference/disposable_email_domains.txt");
+pub const DATACENTER_RANGES: &str = include_str!("../../reference/datacenter_ranges.csv");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("cannot read the reference list {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{list}, line {line}: {message}")]
+    Invalid { list: String, line: usize, message: String },
+}
+
+/// One list's text and where it came from (for messages and the audit manifest).
+#[derive(Debug, Clone)]
+pub struct ListText {
+    pub name: &'static str,
+    /// `reference/<file>` for the shipped list, else the configured path.
+    pub origin: String,
+    pub text: String,
+}
+
+impl ListText {
+    fn load(name: &'static str, shipped: &'static str, file: &str, custom: &Option<PathBuf>) -> Result<Self, ListError> {
+        match custom {
+            None => Ok(ListText { name, origin: format!("reference/{file}"), text: shipped.to_string() }),
+            Some(path) => Ok(ListText {
+                name,
+                origin: path.display().to_string(),
+                text: std::fs::read_to_string(path)
+                    .map_err(|source| ListError::Read { path: path.to_path_buf(), source })?,
+            }),
+        }
+    }
+
+    pub fn sha256(&self) -> String {
+        hex::encode(Sha256::digest(self.text.as_bytes()))
+    }
+
+    /// Non-empty lines that are not `#` comments, with their line numbers.
+    fn entries(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+    }
+
+    fn invalid(&self, line: usize, message: impl Into<String>) -> ListError {
+        ListError::Invalid { list: self.origin.clone(), line, message: message.into() }
+    }
+}
+
+/// Every list the rules use, loaded and checked.
+#[derive(Debug)]
+pub struct Lists {
+    pub texts: Vec<ListText>,
+    bots: Patterns,
+    non_browsers: Patterns,
+    datacenter: Ranges,
+    internal: Ranges,
+    office: Ranges,
+    disposable: Vec<String>,
+    test_domains: Vec<String>,
+}
+
+impl Lists {
+    pub fn load(audit: &Audit) -> Result<Lists, ListError> {
+        let bots = ListText::load("bot_user_agents", BOT_USER_AGENTS, "bot_user_agents.txt", &audit.bot_user_agents)?;
+        let non_browsers = ListText::load(
+            "non_browser_user_agents",
+            NON_BROWSER_USER_AGENTS,
+            "non_browser_user_agents.txt",
+            &audit.non_browser_user_agents,
+        )?;
+        let disposable = ListText::load(
+            "disposable_email_domains",
+            DISPOSABLE_EMAIL_DOMAINS,
+            "disposable_email_domains.txt",
+            &audit.disposable_email_domains,
+        )?;
+        let datacenter =
+            ListText::load("datacenter_ranges", DATACENTER_RANGES, "datacenter_ranges.csv", &audit.datacenter_ranges)?;
+        let config_ranges = |name: &'static str, cidrs: &[String]| ListText {
+            name,
+            origin: format!("audit.{name}"),
+            text: cidrs.iter().map(|c| format!("{c},{name}\n")).collect(),
+        };
+        let internal = config_ranges("internal_ranges", &audit.internal_ranges);
+        let office = config_ranges("office_ranges", &audit.office_ranges);
+        let lists = Lists {
+            bots: Patterns::parse(&bots, false)?,
+            non_browsers: Patterns::parse(&non_browsers, true)?,
+            datacenter: Ranges::parse(&datacenter)?,
+            internal: Ranges::parse(&internal)?,
+            office: Ranges::parse(&office)?,
+            disposable: disposable.entries().map(|(_, d)| d.to_lowercase()).collect(),
+            test_domains: audit.test_domains.clone(),
+            texts: vec![bots, non_browsers, disposable, datacenter, internal, office],
+        };
+        Ok(lists)
+    }
+
+    /// Registers the functions and tables rules read.
+    pub fn register(&self, ctx: &SessionContext) -> Result<(), DataFusionError> {
+        let pattern = |name: &'static str, p: &Patterns| ScalarUDF::from(Lookup { name, table: Table::Patterns(p.clone()), signature: text() });
+        let range = |name: &'static str, r: &Ranges| ScalarUDF::from(Lookup { name, table: Table::Ranges(r.clone()), signature: text() });
+        ctx.register_udf(pattern("bot_agent", &self.bots));
+        ctx.register_udf(pattern("non_browser_agent", &self.non_browsers));
+        ctx.register_udf(range("datacenter_range", &self.datacenter));
+        ctx.register_udf(range("internal_range", &self.internal));
+        ctx.register_udf(range("office_range", &self.office));
+        for (name, values) in [("ref_disposable_domains", &self.disposable), ("ref_test_domains", &self.test_domains)] {
+            let schema = Arc::new(Schema::new(vec![Field::new("domain", DataType::Utf8, false)]));
+            let column = Arc::new(StringArray::from(values.clone())) as ArrayRef;
+            let batch = RecordBatch::try_new(schema.clone(), vec![column])?;
+            ctx.deregister_table(name)?;
+            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+        }
+        Ok(())
+    }
+}
+
+fn text() -> Signature {
+    Signature::exact(vec![DataType::Utf8], Volatility::Immutable)
+}
+
+/// Regular expressions; a match returns the first pattern (in file order) that matches.
+#[derive(Debug, Clone)]
+struct Patterns {
+    set: Arc<RegexSet>,
+    patterns: Arc<Vec<String>>,
+}
+
+impl Patterns {
+    fn parse(list: &ListText, case_insensitive: bool) -> Result<Patterns, ListError> {
+        let mut patterns = Vec::new();
+        for (line, entry) in list.entries() {
+            if let Err(e) = regex::Regex::new(entry) {
+                return Err(list.invalid(line, format!("`{entry}` is not a regular expression: {e}")));
+            }
+            patterns.push(entry.to_string());
+        }
+        let set = RegexSetBuilder::new(&patterns)
+            .case_insensitive(case_insensitive)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| list.invalid(0, format!("the patterns do not compile together: {e}")))?;
+        Ok(Patterns { set: Arc::new(set), patterns: Arc::new(patterns) })
+    }
+
+    fn first_match(&self, text: &str) -> Option<&str> {
+        self.set.matches(text).iter().next().map(|i| self.patterns[i].as_str())
+    }
+}
+
+/// Address ranges as sorted, inclusive `u128` intervals (IPv4 mapped into IPv6 space).
+#[derive(Debug, Clone, Default)]
+struct Ranges(Arc<Vec<(u128, u128, String)>>);
+
+impl Ranges {
+    /// `cidr,label` lines (a header line `cidr,…` is skipped).
+    fn parse(list: &ListText) -> Result<Ranges, ListError> {
+        let mut ranges = Vec::new();
+        for (line, entry) in list.entries() {
+            let mut cells = entry.split(',');
+            let cidr = cells.next().unwrap_or("").trim();
+            if cidr.eq_ignore_ascii_case("cidr") {
+                continue;
+            }
+            let label = cells.next().map(str::trim).filter(|l| !l.is_empty()).unwrap_or(list.name);
+            let (start, end) = parse_cidr(cidr).map_err(|e| list.invalid(line, e))?;
+            ranges.push((start, end, format!("{cidr} ({label})")));
+        }
+        ranges.sort();
+        Ok(Ranges(Arc::new(ranges)))
+    }
+
+    /// The range holding `ip`: the last range starting at or before it, if it also ends after it.
+    /// Nested ranges are searched from the innermost start backwards.
+    fn find(&self, ip: &str) -> Option<&str> {
+        let address = to_u128(ip.trim().parse::<IpAddr>().ok()?);
+        let after = self.0.partition_point(|(start, _, _)| *start <= address);
+        self.0[..after].iter().rev().find(|(_, end, _)| *end >= address).map(|(_, _, label)| label.as_str())
+    }
+}
+
+fn to_u128(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// `a.b.c.d/n` or an IPv6 CIDR (a bare address is a /32 or /128) → the first and last address.
+pub fn parse_cidr(text: &str) -> Result<(u128, u128), String> {
+    let (address, bits) = match text.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (text, None),
+    };
+    let ip: IpAddr = address.trim().parse().map_err(|_| format!("`{text}` is not an IP range; write e.g. 203.0.113.0/24"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits: u32 = match bits {
+        None => max,
+        Some(b) => b.trim().parse().ok().filter(|b| *b <= max).ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {max}"))?,
+    };
+    let host_bits = max - bits;
+    let start = to_u128(ip);
+    let mask = if host_bits == 0 { 0 } else { (1u128 << host_bits) - 1 };
+    Ok((start & !mask, start | mask))
+}
+
+#[derive(Debug, Clone)]
+enum Table {
+    Patterns(Patterns),
+    Ranges(Ranges),
+}
+
+/// A one-argument lookup function: the matching entry, or null.
+#[derive(Debug)]
+struct Lookup {
+    name: &'static str,
+    table: Table,
+    signature: Signature,
+}
+
+impl PartialEq for Lookup {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for Lookup {}
+impl std::hash::Hash for Lookup {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for Lookup {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType, DataFusionError> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue, DataFusionError> {
+        let input = args.args[0].to_array(args.number_rows)?;
+        let input = datafusion::arrow::compute::cast(&input, &DataType::Utf8)?;
+        let Some(values) = input.as_any().downcast_ref::<StringArray>() else {
+            return Err(DataFusionError::Internal(format!("{} expects text", self.name)));
+        };
+        let found: StringArray = values
+            .iter()
+            .map(|v| {
+                let v = v?;
+                match &self.table {
+                    Table::Patterns(p) => p.first_match(v),
+                    Table::Ranges(r) => r.find(v),
+                }
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(found) as ArrayRef))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(text: &str) -> ListText {
+        ListText { name: "test", origin: "test".into(), text: text.into() }
+    }
+
+    #[test]
+    fn ranges_find_addresses_by_binary_search() {
+        let r = Ranges::parse(&list("cidr,provider\n3.80.0.0/12,aws\n10.0.0.0/8,lan\n10.1.0.0/16,inner\n2001:db8::/32,doc\n")).unwrap();
+        assert_eq!(r.find("3.85.1.2"), Some("3.80.0.0/12 (aws)"));
+        assert_eq!(r.find("3.96.0.0"), None, "just past the /12");
+        assert_eq!(r.find("10.1.2.3"), Some("10.1.0.0/16 (inner)"));
+        assert_eq!(r.find("10.2.0.1"), Some("10.0.0.0/8 (lan)"));
+        assert_eq!(r.find("2001:db8::1"), Some("2001:db8::/32 (doc)"));
+        assert_eq!(r.find("not an ip"), None);
+        assert!(parse_cidr("203.0.113.0/33").is_err());
+    }
+
+    #[test]
+    fn the_shipped_lists_load_and_match() {
+        let audit = crate::config::Config::from_toml("[company]\nname='x'\n[lake]\nurl='memory://'\n", std::path::Path::new("k.toml"))
+            .unwrap()
+            .audit;
+        let lists = Lists::load(&audit).unwrap();
+        assert!(lists.bots.first_match("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)").is_some());
+        assert!(lists.bots.first_match("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36").is_none());
+        assert!(lists.non_browsers.first_match("python-requests/2.31.0").is_some());
+        assert!(lists.non_browsers.first_match("DemoTradeApp/2.3 (iPhone; iOS 17.5)").is_none());
+        assert!(lists.disposable.contains(&"mailinator.com".to_string()));
+        assert_eq!(lists.datacenter.find("35.186.7.9"), Some("35.184.0.0/13 (google-cloud)"));
+    }
+
+    #[test]
+    fn a_bad_pattern_names_the_list_and_line() {
+        let err = Patterns::parse(&list("# comment\nok\n(unclosed\n"), false).unwrap_err();
+        assert!(err.to_string().starts_with("test, line 3: `(unclosed` is not a regular expression"), "{err}");
+    }
+}

@@ -1,0 +1,225 @@
+//! Stage `audit`: flags fake traffic and brushed volume, row by row, never deleting anything.
+//!
+//! In: the lake's staging views (`stg_*`), the reference lists (`lists`) and the thresholds in
+//! `[audit]`. Each rule of SPEC §5 is one `sql/audit/<rule>.sql` returning the rows it catches; the
+//! stage labels them with the dataset, rule id and rule version and writes the exclusion ledger, one
+//! object per rule: `exclusions/<RULE_ID>.parquet`, sorted by period and record key. A rule switched
+//! off (or on a switched-off dataset) has no object. `manifests/audit.json`, written last, records the
+//! rule set that ran, the thresholds and the SHA-256 of every list. The `aud_*` views, and so every
+//! net indicator, read the ledger.
+//!
+//! The audit covers the whole lake: duplicate rules need history, and a rule change re-judges every
+//! month. Fails: a list that does not load (file, line), a rule that does not plan or run (named).
+
+pub mod lists;
+pub mod report;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{SessionContext, cast, col, lit};
+use datafusion::scalar::ScalarValue;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::engine::{self, EXCLUSIONS_DIR, Scope};
+use crate::kpis::{self, KpiError};
+use crate::lake::{Lake, LakeError};
+use crate::sql::{self, Params, SqlError};
+pub use lists::{ListError, Lists};
+pub use rules::{Rule, RuleError};
+
+/// Where the audit records what ran.
+pub const MANIFEST: &str = "manifests/audit.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Kpis(#[from] KpiError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("the audit engine failed: {0}")]
+    Engine(#[source] DataFusionError),
+    #[error("cannot read {MANIFEST}: {0}")]
+    Manifest(#[source] serde_json::Error),
+}
+
+/// What one audit run did, as recorded in `manifests/audit.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditManifest {
+    pub enabled: bool,
+    /// Rules that ran: id → (version, rows flagged).
+    pub rules: BTreeMap<String, RuleRun>,
+    /// Rules that did not run, with why.
+    pub skipped: BTreeMap<String, String>,
+    /// The thresholds the rules were given.
+    pub thresholds: BTreeMap<String, String>,
+    /// Reference lists: name → origin and SHA-256.
+    pub lists: BTreeMap<String, ListEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleRun {
+    pub dataset: String,
+    pub rule_version: String,
+    pub rows_flagged: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListEntry {
+    pub origin: String,
+    pub sha256: String,
+}
+
+impl AuditManifest {
+    pub async fn load(lake: &Lake) -> Result<Option<AuditManifest>, AuditError> {
+        match lake.get(MANIFEST).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(AuditError::Manifest),
+        }
+    }
+}
+
+/// The thresholds as SQL parameters (`$rate_ip_per_minute`, …).
+pub fn params(config: &Config) -> Params {
+    let a = &config.audit;
+    let int = |v: u64| ScalarValue::Int64(Some(v.min(i64::MAX as u64) as i64));
+    let float = |v: f64| ScalarValue::Float64(Some(v));
+    Params::default()
+        .with("rate_ip_per_minute", int(a.rate_ip_per_minute))
+        .with("rate_visitor_per_minute", int(a.rate_visitor_per_minute))
+        .with("form_fast_seconds", float(a.form_fast_seconds))
+        .with("form_burst_count", int(a.form_burst_count))
+        .with("form_burst_hours", float(a.form_burst_hours))
+        .with("refund_days", float(a.refund_days))
+        .with("same_day_orders", int(a.same_day_orders))
+        .with("social_mad_factor", float(a.social_mad_factor))
+        .with("social_window_days", int(a.social_window_days))
+}
+
+fn thresholds(config: &Config) -> BTreeMap<String, String> {
+    let a = &config.audit;
+    [
+        ("rate_ip_per_minute", a.rate_ip_per_minute.to_string()),
+        ("rate_visitor_per_minute", a.rate_visitor_per_minute.to_string()),
+        ("form_fast_seconds", a.form_fast_seconds.to_string()),
+        ("form_burst_count", a.form_burst_count.to_string()),
+        ("form_burst_hours", a.form_burst_hours.to_string()),
+        ("refund_days", a.refund_days.to_string()),
+        ("same_day_orders", a.same_day_orders.to_string()),
+        ("social_mad_factor", a.social_mad_factor.to_string()),
+        ("social_window_days", a.social_window_days.to_string()),
+        ("test_domains", a.test_domains.join(" ")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The ledger object of one rule.
+pub fn ledger_path(rule_id: &str) -> String {
+    format!("{EXCLUSIONS_DIR}/{rule_id}.parquet")
+}
+
+/// A session over the lake's staging data (no exclusions) with the lists registered.
+pub async fn session(config: &Config, lake: &Lake, lists: &Lists) -> Result<SessionContext, AuditError> {
+    let ctx = kpis::session(config, lake, Scope::Gross).await?;
+    lists.register(&ctx).map_err(AuditError::Engine)?;
+    Ok(ctx)
+}
+
+/// Runs every enabled rule over the whole lake and writes the ledger and the manifest.
+#[tracing::instrument(name = "audit", skip_all)]
+pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditError> {
+    let lists = Lists::load(&config.audit)?;
+    let ctx = session(config, lake, &lists).await?;
+    let params = params(config);
+    let mut manifest = AuditManifest {
+        enabled: config.audit.enabled,
+        thresholds: thresholds(config),
+        lists: lists.texts.iter().map(|l| (l.name.to_string(), ListEntry { origin: l.origin.clone(), sha256: l.sha256() })).collect(),
+        ..AuditManifest::default()
+    };
+    let mut web_flags = Vec::new();
+    for rule in rules::rules()? {
+        let why_not = if !config.audit.enabled {
+            Some("the audit is switched off (audit.enabled)")
+        } else if config.audit.disabled_rules.iter().any(|r| r.eq_ignore_ascii_case(&rule.id)) {
+            Some("switched off in audit.disabled_rules")
+        } else if config.audit.disabled_datasets.contains(&rule.dataset) {
+            Some("its dataset is in audit.disabled_datasets")
+        } else {
+            None
+        };
+        if let Some(why) = why_not {
+            lake.delete(&ledger_path(&rule.id)).await?;
+            manifest.skipped.insert(rule.id.clone(), why.to_string());
+            continue;
+        }
+        if rule.id == "LEAD_FROM_FLAGGED" {
+            let schema = flag_schema();
+            let table = MemTable::try_new(schema, vec![std::mem::take(&mut web_flags)]).map_err(AuditError::Engine)?;
+            ctx.deregister_table("web_flags").map_err(AuditError::Engine)?;
+            ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
+        }
+        let started = std::time::Instant::now();
+        let batches = run_rule(&ctx, rule, &params).await?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        lake.write_parquet(&ledger_path(&rule.id), engine::exclusions_schema(), &batches).await?;
+        tracing::info!(rule = %rule.id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "Rule ran");
+        if rule.dataset == "web_events" {
+            for b in &batches {
+                let columns = vec![b.column(1).clone(), b.column(3).clone()];
+                web_flags.push(RecordBatch::try_new(flag_schema(), columns).map_err(|e| AuditError::Engine(e.into()))?);
+            }
+        }
+        manifest.rules.insert(
+            rule.id.clone(),
+            RuleRun { dataset: rule.dataset.clone(), rule_version: rule.rule_version.clone(), rows_flagged: rows as u64 },
+        );
+    }
+    let json = serde_json::to_vec_pretty(&manifest).map_err(AuditError::Manifest)?;
+    lake.put(MANIFEST, json).await?;
+    Ok(manifest)
+}
+
+fn flag_schema() -> datafusion::arrow::datatypes::SchemaRef {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    Arc::new(Schema::new(vec![Field::new("record_key", DataType::Utf8, false), Field::new("rule_id", DataType::Utf8, false)]))
+}
+
+/// One rule's ledger rows, in the ledger's schema, sorted by period and record key.
+async fn run_rule(ctx: &SessionContext, rule: &Rule, params: &Params) -> Result<Vec<RecordBatch>, AuditError> {
+    let plan_err = |e| SqlError::Plan { file: rule.file.path(), source: e };
+    let df = sql::plan(ctx, rule.file, params).await?;
+    let df = df
+        .select(vec![
+            lit(rule.dataset.as_str()).alias("dataset"),
+            cast(col("record_key"), DataType::Utf8).alias("record_key"),
+            cast(col("month"), DataType::Utf8).alias("period"),
+            lit(rule.id.as_str()).alias("rule_id"),
+            lit(rule.rule_version.as_str()).alias("rule_version"),
+            cast(col("detail"), DataType::Utf8).alias("detail"),
+        ])
+        .map_err(plan_err)?
+        .sort(vec![col("period").sort(true, true), col("record_key").sort(true, true)])
+        .map_err(plan_err)?;
+    let batches = df.collect().await.map_err(|e| SqlError::execute(rule.file, e))?;
+    let schema = engine::exclusions_schema();
+    batches
+        .iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AuditError::Engine(e.into()))
+}

@@ -1,0 +1,84 @@
+//! Audit rule cards: each `sql/audit/<rule>.sql` opens with `-- rule:`, `-- dataset:`, `-- version:`
+//! and `-- catches:` lines; other leading comment lines are notes. A rule returns `record_key`,
+//! `month` and `detail` for every row it catches.
+
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+use crate::sql::{AUDIT_RULES, SqlFile};
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub dataset: String,
+    pub version: u32,
+    pub catches: String,
+    /// `<version>-<first 8 hex of the SQL file's SHA-256>`, written to every ledger row.
+    pub rule_version: String,
+    pub file: &'static SqlFile,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{file}: rule card: {message}")]
+pub struct RuleError {
+    pub file: String,
+    pub message: String,
+}
+
+impl Rule {
+    pub fn parse(file: &'static SqlFile) -> Result<Rule, RuleError> {
+        let fail = |message: String| RuleError { file: file.path(), message };
+        let mut fields = std::collections::BTreeMap::new();
+        for line in file.text.lines().map_while(|l| l.strip_prefix("-- ")) {
+            if let Some((key, value)) = line.split_once(": ")
+                && ["rule", "dataset", "version", "catches"].contains(&key)
+            {
+                fields.insert(key, value.trim().to_string());
+            }
+        }
+        let get = |key: &str| fields.get(key).cloned().ok_or_else(|| fail(format!("missing `-- {key}:`")));
+        let id = get("rule")?;
+        if id.to_lowercase() != file.name {
+            return Err(fail(format!("rule `{id}` must live in sql/audit/{}.sql", id.to_lowercase())));
+        }
+        let dataset = get("dataset")?;
+        if crate::datasets::dataset(&dataset).is_none() {
+            return Err(fail(format!("no dataset `{dataset}`")));
+        }
+        let version: u32 = get("version")?.parse().map_err(|_| fail("version must be a whole number".into()))?;
+        let digest = hex::encode(Sha256::digest(file.text.as_bytes()));
+        Ok(Rule { rule_version: format!("{version}-{}", &digest[..8]), id, dataset, version, catches: get("catches")?, file })
+    }
+}
+
+/// Every rule, in the order they run.
+pub fn rules() -> Result<&'static [Rule], RuleError> {
+    static RULES: OnceLock<Result<Vec<Rule>, RuleError>> = OnceLock::new();
+    RULES.get_or_init(|| AUDIT_RULES.iter().map(Rule::parse).collect()).as_ref().map(Vec::as_slice).map_err(Clone::clone)
+}
+
+pub fn is_known(id: &str) -> bool {
+    AUDIT_RULES.iter().any(|f| f.name == id.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_of_the_spec_has_a_file_and_a_card() {
+        let ids: Vec<&str> = rules().unwrap().iter().map(|r| r.id.as_str()).collect();
+        for id in [
+            "UA_BOT", "UA_NONBROWSER", "IP_DATACENTER", "IP_INTERNAL", "RATE_IP", "RATE_VISITOR", "DUP_EVENT",
+            "FORM_FAST", "FORM_BURST", "LEAD_DUP", "LEAD_DISPOSABLE", "LEAD_TEST", "LEAD_FROM_FLAGGED", "ORDER_VOID",
+            "ORDER_BRUSH", "SOCIAL_SPIKE", "SPEND_INVALID", "NPS_DUP",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+        let from_flagged = ids.iter().position(|i| *i == "LEAD_FROM_FLAGGED").unwrap();
+        for web in rules().unwrap().iter().filter(|r| r.dataset == "web_events") {
+            assert!(ids.iter().position(|i| *i == web.id).unwrap() < from_flagged, "{} runs after LEAD_FROM_FLAGGED", web.id);
+        }
+    }
+}
