@@ -410,7 +410,9 @@ fn render_audit_report(report: &crate::audit::report::AuditReport) -> Result<Str
         .ingest
         .datasets
         .iter()
-        .flat_map(|(name, d)| d.files.iter().map(move |f| vec![name.clone(), f.path.clone(), f.rows_read.to_string(), f.sha256.clone()]))
+        .flat_map(|(name, d)| {
+            d.files.iter().map(move |f| vec![name.clone(), f.path.clone(), f.rows_read.to_string(), f.sha256.clone()])
+        })
         .collect();
     text.push_str(&table(&["dataset", "file", "rows", "sha256"], &rows));
     if let Some(audit) = &report.audit {

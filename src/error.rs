@@ -47,7 +47,9 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config(_) | Error::UnknownKpi(_) => ExitCode::Usage,
-            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) | Error::Audit(_) => ExitCode::Runtime,
+            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) | Error::Audit(_) => {
+                ExitCode::Runtime
+            }
             Error::Ingest(e) => e.exit_code(),
         }
     }

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Audit;
 
 pub const BOT_USER_AGENTS: &str = include_str!("../../reference/bot_user_agents.txt");
+pub const BOT_USER_AGENT_TOKENS: &str = include_str!("../../reference/bot_user_agent_tokens.txt");
 pub const NON_BROWSER_USER_AGENTS: &str = include_str!("../../reference/non_browser_user_agents.txt");
 pub const DISPOSABLE_EMAIL_DOMAINS: &str = include_str!("../../reference/disposable_email_domains.txt");
 pub const DATACENTER_RANGES: &str = include_str!("../../reference/datacenter_ranges.csv");
@@ -50,7 +51,12 @@ pub struct ListText {
 }
 
 impl ListText {
-    fn load(name: &'static str, shipped: &'static str, file: &str, custom: &Option<PathBuf>) -> Result<Self, ListError> {
+    fn load(
+        name: &'static str,
+        shipped: &'static str,
+        file: &str,
+        custom: &Option<PathBuf>,
+    ) -> Result<Self, ListError> {
         match custom {
             None => Ok(ListText { name, origin: format!("reference/{file}"), text: shipped.to_string() }),
             Some(path) => Ok(ListText {
@@ -68,7 +74,11 @@ impl ListText {
 
     /// Non-empty lines that are not `#` comments, with their line numbers.
     fn entries(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        self.text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
     }
 
     fn invalid(&self, line: usize, message: impl Into<String>) -> ListError {
@@ -92,6 +102,12 @@ pub struct Lists {
 impl Lists {
     pub fn load(audit: &Audit) -> Result<Lists, ListError> {
         let bots = ListText::load("bot_user_agents", BOT_USER_AGENTS, "bot_user_agents.txt", &audit.bot_user_agents)?;
+        let tokens = ListText::load(
+            "bot_user_agent_tokens",
+            BOT_USER_AGENT_TOKENS,
+            "bot_user_agent_tokens.txt",
+            &audit.bot_user_agent_tokens,
+        )?;
         let non_browsers = ListText::load(
             "non_browser_user_agents",
             NON_BROWSER_USER_AGENTS,
@@ -114,22 +130,38 @@ impl Lists {
         let internal = config_ranges("internal_ranges", &audit.internal_ranges);
         let office = config_ranges("office_ranges", &audit.office_ranges);
         let lists = Lists {
-            bots: Patterns::parse(&bots, false)?,
-            non_browsers: Patterns::parse(&non_browsers, true)?,
+            bots: Patterns::parse(&[&bots, &tokens], false)?,
+            non_browsers: Patterns::parse(&[&non_browsers], true)?,
             datacenter: Ranges::parse(&datacenter)?,
             internal: Ranges::parse(&internal)?,
             office: Ranges::parse(&office)?,
             disposable: disposable.entries().map(|(_, d)| d.to_lowercase()).collect(),
             test_domains: audit.test_domains.clone(),
-            texts: vec![bots, non_browsers, disposable, datacenter, internal, office],
+            texts: vec![bots, tokens, non_browsers, disposable, datacenter, internal, office],
         };
         Ok(lists)
     }
 
+    /// Which user-agent rule an agent falls under, as the rules decide it: `UA_NONBROWSER` for an empty
+    /// agent or a non-browser pattern, else `UA_BOT` for a crawler pattern.
+    pub fn agent_rule(&self, user_agent: &str) -> Option<&'static str> {
+        if user_agent.trim().is_empty() || self.non_browsers.first_match(user_agent).is_some() {
+            Some("UA_NONBROWSER")
+        } else if self.bots.first_match(user_agent).is_some() {
+            Some("UA_BOT")
+        } else {
+            None
+        }
+    }
+
     /// Registers the functions and tables rules read.
     pub fn register(&self, ctx: &SessionContext) -> Result<(), DataFusionError> {
-        let pattern = |name: &'static str, p: &Patterns| ScalarUDF::from(Lookup { name, table: Table::Patterns(p.clone()), signature: text() });
-        let range = |name: &'static str, r: &Ranges| ScalarUDF::from(Lookup { name, table: Table::Ranges(r.clone()), signature: text() });
+        let pattern = |name: &'static str, p: &Patterns| {
+            ScalarUDF::from(Lookup { name, table: Table::Patterns(p.clone()), signature: text() })
+        };
+        let range = |name: &'static str, r: &Ranges| {
+            ScalarUDF::from(Lookup { name, table: Table::Ranges(r.clone()), signature: text() })
+        };
         ctx.register_udf(pattern("bot_agent", &self.bots));
         ctx.register_udf(pattern("non_browser_agent", &self.non_browsers));
         ctx.register_udf(range("datacenter_range", &self.datacenter));
@@ -158,14 +190,22 @@ struct Patterns {
 }
 
 impl Patterns {
-    fn parse(list: &ListText, case_insensitive: bool) -> Result<Patterns, ListError> {
+    /// The patterns of several lists as one set, in list order.
+    fn parse(lists: &[&ListText], case_insensitive: bool) -> Result<Patterns, ListError> {
         let mut patterns = Vec::new();
-        for (line, entry) in list.entries() {
-            if let Err(e) = regex::Regex::new(entry) {
-                return Err(list.invalid(line, format!("`{entry}` is not a regular expression: {e}")));
+        for list in lists {
+            for (line, entry) in list.entries() {
+                if let Err(e) = regex::Regex::new(entry) {
+                    return Err(list.invalid(line, format!("`{entry}` is not a regular expression: {e}")));
+                }
+                patterns.push(entry.to_string());
             }
-            patterns.push(entry.to_string());
         }
+        let list = lists.first().copied().ok_or_else(|| ListError::Invalid {
+            list: "(none)".into(),
+            line: 0,
+            message: "no list".into(),
+        })?;
         let set = RegexSetBuilder::new(&patterns)
             .case_insensitive(case_insensitive)
             .size_limit(64 << 20)
@@ -223,11 +263,17 @@ pub fn parse_cidr(text: &str) -> Result<(u128, u128), String> {
         Some((a, b)) => (a, Some(b)),
         None => (text, None),
     };
-    let ip: IpAddr = address.trim().parse().map_err(|_| format!("`{text}` is not an IP range; write e.g. 203.0.113.0/24"))?;
+    let ip: IpAddr =
+        address.trim().parse().map_err(|_| format!("`{text}` is not an IP range; write e.g. 203.0.113.0/24"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let bits: u32 = match bits {
         None => max,
-        Some(b) => b.trim().parse().ok().filter(|b| *b <= max).ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {max}"))?,
+        Some(b) => b
+            .trim()
+            .parse()
+            .ok()
+            .filter(|b| *b <= max)
+            .ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {max}"))?,
     };
     let host_bits = max - bits;
     let start = to_u128(ip);
@@ -304,7 +350,10 @@ mod tests {
 
     #[test]
     fn ranges_find_addresses_by_binary_search() {
-        let r = Ranges::parse(&list("cidr,provider\n3.80.0.0/12,aws\n10.0.0.0/8,lan\n10.1.0.0/16,inner\n2001:db8::/32,doc\n")).unwrap();
+        let r = Ranges::parse(&list(
+            "cidr,provider\n3.80.0.0/12,aws\n10.0.0.0/8,lan\n10.1.0.0/16,inner\n2001:db8::/32,doc\n",
+        ))
+        .unwrap();
         assert_eq!(r.find("3.85.1.2"), Some("3.80.0.0/12 (aws)"));
         assert_eq!(r.find("3.96.0.0"), None, "just past the /12");
         assert_eq!(r.find("10.1.2.3"), Some("10.1.0.0/16 (inner)"));
@@ -316,11 +365,19 @@ mod tests {
 
     #[test]
     fn the_shipped_lists_load_and_match() {
-        let audit = crate::config::Config::from_toml("[company]\nname='x'\n[lake]\nurl='memory://'\n", std::path::Path::new("k.toml"))
-            .unwrap()
-            .audit;
+        let audit = crate::config::Config::from_toml(
+            "[company]\nname='x'\n[lake]\nurl='memory://'\n",
+            std::path::Path::new("k.toml"),
+        )
+        .unwrap()
+        .audit;
         let lists = Lists::load(&audit).unwrap();
-        assert!(lists.bots.first_match("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)").is_some());
+        assert!(
+            lists
+                .bots
+                .first_match("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+                .is_some()
+        );
         assert!(lists.bots.first_match("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36").is_none());
         assert!(lists.non_browsers.first_match("python-requests/2.31.0").is_some());
         assert!(lists.non_browsers.first_match("DemoTradeApp/2.3 (iPhone; iOS 17.5)").is_none());
@@ -330,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_bad_pattern_names_the_list_and_line() {
-        let err = Patterns::parse(&list("# comment\nok\n(unclosed\n"), false).unwrap_err();
+        let err = Patterns::parse(&[&list("# comment\nok\n(unclosed\n")], false).unwrap_err();
         assert!(err.to_string().starts_with("test, line 3: `(unclosed` is not a regular expression"), "{err}");
     }
 }

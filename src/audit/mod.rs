@@ -148,7 +148,11 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
     let mut manifest = AuditManifest {
         enabled: config.audit.enabled,
         thresholds: thresholds(config),
-        lists: lists.texts.iter().map(|l| (l.name.to_string(), ListEntry { origin: l.origin.clone(), sha256: l.sha256() })).collect(),
+        lists: lists
+            .texts
+            .iter()
+            .map(|l| (l.name.to_string(), ListEntry { origin: l.origin.clone(), sha256: l.sha256() }))
+            .collect(),
         ..AuditManifest::default()
     };
     let mut web_flags = Vec::new();
@@ -186,7 +190,11 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         }
         manifest.rules.insert(
             rule.id.clone(),
-            RuleRun { dataset: rule.dataset.clone(), rule_version: rule.rule_version.clone(), rows_flagged: rows as u64 },
+            RuleRun {
+                dataset: rule.dataset.clone(),
+                rule_version: rule.rule_version.clone(),
+                rows_flagged: rows as u64,
+            },
         );
     }
     let json = serde_json::to_vec_pretty(&manifest).map_err(AuditError::Manifest)?;
@@ -196,7 +204,10 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
 
 fn flag_schema() -> datafusion::arrow::datatypes::SchemaRef {
     use datafusion::arrow::datatypes::{Field, Schema};
-    Arc::new(Schema::new(vec![Field::new("record_key", DataType::Utf8, false), Field::new("rule_id", DataType::Utf8, false)]))
+    Arc::new(Schema::new(vec![
+        Field::new("record_key", DataType::Utf8, false),
+        Field::new("rule_id", DataType::Utf8, false),
+    ]))
 }
 
 /// One rule's ledger rows, in the ledger's schema, sorted by period and record key.

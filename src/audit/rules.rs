@@ -48,14 +48,25 @@ impl Rule {
         }
         let version: u32 = get("version")?.parse().map_err(|_| fail("version must be a whole number".into()))?;
         let digest = hex::encode(Sha256::digest(file.text.as_bytes()));
-        Ok(Rule { rule_version: format!("{version}-{}", &digest[..8]), id, dataset, version, catches: get("catches")?, file })
+        Ok(Rule {
+            rule_version: format!("{version}-{}", &digest[..8]),
+            id,
+            dataset,
+            version,
+            catches: get("catches")?,
+            file,
+        })
     }
 }
 
 /// Every rule, in the order they run.
 pub fn rules() -> Result<&'static [Rule], RuleError> {
     static RULES: OnceLock<Result<Vec<Rule>, RuleError>> = OnceLock::new();
-    RULES.get_or_init(|| AUDIT_RULES.iter().map(Rule::parse).collect()).as_ref().map(Vec::as_slice).map_err(Clone::clone)
+    RULES
+        .get_or_init(|| AUDIT_RULES.iter().map(Rule::parse).collect())
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
 }
 
 pub fn is_known(id: &str) -> bool {
@@ -70,15 +81,34 @@ mod tests {
     fn every_rule_of_the_spec_has_a_file_and_a_card() {
         let ids: Vec<&str> = rules().unwrap().iter().map(|r| r.id.as_str()).collect();
         for id in [
-            "UA_BOT", "UA_NONBROWSER", "IP_DATACENTER", "IP_INTERNAL", "RATE_IP", "RATE_VISITOR", "DUP_EVENT",
-            "FORM_FAST", "FORM_BURST", "LEAD_DUP", "LEAD_DISPOSABLE", "LEAD_TEST", "LEAD_FROM_FLAGGED", "ORDER_VOID",
-            "ORDER_BRUSH", "SOCIAL_SPIKE", "SPEND_INVALID", "NPS_DUP",
+            "UA_BOT",
+            "UA_NONBROWSER",
+            "IP_DATACENTER",
+            "IP_INTERNAL",
+            "RATE_IP",
+            "RATE_VISITOR",
+            "DUP_EVENT",
+            "FORM_FAST",
+            "FORM_BURST",
+            "LEAD_DUP",
+            "LEAD_DISPOSABLE",
+            "LEAD_TEST",
+            "LEAD_FROM_FLAGGED",
+            "ORDER_VOID",
+            "ORDER_BRUSH",
+            "SOCIAL_SPIKE",
+            "SPEND_INVALID",
+            "NPS_DUP",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }
         let from_flagged = ids.iter().position(|i| *i == "LEAD_FROM_FLAGGED").unwrap();
         for web in rules().unwrap().iter().filter(|r| r.dataset == "web_events") {
-            assert!(ids.iter().position(|i| *i == web.id).unwrap() < from_flagged, "{} runs after LEAD_FROM_FLAGGED", web.id);
+            assert!(
+                ids.iter().position(|i| *i == web.id).unwrap() < from_flagged,
+                "{} runs after LEAD_FROM_FLAGGED",
+                web.id
+            );
         }
     }
 }

@@ -94,6 +94,7 @@ pub struct Audit {
     pub social_window_days: u64,
     /// Replacement reference lists (absolute paths); `None`: the shipped `reference/` lists.
     pub bot_user_agents: Option<PathBuf>,
+    pub bot_user_agent_tokens: Option<PathBuf>,
     pub non_browser_user_agents: Option<PathBuf>,
     pub disposable_email_domains: Option<PathBuf>,
     pub datacenter_ranges: Option<PathBuf>,

@@ -153,6 +153,7 @@ struct RawAudit {
     #[serde(default = "default_social_window_days")]
     social_window_days: u64,
     bot_user_agents: Option<String>,
+    bot_user_agent_tokens: Option<String>,
     non_browser_user_agents: Option<String>,
     disposable_email_domains: Option<String>,
     datacenter_ranges: Option<String>,
@@ -509,6 +510,7 @@ fn convert_audit(raw: RawAudit, base: &Path, problems: &mut Problems) -> Audit {
         social_mad_factor: raw.social_mad_factor,
         social_window_days: raw.social_window_days,
         bot_user_agents: file(&raw.bot_user_agents),
+        bot_user_agent_tokens: file(&raw.bot_user_agent_tokens),
         non_browser_user_agents: file(&raw.non_browser_user_agents),
         disposable_email_domains: file(&raw.disposable_email_domains),
         datacenter_ranges: file(&raw.datacenter_ranges),

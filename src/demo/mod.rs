@@ -1164,6 +1164,7 @@ impl Generator {
             .collect();
         let comments = ["服务很好", "交付及时", "价格偏高", "客服响应慢", "产品好用", "", "", ""];
         let mut halves: BTreeMap<String, Vec<[String; 6]>> = BTreeMap::new();
+        let mut answered = std::collections::BTreeSet::new();
         for index in 0..MONTHS {
             let pool: Vec<&String> =
                 recent.iter().filter(|(m, _)| *m + 2 >= index && *m <= index).map(|(_, c)| c).collect();
@@ -1173,7 +1174,17 @@ impl Generator {
             let start = month_start(index);
             let half = format!("{}-H{}", start.year(), if start.month() <= 6 { 1 } else { 2 });
             for k in 0..self.rng.around(45.0 * self.scale) {
-                let customer = pool[self.rng.below(pool.len())].clone();
+                // One response per customer and half-year; only the planted duplicates break that.
+                let mut customer = pool[self.rng.below(pool.len())].clone();
+                for _ in 0..20 {
+                    if !answered.contains(&(half.clone(), customer.clone())) {
+                        break;
+                    }
+                    customer = pool[self.rng.below(pool.len())].clone();
+                }
+                if !answered.insert((half.clone(), customer.clone())) {
+                    continue;
+                }
                 let score = *self.rng.weighted(&[
                     (10, 0.25),
                     (9, 0.22),

@@ -428,8 +428,10 @@ fn demo_indicators_snapshot() {
     let dir = tempfile::tempdir().expect("temp dir");
     let lake = dir.path().join("lake");
     let config = demo_config(dir.path(), &lake.display().to_string(), "");
-    let out = run(&config, &["ingest"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for args in [&["ingest"][..], &["audit", "--period", "2026-10"]] {
+        let out = run(&config, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
     for period in ["2026-10", "2026-Q3"] {
         let out = run(&config, &["kpis", "--period", period, "--format", "csv"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

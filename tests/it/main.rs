@@ -3,6 +3,7 @@
 
 mod common;
 
+mod audit;
 mod cdnow;
 mod cli;
 mod fixtures;
