@@ -171,6 +171,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             let mut problems = ingest::check_sources(&config);
             let lake = Lake::open(&config.lake)?;
             problems.extend(kpis::check_sql(&config, &lake).await?);
+            problems.extend(crate::audit::check(&config, &lake).await?);
             if problems.is_empty() {
                 emit(&format!(
                     "{}: configuration, {} source(s) and {} SQL file(s) are valid\n",

@@ -202,6 +202,35 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
     Ok(manifest)
 }
 
+/// Loads the lists and plans every rule and report file without running them (`validate`); one
+/// message per problem.
+pub async fn check(config: &Config, lake: &Lake) -> Result<Vec<String>, AuditError> {
+    let lists = match Lists::load(&config.audit) {
+        Ok(lists) => lists,
+        Err(e) => return Ok(vec![e.to_string()]),
+    };
+    let mut problems = Vec::new();
+    if let Err(e) = rules::rules() {
+        problems.push(e.to_string());
+    }
+    let ctx = session(config, lake, &lists).await?;
+    let table = MemTable::try_new(flag_schema(), vec![vec![]]).map_err(AuditError::Engine)?;
+    ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
+    let params = params(config);
+    for file in sql::AUDIT_RULES {
+        if let Err(e) = sql::check_plans(&ctx, file, &params).await {
+            problems.push(e.to_string());
+        }
+    }
+    let report_params = kpis::params(config, crate::period::Period::Month { year: 2026, month: 1 });
+    for file in sql::AUDIT_REPORT {
+        if let Err(e) = sql::check_plans(&ctx, file, &report_params).await {
+            problems.push(e.to_string());
+        }
+    }
+    Ok(problems)
+}
+
 fn flag_schema() -> datafusion::arrow::datatypes::SchemaRef {
     use datafusion::arrow::datatypes::{Field, Schema};
     Arc::new(Schema::new(vec![
