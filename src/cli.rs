@@ -97,6 +97,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = QueryScope::Net)]
         scope: QueryScope,
     },
+    /// Recompute a closed period from the lake and compare it with its proof bundle: exit 0 only if
+    /// every indicator and every hash is identical; otherwise list each difference and exit 1.
+    Verify {
+        #[arg(long)]
+        period: Period,
+    },
     /// Print an indicator's definition card, or list the indicators.
     Explain {
         /// An indicator id, e.g. `cpl`. Without it: every indicator, one line each.
@@ -167,7 +173,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::Ok)
         }
         Command::Validate => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let mut problems = ingest::check_sources(&config);
             let lake = Lake::open(&config.lake)?;
             problems.extend(kpis::check_sql(&config, &lake).await?);
@@ -190,14 +196,14 @@ async fn run(args: Args) -> Result<ExitCode> {
             }
         }
         Command::Plan => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let plan = ingest::plan(&config, &lake).await?;
             emit(&render_plan(&plan, &lake))?;
             Ok(ExitCode::Ok)
         }
         Command::Close { month } => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let plan = ingest::plan(&config, &lake).await?;
             let report = ingest::run(&config, &lake, &plan).await?;
@@ -214,7 +220,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             for period in kpis::periods_closed_by(month) {
                 let indicators = kpis::compute(&config, &lake, period, 1).await?;
                 failed |= !indicators.findings.is_empty();
-                text.push_str(&render_indicator_summary(&indicators, &lake).await?);
+                text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
             }
             text.push_str(&format!(
                 "\nClose {month}: ingest, audit and indicators done. The scorecard, report and delivery stages are not built yet: nothing was scored or sent.\nThe lake is at {}.\n",
@@ -224,7 +230,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(if failed { ExitCode::DataGate } else { ExitCode::Ok })
         }
         Command::Audit { period, format } => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let run = crate::audit::run(&config, &lake).await?;
             let report = crate::audit::report::build(&config, &lake, period).await?;
@@ -237,7 +243,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::Ok)
         }
         Command::Kpis { period, format } => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let indicators = kpis::compute(&config, &lake, period, 1).await?;
             if !indicators.findings.is_empty() {
@@ -249,7 +255,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::Ok)
         }
         Command::Query { sql, scope } => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let scope = match scope {
                 QueryScope::Gross => crate::engine::Scope::Gross,
@@ -260,6 +266,33 @@ async fn run(args: Args) -> Result<ExitCode> {
                 .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
             emit(&format!("{shown}\n"))?;
             Ok(ExitCode::Ok)
+        }
+        Command::Verify { period } => {
+            let config = load_config(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let v = crate::proof::verify(&config, &lake, period).await?;
+            let [indicators, objects, sql, lists, exports] = v.compared;
+            let mut text = String::new();
+            for note in &v.notes {
+                text.push_str(&format!("note: {note}\n"));
+            }
+            if v.differences.is_empty() {
+                text.push_str(&format!(
+                    "Verified {period}: {indicators} indicator rows, {objects} lake objects, {sql} SQL files, {lists} reference lists, {exports} exports and the config are identical to the proof bundle.\n"
+                ));
+                emit(&text)?;
+                Ok(ExitCode::Ok)
+            } else {
+                text.push_str(&format!(
+                    "{period} does NOT verify: {} difference(s) from the proof bundle:\n",
+                    v.differences.len()
+                ));
+                for d in &v.differences {
+                    text.push_str(&format!("  - {d}\n"));
+                }
+                emit(&text)?;
+                Ok(ExitCode::DataGate)
+            }
         }
         Command::Explain { kpi } => {
             let config = Config::load(&args.config).ok();
@@ -283,7 +316,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::Ok)
         }
         Command::Ingest => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let plan = ingest::plan(&config, &lake).await?;
             let report = ingest::run(&config, &lake, &plan).await?;
@@ -291,6 +324,15 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(if report.problems.is_empty() { ExitCode::Ok } else { ExitCode::DataGate })
         }
     }
+}
+
+/// Loads the config and, when it names `engine.sql_dir`, the SQL files from there.
+fn load_config(path: &std::path::Path) -> Result<Config> {
+    let config = Config::load(path)?;
+    if let Some(dir) = &config.engine.sql_dir {
+        crate::sql::load_dir(dir)?;
+    }
+    Ok(config)
 }
 
 fn emit(text: &str) -> Result<()> {
@@ -470,16 +512,18 @@ fn render_findings(indicators: &Indicators) -> String {
     text
 }
 
-async fn render_indicator_summary(indicators: &Indicators, lake: &Lake) -> Result<String> {
+async fn render_indicator_summary(config: &Config, indicators: &Indicators, lake: &Lake) -> Result<String> {
     if !indicators.findings.is_empty() {
         return Ok(render_findings(indicators));
     }
     kpis::write(lake, indicators).await?;
+    let bundle = crate::proof::write(config, lake, indicators, 1).await?;
     Ok(format!(
-        "Indicators {}: {} rows, all checks passed, written to {}\n",
+        "Indicators {}: {} rows, all checks passed, written to {}; proof bundle {}\n",
         indicators.period,
         indicators.rows(),
-        indicators.lake_path()
+        indicators.lake_path(),
+        bundle
     ))
 }
 

@@ -31,6 +31,10 @@ pub enum Error {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Kpis(#[from] KpiError),
+    #[error(transparent)]
+    SqlDir(#[from] crate::sql::SqlDirError),
+    #[error(transparent)]
+    Proof(#[from] crate::proof::ProofError),
     #[error("no indicator `{0}`; `kpi-close explain` lists them")]
     UnknownKpi(String),
     #[error("cannot write to standard output: {0}")]
@@ -46,11 +50,13 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) | Error::UnknownKpi(_) => ExitCode::Usage,
+            Error::Config(_) | Error::UnknownKpi(_) | Error::SqlDir(_) => ExitCode::Usage,
             Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) | Error::Audit(_) => {
                 ExitCode::Runtime
             }
             Error::Ingest(e) => e.exit_code(),
+            Error::Proof(crate::proof::ProofError::Missing { .. }) => ExitCode::Usage,
+            Error::Proof(_) => ExitCode::Runtime,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod kpis;
 pub mod lake;
 pub mod period;
+pub mod proof;
 pub mod sql;
 
 pub use error::{Error, ExitCode, Result};

@@ -12,13 +12,15 @@ use datafusion::common::ParamValues;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::scalar::ScalarValue;
+use sha2::Digest;
 
 /// One SQL file: `sql/<layer>/<name>.sql`.
 #[derive(Debug, Clone, Copy)]
 pub struct SqlFile {
     pub layer: &'static str,
     pub name: &'static str,
-    pub text: &'static str,
+    /// The text compiled into the binary.
+    pub embedded: &'static str,
 }
 
 impl SqlFile {
@@ -26,6 +28,41 @@ impl SqlFile {
     pub fn path(&self) -> String {
         format!("sql/{}/{}.sql", self.layer, self.name)
     }
+
+    /// The text that runs: the file under `engine.sql_dir` when one is configured, else the
+    /// embedded one.
+    pub fn text(&self) -> &'static str {
+        FROM_DIR.get().and_then(|files| files.get(&self.path()).copied()).unwrap_or(self.embedded)
+    }
+
+    /// SHA-256 of the text that runs.
+    pub fn sha256(&self) -> String {
+        hex::encode(sha2::Sha256::digest(self.text().as_bytes()))
+    }
+}
+
+static FROM_DIR: std::sync::OnceLock<HashMap<String, &'static str>> = std::sync::OnceLock::new();
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source} (engine.sql_dir must hold every SQL file the binary knows)")]
+pub struct SqlDirError {
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Makes every SQL file run from `dir` (`dir/<layer>/<name>.sql`) instead of the embedded text, for
+/// the rest of the process: an auditor can read, and re-run, exactly the SQL a close used.
+pub fn load_dir(dir: &std::path::Path) -> Result<(), SqlDirError> {
+    let mut files = HashMap::new();
+    for file in all() {
+        let path = dir.join(file.layer).join(format!("{}.sql", file.name));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| SqlDirError { path: path.display().to_string(), source })?;
+        files.insert(file.path(), &*Box::leak(text.into_boxed_str()));
+    }
+    let _ = FROM_DIR.set(files);
+    Ok(())
 }
 
 macro_rules! sql_files {
@@ -33,7 +70,7 @@ macro_rules! sql_files {
         &[$(SqlFile {
             layer: $layer,
             name: stringify!($name),
-            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/", $layer, "/", stringify!($name), ".sql")),
+            embedded: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/", $layer, "/", stringify!($name), ".sql")),
         }),*]
     };
 }
@@ -129,7 +166,7 @@ impl Params {
 /// Plans one file with its parameters bound. Nothing runs yet.
 pub async fn plan(ctx: &SessionContext, file: &SqlFile, params: &Params) -> Result<DataFrame, SqlError> {
     let fail = |source| SqlError::Plan { file: file.path(), source };
-    let df = ctx.sql(file.text).await.map_err(fail)?;
+    let df = ctx.sql(file.text()).await.map_err(fail)?;
     df.with_param_values(params.values()).map_err(fail)
 }
 
@@ -169,11 +206,11 @@ mod tests {
     #[tokio::test]
     async fn a_file_that_does_not_plan_is_named_and_parameters_are_bound() {
         let ctx = SessionContext::new();
-        static BAD: SqlFile = SqlFile { layer: "kpi", name: "bad", text: "SELECT nope FROM nowhere" };
+        static BAD: SqlFile = SqlFile { layer: "kpi", name: "bad", embedded: "SELECT nope FROM nowhere" };
         let err = plan(&ctx, &BAD, &Params::default()).await.unwrap_err();
         assert!(matches!(&err, SqlError::Plan { file, .. } if file == "sql/kpi/bad.sql"), "{err}");
 
-        static GOOD: SqlFile = SqlFile { layer: "kpi", name: "good", text: "SELECT $n + 1 AS answer" };
+        static GOOD: SqlFile = SqlFile { layer: "kpi", name: "good", embedded: "SELECT $n + 1 AS answer" };
         let params = Params::default().with("n", ScalarValue::Int64(Some(41)));
         let batches = plan(&ctx, &GOOD, &params).await.unwrap().collect().await.unwrap();
         let answer =

@@ -4,8 +4,6 @@
 
 use std::sync::OnceLock;
 
-use sha2::{Digest, Sha256};
-
 use crate::sql::{AUDIT_RULES, SqlFile};
 
 #[derive(Debug, Clone)]
@@ -30,7 +28,7 @@ impl Rule {
     pub fn parse(file: &'static SqlFile) -> Result<Rule, RuleError> {
         let fail = |message: String| RuleError { file: file.path(), message };
         let mut fields = std::collections::BTreeMap::new();
-        for line in file.text.lines().map_while(|l| l.strip_prefix("-- ")) {
+        for line in file.text().lines().map_while(|l| l.strip_prefix("-- ")) {
             if let Some((key, value)) = line.split_once(": ")
                 && ["rule", "dataset", "version", "catches"].contains(&key)
             {
@@ -47,7 +45,7 @@ impl Rule {
             return Err(fail(format!("no dataset `{dataset}`")));
         }
         let version: u32 = get("version")?.parse().map_err(|_| fail("version must be a whole number".into()))?;
-        let digest = hex::encode(Sha256::digest(file.text.as_bytes()));
+        let digest = file.sha256();
         Ok(Rule {
             rule_version: format!("{version}-{}", &digest[..8]),
             id,

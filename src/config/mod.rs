@@ -124,6 +124,8 @@ pub struct Engine {
     pub memory_limit_bytes: u64,
     pub target_partitions: usize,
     pub spill_dir: Option<PathBuf>,
+    /// Run the SQL files in this folder (`<layer>/<name>.sql`) instead of the ones compiled in.
+    pub sql_dir: Option<PathBuf>,
 }
 
 /// One export location mapped onto a canonical dataset.

@@ -241,11 +241,12 @@ struct RawEngine {
     #[serde(default)]
     target_partitions: Option<usize>,
     spill_dir: Option<String>,
+    sql_dir: Option<String>,
 }
 
 impl Default for RawEngine {
     fn default() -> Self {
-        RawEngine { memory_limit: default_memory_limit(), target_partitions: None, spill_dir: None }
+        RawEngine { memory_limit: default_memory_limit(), target_partitions: None, spill_dir: None, sql_dir: None }
     }
 }
 
@@ -557,6 +558,7 @@ fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engin
             .target_partitions
             .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
         spill_dir: raw.spill_dir.map(|d| resolve(base, &d)),
+        sql_dir: raw.sql_dir.map(|d| resolve(base, &d)),
     }
 }
 

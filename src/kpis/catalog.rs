@@ -10,7 +10,6 @@ use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array,
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use sha2::{Digest, Sha256};
 
 use crate::config::Kpis;
 use crate::period::PeriodKind;
@@ -81,7 +80,7 @@ impl Card {
     pub fn parse(file: &'static SqlFile) -> Result<Card, CardError> {
         let fail = |message: String| CardError { file: file.path(), message };
         let mut fields = std::collections::BTreeMap::new();
-        for line in file.text.lines().map_while(|l| l.strip_prefix("-- ")) {
+        for line in file.text().lines().map_while(|l| l.strip_prefix("-- ")) {
             let Some((key, value)) = line.split_once(": ") else {
                 return Err(fail(format!("`{line}` is not `key: value`")));
             };
@@ -129,7 +128,7 @@ impl Card {
             text.parse().map(Some).map_err(|_| fail(format!("bound `{text}` is not a number")))
         };
         let version: u32 = get("version")?.parse().map_err(|_| fail("version must be a whole number".into()))?;
-        let digest = hex::encode(Sha256::digest(file.text.as_bytes()));
+        let digest = file.sha256();
         Ok(Card {
             id: file.name,
             name: get("name")?,
@@ -284,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_card_with_an_unknown_key_names_the_file_and_key() {
-        static BAD: SqlFile = SqlFile { layer: "kpi", name: "bad", text: "-- kpi: bad\n-- colour: red\nSELECT 1" };
+        static BAD: SqlFile = SqlFile { layer: "kpi", name: "bad", embedded: "-- kpi: bad\n-- colour: red\nSELECT 1" };
         let err = Card::parse(&BAD).unwrap_err();
         assert_eq!(err.file, "sql/kpi/bad.sql");
         assert!(err.message.contains("unknown key `colour`"), "{err}");

@@ -9,4 +9,5 @@ mod cli;
 mod fixtures;
 mod ingest;
 mod kpis;
+mod proof;
 mod s3;

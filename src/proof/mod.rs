@@ -1,0 +1,238 @@
+//! Proof bundles and `verify` (SPEC §9): what an auditor needs to check a closed period without
+//! trusting the people who ran it.
+//!
+//! A close writes `proofs/period=<P>/bundle.json` for every period it computes: the program and
+//! engine versions, the SHA-256 of the config file, of every SQL file that ran and of every reference
+//! list, the exports ingest read (path, SHA-256, rows), every lake object the indicators were
+//! computed from (`data/`, `exclusions/`) with its SHA-256, every indicator's numerator, denominator,
+//! gross and net value and excluded rows, and the SHA-256 of the `indicators` object written.
+//!
+//! `verify` recomputes the period from the lake and compares everything with the bundle: it passes
+//! only if every hash and every indicator is identical, and otherwise names each difference.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{AuditManifest, Lists};
+use crate::config::Config;
+use crate::engine::EXCLUSIONS_DIR;
+use crate::ingest::Manifest;
+use crate::kpis::{self, Indicators};
+use crate::lake::{Lake, LakeError};
+use crate::period::Period;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("cannot read the config file {path}: {source}")]
+    Config {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no proof bundle for {period} at {path}: close the period first (`close --month …`)")]
+    Missing { period: Period, path: String },
+    #[error("{path} is not a proof bundle: {source}")]
+    Bundle {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("the indicators cannot be read back: {0}")]
+    Indicators(#[source] datafusion::arrow::error::ArrowError),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub period: String,
+    pub revision: i64,
+    pub program: String,
+    pub engine: String,
+    /// Config file path → SHA-256 of its bytes.
+    pub config: BTreeMap<String, String>,
+    /// `sql/<layer>/<name>.sql` → SHA-256 of the text that ran.
+    pub sql: BTreeMap<String, String>,
+    /// Reference list → SHA-256.
+    pub lists: BTreeMap<String, String>,
+    /// Export path → (SHA-256, rows read), from the ingest manifest.
+    pub exports: BTreeMap<String, (String, u64)>,
+    /// Lake object → SHA-256, for every object under `data/` and `exclusions/`.
+    pub lake: BTreeMap<String, String>,
+    /// `kpi|grain|entity_id` → the row's figures as written.
+    pub indicators: BTreeMap<String, BTreeMap<String, String>>,
+    /// Output object → SHA-256.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// Where a period's bundle lives in the lake.
+pub fn bundle_path(period: Period) -> String {
+    format!("proofs/period={period}/bundle.json")
+}
+
+/// The figures of each indicator row that a bundle keeps.
+const FIGURES: &[&str] = &[
+    "numerator",
+    "denominator",
+    "value",
+    "gross_numerator",
+    "gross_denominator",
+    "gross_value",
+    "gross_rows",
+    "net_rows",
+    "excluded_share",
+    "low_volume",
+    "definition_version",
+];
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Everything a bundle records, as of now, for the computed `indicators`.
+async fn collect(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<Bundle, ProofError> {
+    let config_bytes = std::fs::read(&config.file)
+        .map_err(|source| ProofError::Config { path: config.file.display().to_string(), source })?;
+    let lists = match AuditManifest::load(lake).await? {
+        Some(audit) => audit.lists.into_iter().map(|(name, l)| (name, l.sha256)).collect(),
+        None => Lists::load(&config.audit)
+            .map(|l| l.texts.iter().map(|t| (t.name.to_string(), t.sha256())).collect())
+            .unwrap_or_default(),
+    };
+    let ingest = Manifest::load(lake).await?;
+    let exports = ingest
+        .datasets
+        .values()
+        .flat_map(|d| d.files.iter().map(|f| (f.path.clone(), (f.sha256.clone(), f.rows_read))))
+        .collect();
+    let mut objects = BTreeMap::new();
+    for folder in ["data", EXCLUSIONS_DIR] {
+        for path in lake.list(folder).await? {
+            if let Some(bytes) = lake.get(&path).await? {
+                objects.insert(path, sha256(&bytes));
+            }
+        }
+    }
+    let mut outputs = BTreeMap::new();
+    if let Some(bytes) = lake.get(&indicators.lake_path()).await? {
+        outputs.insert(indicators.lake_path(), sha256(&bytes));
+    }
+    Ok(Bundle {
+        period: indicators.period.to_string(),
+        revision,
+        program: format!("kpi-close {}", env!("CARGO_PKG_VERSION")),
+        engine: format!("DataFusion {}", datafusion::DATAFUSION_VERSION),
+        config: BTreeMap::from([(config.file.display().to_string(), sha256(&config_bytes))]),
+        sql: crate::sql::all().map(|f| (f.path(), f.sha256())).collect(),
+        lists,
+        exports,
+        lake: objects,
+        indicators: figures(indicators)?,
+        outputs,
+    })
+}
+
+fn figures(indicators: &Indicators) -> Result<BTreeMap<String, BTreeMap<String, String>>, ProofError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::DataType;
+    let mut out = BTreeMap::new();
+    for batch in &indicators.batches {
+        let text = |name: &str| -> Result<Vec<String>, ProofError> {
+            let column = batch.column_by_name(name).ok_or_else(|| {
+                ProofError::Indicators(datafusion::arrow::error::ArrowError::SchemaError(format!("no column {name}")))
+            })?;
+            let column = datafusion::arrow::compute::cast(column, &DataType::Utf8).map_err(ProofError::Indicators)?;
+            let column = column.as_string::<i32>();
+            Ok((0..column.len())
+                .map(|i| if column.is_null(i) { "n/a".into() } else { column.value(i).to_string() })
+                .collect())
+        };
+        let (kpi, grain, entity) = (text("kpi")?, text("grain")?, text("entity_id")?);
+        let columns = FIGURES.iter().map(|name| Ok((*name, text(name)?))).collect::<Result<Vec<_>, ProofError>>()?;
+        for i in 0..batch.num_rows() {
+            let row = columns.iter().map(|(name, values)| (name.to_string(), values[i].clone())).collect();
+            out.insert(format!("{}|{}|{}", kpi[i], grain[i], entity[i]), row);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the bundle of a computed (and written) period.
+pub async fn write(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<String, ProofError> {
+    let bundle = collect(config, lake, indicators, revision).await?;
+    let path = bundle_path(indicators.period);
+    let json =
+        serde_json::to_vec_pretty(&bundle).map_err(|source| ProofError::Bundle { path: path.clone(), source })?;
+    lake.put(&path, json).await?;
+    Ok(path)
+}
+
+/// What `verify` found.
+#[derive(Debug)]
+pub struct Verification {
+    pub period: Period,
+    pub differences: Vec<String>,
+    /// How much was compared: indicators, lake objects, SQL files, lists, exports.
+    pub compared: [usize; 5],
+    pub notes: Vec<String>,
+}
+
+/// Recomputes `period` and compares it with its bundle. Writes nothing.
+pub async fn verify(config: &Config, lake: &Lake, period: Period) -> Result<Verification, ProofError> {
+    let path = bundle_path(period);
+    let bytes = lake.get(&path).await?.ok_or_else(|| ProofError::Missing { period, path: path.clone() })?;
+    let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|source| ProofError::Bundle { path, source })?;
+    let mut differences = Vec::new();
+    let mut notes = Vec::new();
+    let indicators = match kpis::compute(config, lake, period, bundle.revision).await {
+        Ok(indicators) => Some(indicators),
+        Err(e) => {
+            differences.push(format!("recomputing the indicators failed: {e}"));
+            None
+        }
+    };
+    let now = match &indicators {
+        Some(indicators) => collect(config, lake, indicators, bundle.revision).await?,
+        None => Bundle { indicators: BTreeMap::new(), ..bundle.clone() },
+    };
+    for (what, then, now) in [("program", &bundle.program, &now.program), ("engine", &bundle.engine, &now.engine)] {
+        if then != now {
+            notes.push(format!("the bundle was made by {then}; verified with {now} ({what})"));
+        }
+    }
+    compare_maps("config file", &bundle.config, &now.config, &mut differences);
+    compare_maps("SQL file", &bundle.sql, &now.sql, &mut differences);
+    compare_maps("reference list", &bundle.lists, &now.lists, &mut differences);
+    compare_maps("export", &bundle.exports, &now.exports, &mut differences);
+    compare_maps("lake object", &bundle.lake, &now.lake, &mut differences);
+    compare_maps("output", &bundle.outputs, &now.outputs, &mut differences);
+    if indicators.is_some() {
+        compare_maps("indicator", &bundle.indicators, &now.indicators, &mut differences);
+    }
+    let compared =
+        [bundle.indicators.len(), bundle.lake.len(), bundle.sql.len(), bundle.lists.len(), bundle.exports.len()];
+    Ok(Verification { period, differences, compared, notes })
+}
+
+/// One line per key that was added, removed or changed.
+fn compare_maps<V: PartialEq + std::fmt::Debug>(
+    what: &str,
+    then: &BTreeMap<String, V>,
+    now: &BTreeMap<String, V>,
+    out: &mut Vec<String>,
+) {
+    for (key, old) in then {
+        match now.get(key) {
+            None => out.push(format!("{what} {key}: in the bundle, gone now")),
+            Some(new) if new != old => out.push(format!("{what} {key}: was {old:?}, now {new:?}")),
+            Some(_) => {}
+        }
+    }
+    for key in now.keys().filter(|k| !then.contains_key(*k)) {
+        out.push(format!("{what} {key}: new since the bundle"));
+    }
+}
