@@ -97,6 +97,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = QueryScope::Net)]
         scope: QueryScope,
     },
+    /// Score everyone against their targets for a period: the `scorecards` table, printed.
+    Score {
+        #[arg(long)]
+        period: Period,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Recompute a closed period from the lake and compare it with its proof bundle: exit 0 only if
     /// every indicator and every hash is identical; otherwise list each difference and exit 1.
     Verify {
@@ -221,6 +228,15 @@ async fn run(args: Args) -> Result<ExitCode> {
                 let indicators = kpis::compute(&config, &lake, period, 1).await?;
                 failed |= !indicators.findings.is_empty();
                 text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
+                if indicators.findings.is_empty() {
+                    let scorecards = crate::score::compute(&config, &lake, period).await?;
+                    crate::score::write(&lake, &scorecards, 1).await?;
+                    let scored = scorecards.cards.iter().filter(|c| c.total_score.is_some()).count();
+                    text.push_str(&format!(
+                        "Scorecards {period}: {scored} people scored, written to {}\n",
+                        crate::score::lake_path(period)
+                    ));
+                }
             }
             text.push_str(&format!(
                 "\nClose {month}: ingest, audit and indicators done. The scorecard, report and delivery stages are not built yet: nothing was scored or sent.\nThe lake is at {}.\n",
@@ -265,6 +281,14 @@ async fn run(args: Args) -> Result<ExitCode> {
             let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
                 .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
             emit(&format!("{shown}\n"))?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Score { period, format } => {
+            let config = load_config(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let scorecards = crate::score::compute(&config, &lake, period).await?;
+            crate::score::write(&lake, &scorecards, 1).await?;
+            emit_bytes(&render_scorecards(&scorecards, format)?)?;
             Ok(ExitCode::Ok)
         }
         Command::Verify { period } => {
@@ -496,6 +520,76 @@ fn audit_json(report: &crate::audit::report::AuditReport) -> Result<String> {
         "audit": report.audit,
     });
     Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()))
+}
+
+fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat) -> Result<Vec<u8>> {
+    let batch = scorecards.batch(1).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+    match format {
+        OutputFormat::Csv => Ok(batches_csv(&[batch])?.into_bytes()),
+        OutputFormat::Json => {
+            let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+            writer.write(&batch).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+            writer.finish().map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+            let mut out = writer.into_inner();
+            if out.is_empty() {
+                out.extend_from_slice(b"[]");
+            }
+            out.push(b'\n');
+            Ok(out)
+        }
+        OutputFormat::Table => {
+            let number =
+                |v: Option<f64>, digits: usize| v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "n/a".into());
+            let mut text = format!(
+                "Scorecards {} (achievement capped; weights renormalised over the KPIs scored)\n",
+                scorecards.period
+            );
+            let rows: Vec<Vec<String>> = scorecards
+                .cards
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.person_id.clone(),
+                        c.team_id.clone(),
+                        number(c.total_score, 1),
+                        c.rating.unwrap_or("-").to_string(),
+                        number(c.payout_share.map(|p| p * 100.0), 0),
+                        if c.excess { "yes".into() } else { String::new() },
+                        number(c.bonus, 2),
+                        c.lines.iter().filter(|l| l.note.is_none()).count().to_string(),
+                    ]
+                })
+                .collect();
+            text.push_str(&table(
+                &["person", "team", "score", "rating", "payout %", "excess", "bonus", "KPIs scored"],
+                &rows,
+            ));
+            text.push('\n');
+            let rows: Vec<Vec<String>> = scorecards
+                .cards
+                .iter()
+                .flat_map(|c| c.lines.iter())
+                .map(|l| {
+                    vec![
+                        l.person_id.clone(),
+                        l.kpi.clone(),
+                        number(l.target, 4),
+                        number(l.actual, 4),
+                        number(l.achievement, 3),
+                        number(Some(l.weight), 0),
+                        number(Some(l.effective_weight), 1),
+                        number(Some(l.points), 1),
+                        l.note.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            text.push_str(&table(
+                &["person", "kpi", "target", "actual", "achievement", "weight", "weight used", "points", "note"],
+                &rows,
+            ));
+            Ok(text.into_bytes())
+        }
+    }
 }
 
 fn render_findings(indicators: &Indicators) -> String {

@@ -35,6 +35,8 @@ pub enum Error {
     SqlDir(#[from] crate::sql::SqlDirError),
     #[error(transparent)]
     Proof(#[from] crate::proof::ProofError),
+    #[error(transparent)]
+    Score(#[from] crate::score::ScoreError),
     #[error("no indicator `{0}`; `kpi-close explain` lists them")]
     UnknownKpi(String),
     #[error("cannot write to standard output: {0}")]
@@ -57,6 +59,8 @@ impl Error {
             Error::Ingest(e) => e.exit_code(),
             Error::Proof(crate::proof::ProofError::Missing { .. }) => ExitCode::Usage,
             Error::Proof(_) => ExitCode::Runtime,
+            Error::Score(crate::score::ScoreError::UnknownScheme { .. }) => ExitCode::Usage,
+            Error::Score(_) => ExitCode::Runtime,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod kpis;
 pub mod lake;
 pub mod period;
 pub mod proof;
+pub mod score;
 pub mod sql;
 
 pub use error::{Error, ExitCode, Result};

@@ -6,6 +6,7 @@
 //! Secrets are never read from this file: they come from environment variables only.
 
 mod raw;
+pub mod scoring;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +16,7 @@ use chrono_tz::Tz;
 
 use crate::datasets::{self, Dataset};
 pub use raw::{Encoding, Format, Locale};
+pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term};
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
@@ -26,6 +28,9 @@ pub struct Config {
     pub ingest: Ingest,
     pub audit: Audit,
     pub kpis: Kpis,
+    pub scoring: Scoring,
+    /// Problems that do not stop a close (`validate` lists them): e.g. a scheme's short : long balance.
+    pub warnings: Vec<Problem>,
     pub engine: Engine,
     /// Sources in name order.
     pub sources: Vec<Source>,

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
 use crate::datasets;
 
-const SECTIONS: &[&str] = &["company", "lake", "ingest", "audit", "kpis", "engine", "sources"];
+const SECTIONS: &[&str] = &["company", "lake", "ingest", "audit", "kpis", "scoring", "schemes", "engine", "sources"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Locale {
@@ -338,6 +338,11 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
         Some(v) => problems.section("audit", v).unwrap_or_default(),
         None => RawAudit::default(),
     };
+    let scoring: super::scoring::RawScoring = match take("scoring") {
+        Some(v) => problems.section("scoring", v).unwrap_or_default(),
+        None => super::scoring::RawScoring::default(),
+    };
+    let schemes = take("schemes");
     let kpis: RawKpis = match take("kpis") {
         Some(v) => problems.section("kpis", v).unwrap_or_default(),
         None => RawKpis::default(),
@@ -361,6 +366,8 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let engine = convert_engine(engine, base, &mut problems);
     let kpis = convert_kpis(kpis, &mut problems);
     let audit = convert_audit(audit, base, &mut problems);
+    let mut warnings = Vec::new();
+    let scoring = super::scoring::convert(scoring, schemes, &mut problems.0, &mut warnings);
     let default_tz = company.as_ref().map(|c| c.timezone).unwrap_or(chrono_tz::Asia::Shanghai);
     let mut sources = Vec::new();
     for (name, value) in raw_sources {
@@ -374,7 +381,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
 
     match (company, lake) {
         (Some(company), Some(lake)) if problems.0.is_empty() => {
-            Ok(Config { file: PathBuf::new(), company, lake, ingest, audit, kpis, engine, sources })
+            Ok(Config { file: PathBuf::new(), company, lake, ingest, audit, kpis, scoring, warnings, engine, sources })
         }
         _ => Err(problems.0),
     }

@@ -1,0 +1,363 @@
+//! Stage `score`: scorecards against targets (SPEC §6).
+//!
+//! In: the period's `indicators` (computed first if the lake has none), the `targets`, `people` and
+//! `teams` datasets, and the schemes in `[[schemes.*]]` (each team names its scheme). For every person
+//! employed during the period, each KPI of their team's scheme version in force that is assessed in
+//! the period (month: month-cycle KPIs; quarter adds quarter-cycle ones; half adds half-year ones;
+//! year: all) gets its actual (the person's figure, or the team's for team-level KPIs), its target,
+//! its achievement and its points; weights are renormalised over the KPIs that can be scored (a
+//! target, an actual, not low volume, not pilot). Then the total, the rating and, for quarters, the
+//! bonus (payout curve plus the excess reward on revenue).
+//!
+//! Out: the `scorecards` rows, written to `scorecards/period=<P>/part-0.parquet`. Scores are small
+//! (people × KPIs): the rules are plain Rust in `rules`, unit-tested case by case.
+
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::config::{Config, Level};
+use crate::engine::Scope;
+use crate::kpis::{self, KpiError};
+use crate::lake::{Lake, LakeError};
+use crate::period::{Period, PeriodKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error(transparent)]
+    Kpis(#[from] KpiError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("the score stage cannot read its inputs: {0}")]
+    Engine(#[source] DataFusionError),
+    #[error("team {team} uses scheme `{scheme}`, which is not configured (schemes: {known})")]
+    UnknownScheme { team: String, scheme: String, known: String },
+}
+
+/// One scorecard line: a person, a KPI of their scheme, in a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub person_id: String,
+    pub team_id: String,
+    pub scheme: String,
+    pub kpi: String,
+    pub level: Level,
+    pub target: Option<f64>,
+    pub actual: Option<f64>,
+    pub achievement: Option<f64>,
+    /// The scheme's weight.
+    pub weight: f64,
+    /// The weight after renormalising over the KPIs that could be scored (0 if this one could not).
+    pub effective_weight: f64,
+    pub points: f64,
+    /// Why the KPI was not scored, if it was not.
+    pub note: Option<String>,
+}
+
+/// One person's scorecard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub person_id: String,
+    pub team_id: String,
+    pub lines: Vec<Line>,
+    pub total_score: Option<f64>,
+    pub rating: Option<&'static str>,
+    pub met_target: Option<bool>,
+    pub base_bonus: Option<f64>,
+    pub payout_share: Option<f64>,
+    pub excess: bool,
+    pub bonus: Option<f64>,
+}
+
+#[derive(Debug)]
+pub struct Scorecards {
+    pub period: Period,
+    pub cards: Vec<Card>,
+}
+
+pub fn lake_path(period: Period) -> String {
+    format!("scorecards/period={period}/part-0.parquet")
+}
+
+/// Whether a KPI of `cycle` is assessed in a period of `kind`.
+pub fn assessed(cycle: PeriodKind, kind: PeriodKind) -> bool {
+    cycle.months() <= kind.months()
+}
+
+/// Computes the period's scorecards. Reads the lake; writes the indicators if they were missing.
+#[tracing::instrument(name = "score", skip_all, fields(period = %period))]
+pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Scorecards, ScoreError> {
+    if !lake.exists(&kpis::lake_path(period)).await? {
+        let indicators = kpis::compute(config, lake, period, 1).await?;
+        kpis::write(lake, &indicators).await?;
+    }
+    let ctx = kpis::session(config, lake, Scope::Net).await?;
+    let inputs = Inputs::read(&ctx, lake, period).await.map_err(ScoreError::Engine)?;
+    let cards = kpis::catalog::cards().map_err(KpiError::from)?;
+    let scoring = &config.scoring;
+    let (first_day, next_day) = period.dates();
+    let mut out = Vec::new();
+    for person in &inputs.people {
+        let employed = person.hired_at.is_none_or(|d| d < next_day) && person.left_at.is_none_or(|d| d >= first_day);
+        if !employed {
+            continue;
+        }
+        let Some(scheme_name) = inputs.team_scheme.get(&person.team_id) else { continue };
+        let Some(scheme) = scoring.scheme_for(scheme_name, period) else {
+            return Err(ScoreError::UnknownScheme {
+                team: person.team_id.clone(),
+                scheme: scheme_name.clone(),
+                known: scoring.schemes.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        };
+        let mut lines = Vec::new();
+        for k in &scheme.kpis {
+            let Some(card) = cards.iter().find(|c| c.id == k.kpi) else { continue };
+            if !assessed(card.cycle, period.kind()) {
+                continue;
+            }
+            let (grain, entity) = match k.level {
+                Level::Person => ("person", &person.person_id),
+                Level::Team => ("team", &person.team_id),
+            };
+            let figure = inputs.indicators.get(&(grain.to_string(), entity.clone(), k.kpi.clone()));
+            let target = inputs.targets.get(&(grain.to_string(), entity.clone(), k.kpi.clone())).copied();
+            let actual = figure.and_then(|f| f.0);
+            let low_volume = figure.is_some_and(|f| f.1);
+            let achievement = match (actual, target) {
+                (Some(a), Some(t)) => rules::achievement(a, t, card.direction == "lower", scoring.cap),
+                _ => None,
+            };
+            let note = if k.pilot {
+                Some("pilot KPI: reported, weight 0".to_string())
+            } else if target.is_none() {
+                Some("no target".to_string())
+            } else if target == Some(0.0) {
+                Some("target is 0".to_string())
+            } else if actual.is_none() {
+                Some("n/a: no data".to_string())
+            } else if low_volume {
+                Some("low volume".to_string())
+            } else {
+                None
+            };
+            lines.push(Line {
+                person_id: person.person_id.clone(),
+                team_id: person.team_id.clone(),
+                scheme: scheme_name.clone(),
+                kpi: k.kpi.clone(),
+                level: k.level,
+                target,
+                actual,
+                achievement,
+                weight: if k.pilot { 0.0 } else { k.weight },
+                effective_weight: 0.0,
+                points: 0.0,
+                note,
+            });
+        }
+        let scored: f64 = lines.iter().filter(|l| l.note.is_none()).map(|l| l.weight).sum();
+        for line in lines.iter_mut().filter(|l| l.note.is_none()) {
+            line.effective_weight = line.weight / scored * 100.0;
+            line.points = line.achievement.unwrap_or(0.0) * line.effective_weight;
+        }
+        let total_score = (scored > 0.0).then(|| lines.iter().map(|l| l.points).sum::<f64>());
+        let is_bonus_period = period.kind() == PeriodKind::Quarter;
+        let revenue = lines.iter().find(|l| l.kpi == "revenue" && l.level == Level::Person);
+        let excess = is_bonus_period
+            && revenue.is_some_and(|r| match (r.actual, r.target) {
+                (Some(a), Some(t)) => rules::earns_excess(a, t, scoring.excess_threshold),
+                _ => false,
+            });
+        let payout_share = total_score.filter(|_| is_bonus_period).map(rules::payout);
+        let bonus = match (payout_share, person.base_bonus) {
+            (Some(share), Some(base)) => Some(base * share + if excess { base * scoring.excess_rate } else { 0.0 }),
+            _ => None,
+        };
+        out.push(Card {
+            person_id: person.person_id.clone(),
+            team_id: person.team_id.clone(),
+            total_score,
+            rating: total_score.map(|s| rules::rating(s, scoring)),
+            met_target: total_score.map(|s| s >= scoring.pass_score),
+            base_bonus: person.base_bonus,
+            payout_share,
+            excess,
+            bonus,
+            lines,
+        });
+    }
+    Ok(Scorecards { period, cards: out })
+}
+
+struct Person {
+    person_id: String,
+    team_id: String,
+    hired_at: Option<chrono::NaiveDate>,
+    left_at: Option<chrono::NaiveDate>,
+    base_bonus: Option<f64>,
+}
+
+struct Inputs {
+    people: Vec<Person>,
+    team_scheme: BTreeMap<String, String>,
+    /// (grain, entity, kpi) → (net value, low volume).
+    indicators: BTreeMap<(String, String, String), (Option<f64>, bool)>,
+    /// (entity type, entity, kpi) → target.
+    targets: BTreeMap<(String, String, String), f64>,
+}
+
+impl Inputs {
+    async fn read(ctx: &SessionContext, lake: &Lake, period: Period) -> Result<Inputs, DataFusionError> {
+        let rows = |sql: String| async move { text_rows(&ctx.sql(&sql).await?.collect().await?) };
+        let url = lake.url(&kpis::lake_path(period));
+        ctx.register_parquet("period_indicators", &url, ParquetReadOptions::default()).await?;
+        let mut indicators = BTreeMap::new();
+        for r in rows(
+            "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators WHERE grain IN ('person', 'team')"
+                .into(),
+        )
+        .await?
+        {
+            let value = r[3].as_ref().and_then(|v| v.parse::<f64>().ok());
+            indicators.insert((text(&r[0]), text(&r[1]), text(&r[2])), (value, r[4].as_deref() == Some("true")));
+        }
+        let mut targets = BTreeMap::new();
+        for r in rows(String::from("SELECT entity_type, entity_id, kpi, CAST(target AS DOUBLE), period FROM targets"))
+            .await?
+        {
+            if r[4].as_deref() != Some(period.to_string().as_str()) {
+                continue;
+            }
+            if let Some(t) = r[3].as_ref().and_then(|v| v.parse::<f64>().ok()) {
+                targets.insert((text(&r[0]), text(&r[1]), text(&r[2])), t);
+            }
+        }
+        let date = |v: &Option<String>| v.as_ref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let people = rows("SELECT person_id, team_id, CAST(hired_at AS VARCHAR), CAST(left_at AS VARCHAR), CAST(base_bonus AS DOUBLE) FROM people ORDER BY person_id".into())
+            .await?
+            .into_iter()
+            .map(|r| Person {
+                person_id: text(&r[0]),
+                team_id: text(&r[1]),
+                hired_at: date(&r[2]),
+                left_at: date(&r[3]),
+                base_bonus: r[4].as_ref().and_then(|v| v.parse().ok()),
+            })
+            .collect();
+        let team_scheme = rows("SELECT team_id, scheme FROM teams WHERE scheme IS NOT NULL".into())
+            .await?
+            .into_iter()
+            .map(|r| (text(&r[0]), text(&r[1])))
+            .collect();
+        Ok(Inputs { people, team_scheme, indicators, targets })
+    }
+}
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<Option<String>>>, DataFusionError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    let mut out = Vec::new();
+    for batch in batches {
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8))
+            .collect::<Result<Vec<_>, _>>()?;
+        for i in 0..batch.num_rows() {
+            out.push(
+                columns
+                    .iter()
+                    .map(|c| {
+                        let c = c.as_string::<i32>();
+                        (!c.is_null(i)).then(|| c.value(i).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The `scorecards` table (SPEC §11), one row per person and KPI, plus the columns that explain it.
+pub fn schema() -> SchemaRef {
+    let f = |name: &str, ty: DataType| Field::new(name, ty, true);
+    Arc::new(Schema::new(vec![
+        f("period", DataType::Utf8),
+        f("person_id", DataType::Utf8),
+        f("team_id", DataType::Utf8),
+        f("kpi", DataType::Utf8),
+        f("target", DataType::Float64),
+        f("actual", DataType::Float64),
+        f("achievement", DataType::Float64),
+        f("weight", DataType::Float64),
+        f("points", DataType::Float64),
+        f("total_score", DataType::Float64),
+        f("rating", DataType::Utf8),
+        f("revision", DataType::Int64),
+        f("scheme", DataType::Utf8),
+        f("level", DataType::Utf8),
+        f("effective_weight", DataType::Float64),
+        f("note", DataType::Utf8),
+        f("met_target", DataType::Boolean),
+        f("base_bonus", DataType::Float64),
+        f("payout_share", DataType::Float64),
+        f("excess_reward", DataType::Boolean),
+        f("bonus", DataType::Float64),
+    ]))
+}
+
+impl Scorecards {
+    pub fn batch(&self, revision: i64) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+        let rows: Vec<(&Card, &Line)> = self.cards.iter().flat_map(|c| c.lines.iter().map(move |l| (c, l))).collect();
+        let text = |f: &dyn Fn(&Card, &Line) -> Option<String>| {
+            Arc::new(StringArray::from(rows.iter().map(|(c, l)| f(c, l)).collect::<Vec<_>>())) as ArrayRef
+        };
+        let num = |f: &dyn Fn(&Card, &Line) -> Option<f64>| {
+            Arc::new(Float64Array::from(rows.iter().map(|(c, l)| f(c, l)).collect::<Vec<_>>())) as ArrayRef
+        };
+        let flag = |f: &dyn Fn(&Card, &Line) -> Option<bool>| {
+            Arc::new(BooleanArray::from(rows.iter().map(|(c, l)| f(c, l)).collect::<Vec<_>>())) as ArrayRef
+        };
+        let period = self.period.to_string();
+        let columns = vec![
+            text(&|_, _| Some(period.clone())),
+            text(&|_, l| Some(l.person_id.clone())),
+            text(&|_, l| Some(l.team_id.clone())),
+            text(&|_, l| Some(l.kpi.clone())),
+            num(&|_, l| l.target),
+            num(&|_, l| l.actual),
+            num(&|_, l| l.achievement),
+            num(&|_, l| Some(l.weight)),
+            num(&|_, l| Some(l.points)),
+            num(&|c, _| c.total_score),
+            text(&|c, _| c.rating.map(str::to_string)),
+            Arc::new(Int64Array::from(vec![revision; rows.len()])),
+            text(&|_, l| Some(l.scheme.clone())),
+            text(&|_, l| Some(if l.level == Level::Team { "team" } else { "person" }.to_string())),
+            num(&|_, l| Some(l.effective_weight)),
+            text(&|_, l| l.note.clone()),
+            flag(&|c, _| c.met_target),
+            num(&|c, _| c.base_bonus),
+            num(&|c, _| c.payout_share),
+            flag(&|c, _| Some(c.excess)),
+            num(&|c, _| c.bonus),
+        ];
+        RecordBatch::try_new(schema(), columns)
+    }
+}
+
+/// Writes the period's scorecards to the lake.
+pub async fn write(lake: &Lake, scorecards: &Scorecards, revision: i64) -> Result<u64, ScoreError> {
+    let batch = scorecards.batch(revision).map_err(|e| ScoreError::Engine(e.into()))?;
+    Ok(lake.write_parquet(&lake_path(scorecards.period), schema(), &[batch]).await?)
+}
