@@ -62,11 +62,17 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Close a month: every stage built so far, in order (today: ingest and the month's coverage).
+    /// Close a month (or backfill a range of months, in order): every stage built so far.
     Close {
         /// The month to close, e.g. 2026-10.
-        #[arg(long, value_parser = parse_month)]
-        month: Period,
+        #[arg(long, value_parser = parse_month, conflicts_with_all = ["from", "to"])]
+        month: Option<Period>,
+        /// Backfill: the first month to close.
+        #[arg(long, value_parser = parse_month, requires = "to")]
+        from: Option<Period>,
+        /// Backfill: the last month to close.
+        #[arg(long, value_parser = parse_month, requires = "from")]
+        to: Option<Period>,
     },
     /// Read every configured export into the lake (new and changed files only).
     Ingest,
@@ -209,37 +215,44 @@ async fn run(args: Args) -> Result<ExitCode> {
             emit(&render_plan(&plan, &lake))?;
             Ok(ExitCode::Ok)
         }
-        Command::Close { month } => {
+        Command::Close { month, from, to } => {
+            let (first, last) = match (month, from, to) {
+                (Some(m), _, _) => (m, m),
+                (None, Some(f), Some(t)) if f <= t => (f, t),
+                _ => {
+                    eprintln!("error: give --month M, or --from M1 --to M2 with M1 not after M2");
+                    return Ok(ExitCode::Usage);
+                }
+            };
             let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
             let plan = ingest::plan(&config, &lake).await?;
             let report = ingest::run(&config, &lake, &plan).await?;
             let mut text = render_report(&report, &lake);
-            text.push_str(&render_coverage(&report, month));
+            text.push_str(&render_coverage(&report, last));
             if !report.problems.is_empty() {
-                text.push_str(&format!("\nClose {month} stopped at the ingest gate: no indicators computed.\n"));
+                text.push_str(&format!("\nClose {last} stopped at the ingest gate: no indicators computed.\n"));
                 emit(&text)?;
                 return Ok(ExitCode::DataGate);
             }
             let audit = crate::audit::run(&config, &lake).await?;
             text.push_str(&render_audit_run(&audit));
             let mut failed = false;
-            for period in kpis::periods_closed_by(month) {
-                let indicators = kpis::compute(&config, &lake, period, 1).await?;
-                failed |= !indicators.findings.is_empty();
-                text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
-                if indicators.findings.is_empty() {
-                    let scorecards = crate::score::compute(&config, &lake, period).await?;
-                    crate::score::write(&lake, &scorecards, 1).await?;
-                    let scored = scorecards.cards.iter().filter(|c| c.total_score.is_some()).count();
-                    text.push_str(&format!(
-                        "Scorecards {period}: {scored} people scored, written to {}\n",
-                        crate::score::lake_path(period)
-                    ));
+            let mut month = first;
+            while month <= last {
+                for period in kpis::periods_closed_by(month) {
+                    let indicators = kpis::compute(&config, &lake, period, 1).await?;
+                    failed |= !indicators.findings.is_empty();
+                    text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
+                    if indicators.findings.is_empty() {
+                        text.push_str(&score_period(&config, &lake, period).await?);
+                    }
                 }
+                month = month.shifted(1);
             }
+            let what = if first == last { first.to_string() } else { format!("{first} … {last}") };
             text.push_str(&format!(
-                "\nClose {month}: ingest, audit and indicators done. The scorecard, report and delivery stages are not built yet: nothing was scored or sent.\nThe lake is at {}.\n",
+                "\nClose {what}: ingest, audit, indicators, scorecards and flags done. Reports and delivery are not built yet: nothing was sent.\nThe lake is at {}.\n",
                 lake.location()
             ));
             emit(&text)?;
@@ -288,7 +301,16 @@ async fn run(args: Args) -> Result<ExitCode> {
             let lake = Lake::open(&config.lake)?;
             let scorecards = crate::score::compute(&config, &lake, period).await?;
             crate::score::write(&lake, &scorecards, 1).await?;
+            let flags = crate::score::flags(&config, &lake, &scorecards).await?;
+            crate::score::write_flags(&lake, period, &flags).await?;
             emit_bytes(&render_scorecards(&scorecards, format)?)?;
+            if format == OutputFormat::Table {
+                let rows: Vec<Vec<String>> = flags
+                    .iter()
+                    .map(|f| vec![f.person_id.clone(), f.flag.to_string(), f.explanation.clone()])
+                    .collect();
+                emit(&format!("\nFlags {period}\n{}", table(&["person", "flag", "why"], &rows)))?;
+            }
             Ok(ExitCode::Ok)
         }
         Command::Verify { period } => {
@@ -520,6 +542,24 @@ fn audit_json(report: &crate::audit::report::AuditReport) -> Result<String> {
         "audit": report.audit,
     });
     Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()))
+}
+
+/// Scores a period whose indicators are written, raises its flags, writes both; a summary line.
+async fn score_period(config: &Config, lake: &Lake, period: Period) -> Result<String> {
+    let scorecards = crate::score::compute(config, lake, period).await?;
+    crate::score::write(lake, &scorecards, 1).await?;
+    let flags = crate::score::flags(config, lake, &scorecards).await?;
+    crate::score::write_flags(lake, period, &flags).await?;
+    let scored = scorecards.cards.iter().filter(|c| c.total_score.is_some()).count();
+    let mut counts = std::collections::BTreeMap::new();
+    for f in &flags {
+        *counts.entry(f.flag).or_insert(0) += 1;
+    }
+    let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    Ok(format!(
+        "Scorecards {period}: {scored} people scored; flags: {}\n",
+        if counts.is_empty() { "none".to_string() } else { counts.join(", ") }
+    ))
 }
 
 fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat) -> Result<Vec<u8>> {

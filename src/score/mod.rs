@@ -12,6 +12,7 @@
 //! Out: the `scorecards` rows, written to `scorecards/period=<P>/part-0.parquet`. Scores are small
 //! (people × KPIs): the rules are plain Rust in `rules`, unit-tested case by case.
 
+pub mod flags;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -360,4 +361,133 @@ impl Scorecards {
 pub async fn write(lake: &Lake, scorecards: &Scorecards, revision: i64) -> Result<u64, ScoreError> {
     let batch = scorecards.batch(revision).map_err(|e| ScoreError::Engine(e.into()))?;
     Ok(lake.write_parquet(&lake_path(scorecards.period), schema(), &[batch]).await?)
+}
+
+/// The flags a period's close raises (SPEC §6): PIP decisions and outcomes for a month, raise
+/// candidates for a quarter, promotion eligibility for a year, training for any period. Reads the
+/// scorecards stored for earlier periods — a backfill (`close --from … --to …`) stores them in order.
+pub async fn flags(config: &Config, lake: &Lake, scorecards: &Scorecards) -> Result<Vec<flags::Flag>, ScoreError> {
+    let period = scorecards.period;
+    let stored = stored_scores(lake).await.map_err(ScoreError::Engine)?;
+    let mut out = Vec::new();
+    match period.kind() {
+        PeriodKind::Month => {
+            for card in &scorecards.cards {
+                let mut history = Vec::new();
+                let mut month = period.shifted(-23);
+                while month <= period {
+                    let s = stored.get(&(month, card.person_id.clone()));
+                    history.push(flags::Month { month, score: s.and_then(|s| s.0), met: s.and_then(|s| s.1) });
+                    month = month.shifted(1);
+                }
+                out.extend(flags::pip(&card.person_id, &history).into_iter().filter(|f| f.period == period));
+            }
+        }
+        PeriodKind::Quarter => {
+            let quarters: Vec<(Period, Vec<(String, f64)>)> = [period.shifted(-6), period.shifted(-3), period]
+                .into_iter()
+                .map(|q| {
+                    let scores = stored
+                        .iter()
+                        .filter(|((p, _), _)| *p == q)
+                        .filter_map(|((_, person), (score, _, _))| score.map(|s| (person.clone(), s)))
+                        .collect();
+                    (q, scores)
+                })
+                .collect();
+            out.extend(flags::raise_candidates(period, &quarters));
+        }
+        PeriodKind::Year => {
+            for card in &scorecards.cards {
+                let ratings: Vec<(Period, String)> = [period.previous(), period]
+                    .into_iter()
+                    .filter_map(|y| stored.get(&(y, card.person_id.clone())).and_then(|s| s.2.clone()).map(|r| (y, r)))
+                    .collect();
+                out.extend(flags::promotion(&card.person_id, period, &ratings));
+            }
+        }
+        PeriodKind::Half => {}
+    }
+    for card in &scorecards.cards {
+        for line in card.lines.iter().filter(|l| l.note.is_none() && l.achievement.is_some_and(|a| a < 0.8)) {
+            let topic =
+                config.scoring.training.get(&line.kpi).cloned().unwrap_or_else(|| format!("{} skills", line.kpi));
+            out.push(flags::Flag {
+                person_id: card.person_id.clone(),
+                flag: "training",
+                period,
+                explanation: format!(
+                    "{}: achievement {:.2} (actual {}, target {}) is below 0.8 → {topic} ({})",
+                    line.kpi,
+                    line.achievement.unwrap_or_default(),
+                    line.actual.map(|v| format!("{v:.4}")).unwrap_or_default(),
+                    line.target.map(|v| format!("{v:.4}")).unwrap_or_default(),
+                    flags::RULE_VERSION
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// (period, person) → (total score, met target, rating) of every stored scorecard.
+async fn stored_scores(
+    lake: &Lake,
+) -> Result<BTreeMap<(Period, String), (Option<f64>, Option<bool>, Option<String>)>, DataFusionError> {
+    let urls: Vec<String> = lake
+        .list("scorecards")
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?
+        .iter()
+        .filter(|p| p.ends_with(".parquet"))
+        .map(|p| lake.url(p))
+        .collect();
+    let mut out = BTreeMap::new();
+    if urls.is_empty() {
+        return Ok(out);
+    }
+    let ctx = SessionContext::new();
+    lake.register(&ctx);
+    let df = ctx.read_parquet(urls, ParquetReadOptions::default().schema(&schema())).await?;
+    ctx.register_table("scorecards", df.into_view())?;
+    let sql = "SELECT period, person_id, max(total_score), bool_or(met_target), max(rating) FROM scorecards GROUP BY period, person_id";
+    for r in text_rows(&ctx.sql(sql).await?.collect().await?)? {
+        let Some(period) = r[0].as_ref().and_then(|p| p.parse::<Period>().ok()) else { continue };
+        out.insert(
+            (period, text(&r[1])),
+            (r[2].as_ref().and_then(|v| v.parse().ok()), r[3].as_deref().map(|v| v == "true"), r[4].clone()),
+        );
+    }
+    Ok(out)
+}
+
+pub fn flags_path(period: Period) -> String {
+    format!("flags/period={period}/part-0.parquet")
+}
+
+/// The `flags` table (SPEC §11).
+pub fn flags_schema() -> SchemaRef {
+    let f = |name: &str| Field::new(name, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![f("person_id"), f("flag"), f("period"), f("explanation")]))
+}
+
+pub fn flags_batch(list: &[flags::Flag]) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let column = |f: &dyn Fn(&flags::Flag) -> String| {
+        Arc::new(StringArray::from(list.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+    };
+    RecordBatch::try_new(
+        flags_schema(),
+        vec![
+            column(&|f| f.person_id.clone()),
+            column(&|f| f.flag.to_string()),
+            column(&|f| f.period.to_string()),
+            column(&|f| f.explanation.clone()),
+        ],
+    )
+}
+
+/// Writes the period's flags (an empty table when none fired).
+pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> Result<u64, ScoreError> {
+    let batch = flags_batch(list).map_err(|e| ScoreError::Engine(e.into()))?;
+    Ok(lake.write_parquet(&flags_path(period), flags_schema(), &[batch]).await?)
 }

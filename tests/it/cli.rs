@@ -69,11 +69,14 @@ fn close_runs_the_stages_built_so_far_and_says_what_it_did_not_do() {
     let text = stdout(&out);
     assert!(text.contains("2026-10: data for web_events, leads, orders"), "{text}");
     assert!(text.contains("Indicators 2026-10: 510 rows, all checks passed"), "{text}");
-    assert!(text.contains("nothing was scored or sent"), "{text}");
+    assert!(text.contains("Scorecards 2026-10: 12 people scored"), "{text}");
+    assert!(text.contains("Reports and delivery are not built yet: nothing was sent"), "{text}");
     assert!(lake.join("manifests/ingest.json").exists());
     assert!(lake.join("indicators/period=2026-10/part-0.parquet").exists());
 
     let out = run(&config, &["close", "--month", "2026-Q4"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is not a month"), "{}", stderr(&out));
+    let out = run(&config, &["close", "--month", "2026-10", "--from", "2026-09"]);
+    assert_eq!(out.status.code(), Some(2), "--month and --from do not go together");
 }
