@@ -85,10 +85,10 @@ O8,CU6,C,2025-06-01T09:00:00+08:00,100.00,CNY,paid,,10.00
     ),
     (
         "people",
-        r"person_id,name,team_id
-A,Ann,T1
-B,Bo,T2
-C,Cy,T2
+        r"person_id,name,team_id,base_bonus
+A,Ann,T1,1000
+B,Bo,T2,2000
+C,Cy,T2,3000
 ",
     ),
     (
@@ -108,9 +108,26 @@ S1,T1,wechat
     ),
     (
         "teams",
-        r"team_id,name
-T1,Brand
-T2,Sales
+        r"team_id,name,scheme
+T1,Brand,brand
+T2,Sales,sales
+",
+    ),
+    (
+        "targets",
+        r"period,entity_type,entity_id,kpi,target
+2026-10,person,A,lead_conversion_rate,0.5
+2026-10,team,T1,uv,2
+2026-10,person,B,revenue,150
+2026-10,person,B,orders,2
+2026-10,person,C,revenue,100
+2026-10,person,C,orders,1
+2026-Q4,team,T1,uv,5
+2026-Q4,person,A,lead_conversion_rate,0.5
+2026-Q4,person,B,revenue,150
+2026-Q4,person,B,orders,3
+2026-Q4,person,C,revenue,200
+2026-Q4,person,C,orders,2
 ",
     ),
     (
@@ -130,11 +147,17 @@ E10,2026-10-06T00:00:00+08:00,form_submit,V2,K2,
     ),
 ];
 
+/// T1 is scored on its people's lead conversion (60) and the team's UV (40); T2 on revenue (60) and
+/// paid orders (40).
+const SCHEMES: &str = "[[schemes.brand]]\nkpis = [{ kpi = 'lead_conversion_rate', weight = 60, term = 'short' }, \
+    { kpi = 'uv', weight = 40, term = 'long', level = 'team' }]\n\
+    [[schemes.sales]]\nkpis = [{ kpi = 'revenue', weight = 60, term = 'short' }, { kpi = 'orders', weight = 40, term = 'long' }]\n";
+
 /// Writes the tiny exports and a config (min_volume 3) into `dir`.
 fn tiny_config(dir: &Path) -> std::path::PathBuf {
     let mut toml = format!(
         "[company]\nname = \"Tiny\"\nid = \"ACME\"\ntimezone = \"Asia/Shanghai\"\ncurrency = \"CNY\"\n\n\
-         [lake]\nurl = \"{}\"\n\n[kpis]\nmin_volume = 3\nmargin_rate = 0.3\n\n",
+         [lake]\nurl = \"{}\"\n\n[kpis]\nmin_volume = 3\nmargin_rate = 0.3\n\n{SCHEMES}\n",
         dir.join("lake").display()
     );
     for (dataset, text) in TINY {
@@ -568,4 +591,48 @@ async fn checks_return_the_offending_rows() {
     assert_eq!(names, ["amounts_without_rate"]);
     let found = rows(&indicators.findings[0].rows);
     assert_eq!(found[0][..4], ["orders", "O9", "5.0000", "EUR"]);
+}
+
+/// Scorecards by hand on the tiny company (targets above, min_volume 3).
+#[tokio::test(flavor = "multi_thread")]
+async fn scorecards_by_hand() {
+    let t = tiny().await;
+    let card = |cards: &kpi_close::score::Scorecards, person: &str| {
+        cards.cards.iter().find(|c| c.person_id == person).cloned().unwrap_or_else(|| panic!("no card for {person}"))
+    };
+    let oct = kpi_close::score::compute(&t.config, &t.lake, "2026-10".parse().unwrap()).await.expect("score");
+    // B: revenue 171 against 150 → 1.14; orders 2 against 2 → 1.0: 1.14 × 60 + 1.0 × 40 = 108.4, B.
+    let b = card(&oct, "B");
+    assert!((b.total_score.unwrap() - 108.4).abs() < 1e-9, "{b:?}");
+    assert_eq!(b.rating, Some("B"));
+    // C: revenue 140 against 100 → 1.4; orders 1 against 1: 84 + 40 = 124, A.
+    let c = card(&oct, "C");
+    assert!((c.total_score.unwrap() - 124.0).abs() < 1e-9, "{c:?}");
+    assert_eq!(c.rating, Some("A"));
+    // A: lead conversion 1 / 1 is low volume (denominator 1 < 3) so not scored; the team's UV 1
+    // against 2 → 0.5 carries the whole weight: 50, D. Months pay no bonus.
+    let a = card(&oct, "A");
+    assert!((a.total_score.unwrap() - 50.0).abs() < 1e-9, "{a:?}");
+    assert_eq!(a.rating, Some("D"));
+    let conversion = a.lines.iter().find(|l| l.kpi == "lead_conversion_rate").unwrap();
+    assert_eq!((conversion.note.as_deref(), conversion.effective_weight), (Some("low volume"), 0.0));
+    assert_eq!(a.bonus, None);
+
+    // The quarter: B's revenue 231 (O1, O2 at 7.1, O7) against 150 → capped at 1.5, and at least
+    // 120 % of target: excess reward. Orders 3 against 3. Score 130: full payout + 20 %.
+    let q4 = kpi_close::score::compute(&t.config, &t.lake, "2026-Q4".parse().unwrap()).await.expect("score");
+    let b = card(&q4, "B");
+    assert!((b.total_score.unwrap() - 130.0).abs() < 1e-9, "{b:?}");
+    assert!(b.excess);
+    assert!((b.bonus.unwrap() - 2400.0).abs() < 1e-9, "{b:?}");
+    // C: revenue 140 against 200 → 0.7; orders 1 against 2 → 0.5: 42 + 20 = 62 → no bonus, and
+    // training for both KPIs.
+    let c = card(&q4, "C");
+    assert!((c.total_score.unwrap() - 62.0).abs() < 1e-9, "{c:?}");
+    assert_eq!((c.payout_share, c.bonus), (Some(0.0), Some(0.0)));
+    let flags = kpi_close::score::flags(&t.config, &t.lake, &q4).await.expect("flags");
+    let training: Vec<&str> =
+        flags.iter().filter(|f| f.person_id == "C" && f.flag == "training").map(|f| f.explanation.as_str()).collect();
+    assert_eq!(training.len(), 2, "{training:?}");
+    assert!(training.iter().any(|e| e.starts_with("revenue: achievement 0.70")), "{training:?}");
 }
