@@ -36,11 +36,12 @@ kpis = [
 ]
 
 # Sales support: the seed's conversion table (close rate 25, ASP 10, CLV 10) and retention 15, NPS 10,
-# with revenue (no seed weight) taking the remaining 30: short 65 : long 35.
+# with revenue (no seed weight) taking the remaining 30: short 65 : long 35. The close rate belongs to
+# whoever owns the lead (marketing), so sales shares the company's.
 [[schemes.sales_support]]
 kpis = [
     { kpi = "revenue", weight = 30, term = "short" },
-    { kpi = "win_rate", weight = 25, term = "short" },
+    { kpi = "win_rate", weight = 25, term = "short", level = "company" },
     { kpi = "asp", weight = 10, term = "short" },
     { kpi = "retention_rate", weight = 15, term = "long" },
     { kpi = "clv", weight = 10, term = "long", level = "team" },
@@ -91,13 +92,15 @@ pub enum Term {
     Long,
 }
 
-/// Whose figure a person is scored on: their own, or their team's (for KPIs no person owns).
+/// Whose figure a person is scored on: their own, their team's (for KPIs no person owns), or the
+/// company's (a shared goal). A team's manager is always scored on the team's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     #[default]
     Person,
     Team,
+    Company,
 }
 
 impl Scoring {

@@ -4,7 +4,8 @@
 //! `teams` datasets, and the schemes in `[[schemes.*]]` (each team names its scheme). For every person
 //! employed during the period, each KPI of their team's scheme version in force that is assessed in
 //! the period (month: month-cycle KPIs; quarter adds quarter-cycle ones; half adds half-year ones;
-//! year: all) gets its actual (the person's figure, or the team's for team-level KPIs), its target,
+//! year: all) gets its actual (the person's figure; the team's for team-level KPIs and for the team's
+//! manager; the company's for company-level ones), its target,
 //! its achievement and its points; weights are renormalised over the KPIs that can be scored (a
 //! target, an actual, not low volume, not pilot). Then the total, the rating and, for quarters, the
 //! bonus (payout curve plus the excess reward on revenue).
@@ -123,9 +124,12 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Sco
             if !assessed(card.cycle, period.kind()) {
                 continue;
             }
-            let (grain, entity) = match k.level {
+            let is_manager = inputs.team_manager.get(&person.team_id) == Some(&person.person_id);
+            let level = if is_manager && k.level == Level::Person { Level::Team } else { k.level };
+            let (grain, entity) = match level {
                 Level::Person => ("person", &person.person_id),
                 Level::Team => ("team", &person.team_id),
+                Level::Company => ("company", &config.company.id),
             };
             let figure = inputs.indicators.get(&(grain.to_string(), entity.clone(), k.kpi.clone()));
             let target = inputs.targets.get(&(grain.to_string(), entity.clone(), k.kpi.clone())).copied();
@@ -153,7 +157,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Sco
                 team_id: person.team_id.clone(),
                 scheme: scheme_name.clone(),
                 kpi: k.kpi.clone(),
-                level: k.level,
+                level,
                 target,
                 actual,
                 achievement,
@@ -208,6 +212,7 @@ struct Person {
 struct Inputs {
     people: Vec<Person>,
     team_scheme: BTreeMap<String, String>,
+    team_manager: BTreeMap<String, String>,
     /// (grain, entity, kpi) → (net value, low volume).
     indicators: BTreeMap<(String, String, String), (Option<f64>, bool)>,
     /// (entity type, entity, kpi) → target.
@@ -221,7 +226,7 @@ impl Inputs {
         ctx.register_parquet("period_indicators", &url, ParquetReadOptions::default()).await?;
         let mut indicators = BTreeMap::new();
         for r in rows(
-            "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators WHERE grain IN ('person', 'team')"
+            "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators WHERE grain IN ('person', 'team', 'company')"
                 .into(),
         )
         .await?
@@ -252,12 +257,10 @@ impl Inputs {
                 base_bonus: r[4].as_ref().and_then(|v| v.parse().ok()),
             })
             .collect();
-        let team_scheme = rows("SELECT team_id, scheme FROM teams WHERE scheme IS NOT NULL".into())
-            .await?
-            .into_iter()
-            .map(|r| (text(&r[0]), text(&r[1])))
-            .collect();
-        Ok(Inputs { people, team_scheme, indicators, targets })
+        let teams = rows("SELECT team_id, scheme, manager_id FROM teams".into()).await?;
+        let team_scheme = teams.iter().filter(|r| r[1].is_some()).map(|r| (text(&r[0]), text(&r[1]))).collect();
+        let team_manager = teams.iter().filter(|r| r[2].is_some()).map(|r| (text(&r[0]), text(&r[2]))).collect();
+        Ok(Inputs { people, team_scheme, team_manager, indicators, targets })
     }
 }
 
@@ -344,7 +347,16 @@ impl Scorecards {
             text(&|c, _| c.rating.map(str::to_string)),
             Arc::new(Int64Array::from(vec![revision; rows.len()])),
             text(&|_, l| Some(l.scheme.clone())),
-            text(&|_, l| Some(if l.level == Level::Team { "team" } else { "person" }.to_string())),
+            text(&|_, l| {
+                Some(
+                    match l.level {
+                        Level::Person => "person",
+                        Level::Team => "team",
+                        Level::Company => "company",
+                    }
+                    .to_string(),
+                )
+            }),
             num(&|_, l| Some(l.effective_weight)),
             text(&|_, l| l.note.clone()),
             flag(&|c, _| c.met_target),
