@@ -108,15 +108,16 @@ S1,T1,wechat
     ),
     (
         "teams",
-        r"team_id,name,scheme
-T1,Brand,brand
-T2,Sales,sales
+        r"team_id,name,scheme,manager_id
+T1,Brand,brand,A
+T2,Sales,sales,
 ",
     ),
     (
         "targets",
         r"period,entity_type,entity_id,kpi,target
 2026-10,person,A,lead_conversion_rate,0.5
+2026-10,team,T1,lead_conversion_rate,0.5
 2026-10,team,T1,uv,2
 2026-10,person,B,revenue,150
 2026-10,person,B,orders,2
@@ -609,13 +610,15 @@ async fn scorecards_by_hand() {
     let c = card(&oct, "C");
     assert!((c.total_score.unwrap() - 124.0).abs() < 1e-9, "{c:?}");
     assert_eq!(c.rating, Some("A"));
-    // A: lead conversion 1 / 1 is low volume (denominator 1 < 3) so not scored; the team's UV 1
-    // against 2 → 0.5 carries the whole weight: 50, D. Months pay no bonus.
+    // A manages T1, so is scored on T1's figures: lead conversion 1 / 1 is low volume (denominator
+    // 1 < 3) so not scored; the team's UV 1 against 2 → 0.5 carries the whole weight: 50, D. Months
+    // pay no bonus.
     let a = card(&oct, "A");
     assert!((a.total_score.unwrap() - 50.0).abs() < 1e-9, "{a:?}");
     assert_eq!(a.rating, Some("D"));
     let conversion = a.lines.iter().find(|l| l.kpi == "lead_conversion_rate").unwrap();
     assert_eq!((conversion.note.as_deref(), conversion.effective_weight), (Some("low volume"), 0.0));
+    assert_eq!(conversion.level, kpi_close::config::Level::Team, "a manager is scored on the team");
     assert_eq!(a.bonus, None);
 
     // The quarter: B's revenue 231 (O1, O2 at 7.1, O7) against 150 → capped at 1.5, and at least
