@@ -191,16 +191,21 @@ async fn run(args: Args) -> Result<ExitCode> {
             let lake = Lake::open(&config.lake)?;
             problems.extend(kpis::check_sql(&config, &lake).await?);
             problems.extend(crate::audit::check(&config, &lake).await?);
+            let mut text = String::new();
+            for warning in &config.warnings {
+                text.push_str(&format!("warning: {warning}\n"));
+            }
             if problems.is_empty() {
-                emit(&format!(
+                text.push_str(&format!(
                     "{}: configuration, {} source(s) and {} SQL file(s) are valid\n",
                     args.config.display(),
                     config.sources.len(),
                     crate::sql::all().count()
-                ))?;
+                ));
+                emit(&text)?;
                 Ok(ExitCode::Ok)
             } else {
-                let mut text = format!("{}: {} problem(s):\n", args.config.display(), problems.len());
+                text.push_str(&format!("{}: {} problem(s):\n", args.config.display(), problems.len()));
                 for p in &problems {
                     text.push_str(&format!("  - {p}\n"));
                 }
@@ -375,6 +380,9 @@ async fn run(args: Args) -> Result<ExitCode> {
 /// Loads the config and, when it names `engine.sql_dir`, the SQL files from there.
 fn load_config(path: &std::path::Path) -> Result<Config> {
     let config = Config::load(path)?;
+    for warning in &config.warnings {
+        tracing::warn!(key = %warning.key, "{}", warning.message);
+    }
     if let Some(dir) = &config.engine.sql_dir {
         crate::sql::load_dir(dir)?;
     }

@@ -35,6 +35,25 @@ fn a_bad_config_lists_every_problem_and_exits_2() {
 }
 
 #[test]
+fn an_unbalanced_scheme_is_a_warning_that_strict_makes_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = demo_config(dir.path(), &dir.path().join("lake").display().to_string(), "");
+    let scheme = "\n[[schemes.sales_support]]\nkpis = [{ kpi = \"revenue\", weight = 80, term = \"short\" }, { kpi = \"clv\", weight = 20, term = \"long\" }]\n";
+    let text = std::fs::read_to_string(&config).unwrap() + scheme;
+    std::fs::write(&config, &text).unwrap();
+    let out = run(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("warning: `schemes.sales_support[0].kpis`: short : long is 80 : 20"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::write(&config, text.replace("[kpis]\n", "[scoring]\nstrict = true\n\n[kpis]\n")).unwrap();
+    let out = run(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+}
+
+#[test]
 fn a_missing_config_says_how_to_point_at_one() {
     let out = run(std::path::Path::new("/nonexistent/kpi-close.toml"), &["plan"]);
     assert_eq!(out.status.code(), Some(2));
