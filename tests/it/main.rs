@@ -11,3 +11,4 @@ mod ingest;
 mod kpis;
 mod proof;
 mod s3;
+mod score;
