@@ -603,7 +603,7 @@ fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat
                         c.rating.unwrap_or("-").to_string(),
                         number(c.payout_share.map(|p| p * 100.0), 0),
                         if c.excess { "yes".into() } else { String::new() },
-                        number(c.bonus, 2),
+                        c.bonus.map(|b| b.round_dp(2).to_string()).unwrap_or_else(|| "n/a".into()),
                         c.lines.iter().filter(|l| l.note.is_none()).count().to_string(),
                     ]
                 })

@@ -19,12 +19,17 @@ pub mod rules;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
+use rust_decimal::Decimal;
+
 use crate::config::{Config, Level};
+use crate::datasets::{MONEY_PRECISION, MONEY_SCALE};
 use crate::engine::Scope;
 use crate::kpis::{self, KpiError};
 use crate::lake::{Lake, LakeError};
@@ -71,10 +76,12 @@ pub struct Card {
     pub total_score: Option<f64>,
     pub rating: Option<&'static str>,
     pub met_target: Option<bool>,
-    pub base_bonus: Option<f64>,
+    pub base_bonus: Option<Decimal>,
     pub payout_share: Option<f64>,
     pub excess: bool,
-    pub bonus: Option<f64>,
+    /// base_bonus × payout share, plus base_bonus × excess_rate when earned; each part rounded to
+    /// the cent (half away from zero), exact decimals.
+    pub bonus: Option<Decimal>,
 }
 
 #[derive(Debug)]
@@ -182,7 +189,10 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Sco
             });
         let payout_share = total_score.filter(|_| is_bonus_period).map(rules::payout);
         let bonus = match (payout_share, person.base_bonus) {
-            (Some(share), Some(base)) => Some(base * share + if excess { base * scoring.excess_rate } else { 0.0 }),
+            (Some(share), Some(base)) => Some(
+                cents(base * decimal(share))
+                    + if excess { cents(base * decimal(scoring.excess_rate)) } else { Decimal::ZERO },
+            ),
             _ => None,
         };
         out.push(Card {
@@ -201,12 +211,20 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Sco
     Ok(Scorecards { period, cards: out })
 }
 
+fn decimal(v: f64) -> Decimal {
+    Decimal::from_f64_retain(v).unwrap_or_default().round_dp(10)
+}
+
+fn cents(v: Decimal) -> Decimal {
+    v.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 struct Person {
     person_id: String,
     team_id: String,
     hired_at: Option<chrono::NaiveDate>,
     left_at: Option<chrono::NaiveDate>,
-    base_bonus: Option<f64>,
+    base_bonus: Option<Decimal>,
 }
 
 struct Inputs {
@@ -246,7 +264,7 @@ impl Inputs {
             }
         }
         let date = |v: &Option<String>| v.as_ref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let people = rows("SELECT person_id, team_id, CAST(hired_at AS VARCHAR), CAST(left_at AS VARCHAR), CAST(base_bonus AS DOUBLE) FROM people ORDER BY person_id".into())
+        let people = rows("SELECT person_id, team_id, CAST(hired_at AS VARCHAR), CAST(left_at AS VARCHAR), CAST(base_bonus AS VARCHAR) FROM people ORDER BY person_id".into())
             .await?
             .into_iter()
             .map(|r| Person {
@@ -254,7 +272,7 @@ impl Inputs {
                 team_id: text(&r[1]),
                 hired_at: date(&r[2]),
                 left_at: date(&r[3]),
-                base_bonus: r[4].as_ref().and_then(|v| v.parse().ok()),
+                base_bonus: r[4].as_ref().and_then(|v| v.parse::<Decimal>().ok()),
             })
             .collect();
         let teams = rows("SELECT team_id, scheme, manager_id FROM teams".into()).await?;
@@ -292,6 +310,9 @@ fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<Option<String>>>, DataFu
     Ok(out)
 }
 
+/// Money columns: exact, as in the lake.
+const MONEY: DataType = DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE);
+
 /// The `scorecards` table (SPEC §11), one row per person and KPI, plus the columns that explain it.
 pub fn schema() -> SchemaRef {
     let f = |name: &str, ty: DataType| Field::new(name, ty, true);
@@ -313,10 +334,10 @@ pub fn schema() -> SchemaRef {
         f("effective_weight", DataType::Float64),
         f("note", DataType::Utf8),
         f("met_target", DataType::Boolean),
-        f("base_bonus", DataType::Float64),
+        f("base_bonus", MONEY),
         f("payout_share", DataType::Float64),
         f("excess_reward", DataType::Boolean),
-        f("bonus", DataType::Float64),
+        f("bonus", MONEY),
     ]))
 }
 
@@ -329,6 +350,19 @@ impl Scorecards {
         let num = |f: &dyn Fn(&Card, &Line) -> Option<f64>| {
             Arc::new(Float64Array::from(rows.iter().map(|(c, l)| f(c, l)).collect::<Vec<_>>())) as ArrayRef
         };
+        let money =
+            |f: &dyn Fn(&Card, &Line) -> Option<Decimal>| -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {
+                let values: Vec<Option<i128>> = rows
+                    .iter()
+                    .map(|(c, l)| {
+                        f(c, l).map(|mut d| {
+                            d.rescale(MONEY_SCALE as u32);
+                            d.mantissa()
+                        })
+                    })
+                    .collect();
+                Ok(Arc::new(Decimal128Array::from(values).with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)?))
+            };
         let flag = |f: &dyn Fn(&Card, &Line) -> Option<bool>| {
             Arc::new(BooleanArray::from(rows.iter().map(|(c, l)| f(c, l)).collect::<Vec<_>>())) as ArrayRef
         };
@@ -360,10 +394,10 @@ impl Scorecards {
             num(&|_, l| Some(l.effective_weight)),
             text(&|_, l| l.note.clone()),
             flag(&|c, _| c.met_target),
-            num(&|c, _| c.base_bonus),
+            money(&|c, _| c.base_bonus)?,
             num(&|c, _| c.payout_share),
             flag(&|c, _| Some(c.excess)),
-            num(&|c, _| c.bonus),
+            money(&|c, _| c.bonus)?,
         ];
         RecordBatch::try_new(schema(), columns)
     }

@@ -85,10 +85,11 @@ O8,CU6,C,2025-06-01T09:00:00+08:00,100.00,CNY,paid,,10.00
     ),
     (
         "people",
-        r"person_id,name,team_id,base_bonus
-A,Ann,T1,1000
-B,Bo,T2,2000
-C,Cy,T2,3000
+        r"person_id,name,team_id,base_bonus,hired_at
+A,Ann,T1,1000,2019-03-01
+B,Bo,T2,2000,2020-01-06
+C,Cy,T2,3000,2021-05-10
+D,Di,T2,4000,2026-11-01
 ",
     ),
     (
@@ -123,7 +124,11 @@ T2,Sales,sales,
 2026-10,person,B,orders,2
 2026-10,person,C,revenue,100
 2026-10,person,C,orders,1
+2026-11,person,B,revenue,50
+2026-11,person,B,orders,1
 2026-Q4,team,T1,uv,5
+2026-Q4,person,D,revenue,50
+2026-Q4,person,D,orders,1
 2026-Q4,person,A,lead_conversion_rate,0.5
 2026-Q4,person,B,revenue,150
 2026-Q4,person,B,orders,3
@@ -149,10 +154,12 @@ E10,2026-10-06T00:00:00+08:00,form_submit,V2,K2,
 ];
 
 /// T1 is scored on its people's lead conversion (60) and the team's UV (40); T2 on revenue (60) and
-/// paid orders (40).
+/// paid orders (40), from November on revenue 40 and orders 60.
 const SCHEMES: &str = "[[schemes.brand]]\nkpis = [{ kpi = 'lead_conversion_rate', weight = 60, term = 'short' }, \
     { kpi = 'uv', weight = 40, term = 'long', level = 'team' }]\n\
-    [[schemes.sales]]\nkpis = [{ kpi = 'revenue', weight = 60, term = 'short' }, { kpi = 'orders', weight = 40, term = 'long' }]\n";
+    [[schemes.sales]]\nkpis = [{ kpi = 'revenue', weight = 60, term = 'short' }, { kpi = 'orders', weight = 40, term = 'long' }]\n\
+    [[schemes.sales]]\neffective_from = '2026-11'\n\
+    kpis = [{ kpi = 'revenue', weight = 40, term = 'long' }, { kpi = 'orders', weight = 60, term = 'short' }]\n";
 
 /// Writes the tiny exports and a config (min_volume 3) into `dir`.
 fn tiny_config(dir: &Path) -> std::path::PathBuf {
@@ -573,8 +580,8 @@ async fn checks_return_the_offending_rows() {
     assert_eq!((found[0][0].as_str(), found[0][1].as_str()), ("revenue", "person"));
     assert_eq!(
         (found[0][2].as_str(), found[0][3].as_str()),
-        ("315.0000", "311.0000"),
-        "A, B, C and unassigned: one unit each"
+        ("316.0000", "311.0000"),
+        "A, B, C, D and unassigned: one unit each"
     );
 
     // An order in a currency nobody gave a rate for.
@@ -621,18 +628,29 @@ async fn scorecards_by_hand() {
     assert_eq!(conversion.level, kpi_close::config::Level::Team, "a manager is scored on the team");
     assert_eq!(a.bonus, None);
 
+    // D, hired on 1 November, has no October scorecard.
+    assert!(oct.cards.iter().all(|c| c.person_id != "D"));
+    // November: the scheme's new version (revenue 40, orders 60). B: revenue 60 (O7) against 50 → 1.2;
+    // orders 1 against 1: 1.2 × 40 + 1.0 × 60 = 108 (the old weights would give 112).
+    let nov = kpi_close::score::compute(&t.config, &t.lake, "2026-11".parse().unwrap()).await.expect("score");
+    let b = card(&nov, "B");
+    assert!((b.total_score.unwrap() - 108.0).abs() < 1e-9, "{b:?}");
+
     // The quarter: B's revenue 231 (O1, O2 at 7.1, O7) against 150 → capped at 1.5, and at least
     // 120 % of target: excess reward. Orders 3 against 3. Score 130: full payout + 20 %.
     let q4 = kpi_close::score::compute(&t.config, &t.lake, "2026-Q4".parse().unwrap()).await.expect("score");
     let b = card(&q4, "B");
     assert!((b.total_score.unwrap() - 130.0).abs() < 1e-9, "{b:?}");
     assert!(b.excess);
-    assert!((b.bonus.unwrap() - 2400.0).abs() < 1e-9, "{b:?}");
+    assert_eq!(b.bonus.map(|d| d.to_string()).as_deref(), Some("2400.00"), "{b:?}");
     // C: revenue 140 against 200 → 0.7; orders 1 against 2 → 0.5: 42 + 20 = 62 → no bonus, and
     // training for both KPIs.
     let c = card(&q4, "C");
     assert!((c.total_score.unwrap() - 62.0).abs() < 1e-9, "{c:?}");
-    assert_eq!((c.payout_share, c.bonus), (Some(0.0), Some(0.0)));
+    assert_eq!((c.payout_share, c.bonus.map(|d| d.is_zero())), (Some(0.0), Some(true)));
+    // D, hired mid-quarter, is scored on it: no orders against targets of 50 and 1 → 0, D.
+    let d = card(&q4, "D");
+    assert_eq!((d.total_score, d.rating), (Some(0.0), Some("D")), "{d:?}");
     let flags = kpi_close::score::flags(&t.config, &t.lake, &q4).await.expect("flags");
     let training: Vec<&str> =
         flags.iter().filter(|f| f.person_id == "C" && f.flag == "training").map(|f| f.explanation.as_str()).collect();
