@@ -13,15 +13,16 @@ use crate::period::Period;
 /// The default schemes, drawn from the seed's indicator tables and reference weights.
 pub const DEFAULT_SCHEMES: &str = r#"
 # Brand exposure: the seed's traffic-and-lead table (UV growth 15, lead conversion 20, MQL 25, CPL 15)
-# plus its brand table's social engagement 15 and NPS 10: exactly 100, short 60 : long 40.
+# plus its brand table's social engagement 15 and NPS 10: exactly 100, short 60 : long 40. Leads and
+# survey answers belong to the sales-side teams, so brand shares the company's MQL count and NPS.
 [[schemes.brand_exposure]]
 kpis = [
     { kpi = "uv_growth_yoy", weight = 15, term = "long" },
     { kpi = "lead_conversion_rate", weight = 20, term = "short" },
-    { kpi = "mql_count", weight = 25, term = "short", level = "team" },
+    { kpi = "mql_count", weight = 25, term = "short", level = "company" },
     { kpi = "cpl", weight = 15, term = "short" },
     { kpi = "social_engagement_rate", weight = 15, term = "long", level = "team" },
-    { kpi = "nps", weight = 10, term = "long", level = "team" },
+    { kpi = "nps", weight = 10, term = "long", level = "company" },
 ]
 
 # Lead conversion: lead conversion 20, MQL 25, SQL conversion 20, close rate 25, CPL 15 (105 in the

@@ -239,19 +239,22 @@ struct Inputs {
 
 impl Inputs {
     async fn read(ctx: &SessionContext, lake: &Lake, period: Period) -> Result<Inputs, DataFusionError> {
-        let rows = |sql: String| async move { text_rows(&ctx.sql(&sql).await?.collect().await?) };
+        let mut inputs = Inputs::read_without_indicators(ctx, period).await?;
         let url = lake.url(&kpis::lake_path(period));
         ctx.register_parquet("period_indicators", &url, ParquetReadOptions::default()).await?;
-        let mut indicators = BTreeMap::new();
-        for r in rows(
-            "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators WHERE grain IN ('person', 'team', 'company')"
-                .into(),
-        )
-        .await?
-        {
+        let sql = "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators \
+                   WHERE grain IN ('person', 'team', 'company')";
+        for r in text_rows(&ctx.sql(sql).await?.collect().await?)? {
             let value = r[3].as_ref().and_then(|v| v.parse::<f64>().ok());
-            indicators.insert((text(&r[0]), text(&r[1]), text(&r[2])), (value, r[4].as_deref() == Some("true")));
+            inputs.indicators.insert((text(&r[0]), text(&r[1]), text(&r[2])), (value, r[4].as_deref() == Some("true")));
         }
+        Ok(inputs)
+    }
+
+    /// People, teams and the period's targets.
+    async fn read_without_indicators(ctx: &SessionContext, period: Period) -> Result<Inputs, DataFusionError> {
+        let rows = |sql: String| async move { text_rows(&ctx.sql(&sql).await?.collect().await?) };
+        let indicators = BTreeMap::new();
         let mut targets = BTreeMap::new();
         for r in rows(String::from("SELECT entity_type, entity_id, kpi, CAST(target AS DOUBLE), period FROM targets"))
             .await?
@@ -536,4 +539,59 @@ pub fn flags_batch(list: &[flags::Flag]) -> Result<RecordBatch, datafusion::arro
 pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> Result<u64, ScoreError> {
     let batch = flags_batch(list).map_err(|e| ScoreError::Engine(e.into()))?;
     Ok(lake.write_parquet(&flags_path(period), flags_schema(), &[batch]).await?)
+}
+
+/// Every missing or zero target a scorecard would need (`validate`): for each period the `targets`
+/// dataset plans, each team's scheme version in force, each KPI assessed in that period, and each
+/// person employed then (or their team, or the company, by the KPI's level). Reads the lake's
+/// `targets`, `people` and `teams`; an empty lake has nothing to check.
+pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
+    let ctx = kpis::session(config, lake, Scope::Net).await?;
+    let sql = "SELECT DISTINCT period FROM targets ORDER BY period";
+    let periods: Vec<Period> =
+        text_rows(&ctx.sql(sql).await.map_err(ScoreError::Engine)?.collect().await.map_err(ScoreError::Engine)?)
+            .map_err(ScoreError::Engine)?
+            .into_iter()
+            .filter_map(|r| r[0].as_ref().and_then(|p| p.parse().ok()))
+            .collect();
+    let cards = kpis::catalog::cards().map_err(KpiError::from)?;
+    let mut problems = Vec::new();
+    for period in periods {
+        let inputs = Inputs::read_without_indicators(&ctx, period).await.map_err(ScoreError::Engine)?;
+        let (first_day, next_day) = period.dates();
+        for person in &inputs.people {
+            let employed =
+                person.hired_at.is_none_or(|d| d < next_day) && person.left_at.is_none_or(|d| d >= first_day);
+            let Some(scheme_name) = inputs.team_scheme.get(&person.team_id).filter(|_| employed) else { continue };
+            let Some(scheme) = config.scoring.scheme_for(scheme_name, period) else {
+                problems.push(format!("team {} uses scheme `{scheme_name}`, which is not configured", person.team_id));
+                continue;
+            };
+            let is_manager = inputs.team_manager.get(&person.team_id) == Some(&person.person_id);
+            for k in scheme.kpis.iter().filter(|k| !k.pilot) {
+                let Some(card) = cards.iter().find(|c| c.id == k.kpi) else { continue };
+                if !assessed(card.cycle, period.kind()) {
+                    continue;
+                }
+                let level = if is_manager && k.level == Level::Person { Level::Team } else { k.level };
+                let (grain, entity) = match level {
+                    Level::Person => ("person", &person.person_id),
+                    Level::Team => ("team", &person.team_id),
+                    Level::Company => ("company", &config.company.id),
+                };
+                match inputs.targets.get(&(grain.to_string(), entity.clone(), k.kpi.clone())) {
+                    Some(t) if *t != 0.0 => {}
+                    found => problems.push(format!(
+                        "targets: {period}: {grain} {entity} has {} target for {} (scheme {scheme_name}{})",
+                        if found.is_some() { "a zero" } else { "no" },
+                        k.kpi,
+                        if grain == "person" { String::new() } else { format!(", scored for {}", person.person_id) }
+                    )),
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    Ok(problems)
 }

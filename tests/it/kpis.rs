@@ -657,3 +657,20 @@ async fn scorecards_by_hand() {
     assert_eq!(training.len(), 2, "{training:?}");
     assert!(training.iter().any(|e| e.starts_with("revenue: achievement 0.70")), "{training:?}");
 }
+
+/// `validate` lists every target a scorecard would miss: here November, which plans only B's.
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_targets_are_listed() {
+    let t = tiny().await;
+    let problems = kpi_close::score::check_targets(&t.config, &t.lake).await.expect("check");
+    for expected in [
+        "targets: 2026-11: team T1 has no target for lead_conversion_rate (scheme brand, scored for A)",
+        "targets: 2026-11: team T1 has no target for uv (scheme brand, scored for A)",
+        "targets: 2026-11: person C has no target for revenue (scheme sales)",
+        "targets: 2026-11: person D has no target for orders (scheme sales)",
+    ] {
+        assert!(problems.iter().any(|p| p == expected), "missing `{expected}` in {problems:#?}");
+    }
+    assert!(!problems.iter().any(|p| p.contains("2026-10")), "October is fully planned: {problems:#?}");
+    assert!(!problems.iter().any(|p| p.contains("person D") && p.contains("2026-10")), "D starts in November");
+}
