@@ -268,12 +268,14 @@ async fn run(args: Args) -> Result<ExitCode> {
             let lake = Lake::open(&config.lake)?;
             let run = crate::audit::run(&config, &lake).await?;
             let report = crate::audit::report::build(&config, &lake, period).await?;
-            let text = match format {
-                OutputFormat::Table => format!("{}{}", render_audit_run(&run), render_audit_report(&report)?),
+            let output = match format {
+                OutputFormat::Table => {
+                    format!("{}{}", render_audit_run(&run), render_audit_report(&report)?).into_bytes()
+                }
                 OutputFormat::Csv => batches_csv(&report.rules)?,
                 OutputFormat::Json => audit_json(&report)?,
             };
-            emit(&text)?;
+            emit_bytes(&output)?;
             Ok(ExitCode::Ok)
         }
         Command::Kpis { period, format } => {
@@ -296,8 +298,7 @@ async fn run(args: Args) -> Result<ExitCode> {
                 QueryScope::Net => crate::engine::Scope::Net,
             };
             let batches = kpis::query(&config, &lake, scope, &sql).await?;
-            let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-                .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+            let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(arrow_error)?;
             emit(&format!("{shown}\n"))?;
             Ok(ExitCode::Ok)
         }
@@ -400,36 +401,13 @@ fn emit_bytes(bytes: &[u8]) -> Result<()> {
 
 /// The indicators as a table (the columns a reader scans), CSV or JSON (every column).
 fn render_indicators(indicators: &Indicators, format: OutputFormat) -> Result<Vec<u8>> {
-    let engine = |e: datafusion::arrow::error::ArrowError| {
-        Error::Kpis(kpis::KpiError::Engine(datafusion::error::DataFusionError::ArrowError(Box::new(e), None)))
-    };
     match format {
-        OutputFormat::Csv => {
-            let mut out = Vec::new();
-            let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
-            for batch in &indicators.batches {
-                writer.write(batch).map_err(engine)?;
-            }
-            drop(writer);
-            Ok(out)
-        }
-        OutputFormat::Json => {
-            let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
-            for batch in &indicators.batches {
-                writer.write(batch).map_err(engine)?;
-            }
-            writer.finish().map_err(engine)?;
-            let mut out = writer.into_inner();
-            if out.is_empty() {
-                out.extend_from_slice(b"[]");
-            }
-            out.push(b'\n');
-            Ok(out)
-        }
+        OutputFormat::Csv => batches_csv(&indicators.batches),
+        OutputFormat::Json => batches_json(&indicators.batches),
         OutputFormat::Table => {
             let headers =
                 ["grain", "entity", "kpi", "value", "gross", "excluded", "low volume", "vs previous", "vs year ago"];
-            let rows = kpis::display_rows(indicators).map_err(engine)?;
+            let rows = kpis::display_rows(indicators).map_err(arrow_error)?;
             Ok(format!(
                 "Indicators {} ({} rows, net values; n/a = zero denominator)\n{}",
                 indicators.period,
@@ -455,28 +433,8 @@ fn render_audit_run(run: &crate::audit::AuditManifest) -> String {
 
 fn render_audit_report(report: &crate::audit::report::AuditReport) -> Result<String> {
     let cells = |batches: &[datafusion::arrow::array::RecordBatch]| -> Result<Vec<Vec<String>>> {
-        let mut rows = Vec::new();
-        for batch in batches {
-            let columns = batch
-                .columns()
-                .iter()
-                .map(|c| datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
-            for i in 0..batch.num_rows() {
-                rows.push(
-                    columns
-                        .iter()
-                        .map(|c| {
-                            use datafusion::arrow::array::{Array, AsArray};
-                            let c = c.as_string::<i32>();
-                            if c.is_null(i) { String::new() } else { c.value(i).to_string() }
-                        })
-                        .collect(),
-                );
-            }
-        }
-        Ok(rows)
+        let rows = crate::engine::text_rows(batches).map_err(arrow_error)?;
+        Ok(rows.into_iter().map(|r| r.into_iter().map(Option::unwrap_or_default).collect()).collect())
     };
     let period = report.period;
     let mut text = format!("\nAudit report {period}\n\nRows per dataset (months of {period}):\n");
@@ -485,7 +443,7 @@ fn render_audit_report(report: &crate::audit::report::AuditReport) -> Result<Str
     text.push_str(&table(&["dataset", "rule", "version", "rows"], &cells(&report.rules)?));
     text.push_str("\nCompany indicators, gross → net:\n");
     let rows: Vec<Vec<String>> = kpis::display_rows(&report.indicators)
-        .map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?
+        .map_err(arrow_error)?
         .into_iter()
         .filter(|r| r[0] == "company")
         .map(|r| vec![r[2].clone(), r[4].clone(), r[3].clone(), r[5].clone()])
@@ -521,25 +479,40 @@ fn render_audit_report(report: &crate::audit::report::AuditReport) -> Result<Str
     Ok(text)
 }
 
-fn batches_csv(batches: &[datafusion::arrow::array::RecordBatch]) -> Result<String> {
+/// An Arrow failure while shaping output: a runtime error of the engine.
+fn arrow_error(e: datafusion::arrow::error::ArrowError) -> Error {
+    Error::Kpis(kpis::KpiError::Engine(e.into()))
+}
+
+/// Record batches as CSV with a header line.
+fn batches_csv(batches: &[datafusion::arrow::array::RecordBatch]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
     for batch in batches {
-        writer.write(batch).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+        writer.write(batch).map_err(arrow_error)?;
     }
     drop(writer);
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(out)
 }
 
-fn audit_json(report: &crate::audit::report::AuditReport) -> Result<String> {
+/// Record batches as one JSON array of objects (`[]` when empty), then a newline.
+fn batches_json(batches: &[datafusion::arrow::array::RecordBatch]) -> Result<Vec<u8>> {
+    let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
+    for batch in batches {
+        writer.write(batch).map_err(arrow_error)?;
+    }
+    writer.finish().map_err(arrow_error)?;
+    let mut out = writer.into_inner();
+    if out.is_empty() {
+        out.extend_from_slice(b"[]");
+    }
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn audit_json(report: &crate::audit::report::AuditReport) -> Result<Vec<u8>> {
     let rows = |batches: &[datafusion::arrow::array::RecordBatch]| -> Result<serde_json::Value> {
-        let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
-        for batch in batches {
-            writer.write(batch).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
-        }
-        writer.finish().map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
-        let bytes = writer.into_inner();
-        Ok(if bytes.is_empty() { serde_json::json!([]) } else { serde_json::from_slice(&bytes).unwrap_or_default() })
+        Ok(serde_json::from_slice(&batches_json(batches)?).unwrap_or_default())
     };
     let value = serde_json::json!({
         "period": report.period.to_string(),
@@ -549,7 +522,7 @@ fn audit_json(report: &crate::audit::report::AuditReport) -> Result<String> {
         "ingest": report.ingest,
         "audit": report.audit,
     });
-    Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()))
+    Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()).into_bytes())
 }
 
 /// Scores a period whose indicators are written, raises its flags, writes both; a summary line.
@@ -571,20 +544,10 @@ async fn score_period(config: &Config, lake: &Lake, period: Period) -> Result<St
 }
 
 fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat) -> Result<Vec<u8>> {
-    let batch = scorecards.batch(1).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
+    let batch = scorecards.batch(1).map_err(arrow_error)?;
     match format {
-        OutputFormat::Csv => Ok(batches_csv(&[batch])?.into_bytes()),
-        OutputFormat::Json => {
-            let mut writer = datafusion::arrow::json::ArrayWriter::new(Vec::new());
-            writer.write(&batch).map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
-            writer.finish().map_err(|e| Error::Kpis(kpis::KpiError::Engine(e.into())))?;
-            let mut out = writer.into_inner();
-            if out.is_empty() {
-                out.extend_from_slice(b"[]");
-            }
-            out.push(b'\n');
-            Ok(out)
-        }
+        OutputFormat::Csv => batches_csv(&[batch]),
+        OutputFormat::Json => batches_json(&[batch]),
         OutputFormat::Table => {
             let number =
                 |v: Option<f64>, digits: usize| v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "n/a".into());

@@ -29,13 +29,14 @@ pub struct AuditReport {
 pub async fn build(config: &Config, lake: &Lake, period: Period) -> Result<AuditReport, AuditError> {
     let ctx = kpis::session(config, lake, Scope::Net).await?;
     let params = kpis::params(config, period);
-    let mut results = Vec::new();
+    let (mut datasets, mut rules) = (Vec::new(), Vec::new());
     for file in sql::AUDIT_REPORT {
-        let df = sql::plan(&ctx, file, &params).await?;
-        results.push(df.collect().await.map_err(|e| SqlError::execute(file, e))?);
+        let batches = sql::plan(&ctx, file, &params).await?.collect().await.map_err(|e| SqlError::execute(file, e))?;
+        match file.name {
+            "datasets" => datasets = batches,
+            _ => rules = batches,
+        }
     }
-    let rules = results.pop().unwrap_or_default();
-    let datasets = results.pop().unwrap_or_default();
     let indicators = kpis::compute(config, lake, period, 1).await?;
     let ingest = Manifest::load(lake).await?;
     let audit = AuditManifest::load(lake).await?;

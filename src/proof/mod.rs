@@ -93,8 +93,15 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Everything a bundle records, as of now, for the computed `indicators`.
-async fn collect(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<Bundle, ProofError> {
+/// Everything a bundle records for `period`, as of now; the indicator figures from `indicators` when
+/// they could be computed.
+async fn collect(
+    config: &Config,
+    lake: &Lake,
+    period: Period,
+    indicators: Option<&Indicators>,
+    revision: i64,
+) -> Result<Bundle, ProofError> {
     let config_bytes = std::fs::read(&config.file)
         .map_err(|source| ProofError::Config { path: config.file.display().to_string(), source })?;
     let lists = match AuditManifest::load(lake).await? {
@@ -118,11 +125,12 @@ async fn collect(config: &Config, lake: &Lake, indicators: &Indicators, revision
         }
     }
     let mut outputs = BTreeMap::new();
-    if let Some(bytes) = lake.get(&indicators.lake_path()).await? {
-        outputs.insert(indicators.lake_path(), sha256(&bytes));
+    let output = kpis::lake_path(period);
+    if let Some(bytes) = lake.get(&output).await? {
+        outputs.insert(output, sha256(&bytes));
     }
     Ok(Bundle {
-        period: indicators.period.to_string(),
+        period: period.to_string(),
         revision,
         program: format!("kpi-close {}", env!("CARGO_PKG_VERSION")),
         engine: format!("DataFusion {}", datafusion::DATAFUSION_VERSION),
@@ -131,7 +139,10 @@ async fn collect(config: &Config, lake: &Lake, indicators: &Indicators, revision
         lists,
         exports,
         lake: objects,
-        indicators: figures(indicators)?,
+        indicators: match indicators {
+            Some(indicators) => figures(indicators)?,
+            None => BTreeMap::new(),
+        },
         outputs,
     })
 }
@@ -163,7 +174,7 @@ fn figures(indicators: &Indicators) -> Result<BTreeMap<String, BTreeMap<String, 
 
 /// Writes the bundle of a computed (and written) period.
 pub async fn write(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<String, ProofError> {
-    let bundle = collect(config, lake, indicators, revision).await?;
+    let bundle = collect(config, lake, indicators.period, Some(indicators), revision).await?;
     let path = bundle_path(indicators.period);
     let json =
         serde_json::to_vec_pretty(&bundle).map_err(|source| ProofError::Bundle { path: path.clone(), source })?;
@@ -195,10 +206,8 @@ pub async fn verify(config: &Config, lake: &Lake, period: Period) -> Result<Veri
             None
         }
     };
-    let now = match &indicators {
-        Some(indicators) => collect(config, lake, indicators, bundle.revision).await?,
-        None => Bundle { indicators: BTreeMap::new(), ..bundle.clone() },
-    };
+    // The hashes are compared even when the recomputation failed: they say what changed.
+    let now = collect(config, lake, period, indicators.as_ref(), bundle.revision).await?;
     for (what, then, now) in [("program", &bundle.program, &now.program), ("engine", &bundle.engine, &now.engine)] {
         if then != now {
             notes.push(format!("the bundle was made by {then}; verified with {now} ({what})"));

@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, Level};
 use crate::datasets::{MONEY_PRECISION, MONEY_SCALE};
-use crate::engine::Scope;
+use crate::engine::{self, Scope};
 use crate::kpis::{self, KpiError};
 use crate::lake::{Lake, LakeError};
 use crate::period::{Period, PeriodKind};
@@ -110,13 +110,8 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Sco
     let inputs = Inputs::read(&ctx, lake, period).await.map_err(ScoreError::Engine)?;
     let cards = kpis::catalog::cards().map_err(KpiError::from)?;
     let scoring = &config.scoring;
-    let (first_day, next_day) = period.dates();
     let mut out = Vec::new();
-    for person in &inputs.people {
-        let employed = person.hired_at.is_none_or(|d| d < next_day) && person.left_at.is_none_or(|d| d >= first_day);
-        if !employed {
-            continue;
-        }
+    for person in inputs.people.iter().filter(|p| p.employed_in(period)) {
         let Some(scheme_name) = inputs.team_scheme.get(&person.team_id) else { continue };
         let Some(scheme) = scoring.scheme_for(scheme_name, period) else {
             return Err(ScoreError::UnknownScheme {
@@ -131,15 +126,9 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Sco
             if !assessed(card.cycle, period.kind()) {
                 continue;
             }
-            let is_manager = inputs.team_manager.get(&person.team_id) == Some(&person.person_id);
-            let level = if is_manager && k.level == Level::Person { Level::Team } else { k.level };
-            let (grain, entity) = match level {
-                Level::Person => ("person", &person.person_id),
-                Level::Team => ("team", &person.team_id),
-                Level::Company => ("company", &config.company.id),
-            };
-            let figure = inputs.indicators.get(&(grain.to_string(), entity.clone(), k.kpi.clone()));
-            let target = inputs.targets.get(&(grain.to_string(), entity.clone(), k.kpi.clone())).copied();
+            let (level, grain, entity) = inputs.scored_entity(person, k.level, &config.company.id);
+            let figure = inputs.indicators.get(&(grain.to_string(), entity.to_string(), k.kpi.clone()));
+            let target = inputs.target(period, grain, entity, &k.kpi);
             let actual = figure.and_then(|f| f.0);
             let low_volume = figure.is_some_and(|f| f.1);
             let achievement = match (actual, target) {
@@ -233,84 +222,92 @@ struct Inputs {
     team_manager: BTreeMap<String, String>,
     /// (grain, entity, kpi) → (net value, low volume).
     indicators: BTreeMap<(String, String, String), (Option<f64>, bool)>,
-    /// (entity type, entity, kpi) → target.
-    targets: BTreeMap<(String, String, String), f64>,
+    /// (period, entity type, entity, kpi) → target.
+    targets: BTreeMap<(Period, String, String, String), f64>,
+}
+
+impl Person {
+    /// Employed on at least one day of the period.
+    fn employed_in(&self, period: Period) -> bool {
+        let (first_day, next_day) = period.dates();
+        self.hired_at.is_none_or(|d| d < next_day) && self.left_at.is_none_or(|d| d >= first_day)
+    }
 }
 
 impl Inputs {
+    /// The org and every target, then the period's indicators.
     async fn read(ctx: &SessionContext, lake: &Lake, period: Period) -> Result<Inputs, DataFusionError> {
-        let mut inputs = Inputs::read_without_indicators(ctx, period).await?;
+        let mut inputs = Inputs::read_org(ctx).await?;
         let url = lake.url(&kpis::lake_path(period));
         ctx.register_parquet("period_indicators", &url, ParquetReadOptions::default()).await?;
         let sql = "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators \
                    WHERE grain IN ('person', 'team', 'company')";
-        for r in text_rows(&ctx.sql(sql).await?.collect().await?)? {
+        for r in engine::text_rows(&ctx.sql(sql).await?.collect().await?)? {
             let value = r[3].as_ref().and_then(|v| v.parse::<f64>().ok());
             inputs.indicators.insert((text(&r[0]), text(&r[1]), text(&r[2])), (value, r[4].as_deref() == Some("true")));
         }
         Ok(inputs)
     }
 
-    /// People, teams and the period's targets.
-    async fn read_without_indicators(ctx: &SessionContext, period: Period) -> Result<Inputs, DataFusionError> {
-        let rows = |sql: String| async move { text_rows(&ctx.sql(&sql).await?.collect().await?) };
-        let indicators = BTreeMap::new();
+    /// People, teams and the targets of every period.
+    async fn read_org(ctx: &SessionContext) -> Result<Inputs, DataFusionError> {
+        let rows = |sql: &'static str| async move {
+            Ok::<_, DataFusionError>(engine::text_rows(&ctx.sql(sql).await?.collect().await?)?)
+        };
         let mut targets = BTreeMap::new();
-        for r in rows(String::from("SELECT entity_type, entity_id, kpi, CAST(target AS DOUBLE), period FROM targets"))
-            .await?
-        {
-            if r[4].as_deref() != Some(period.to_string().as_str()) {
+        for r in rows("SELECT period, entity_type, entity_id, kpi, CAST(target AS DOUBLE) FROM targets").await? {
+            let (Some(period), Some(target)) = (
+                r[0].as_ref().and_then(|p| p.parse::<Period>().ok()),
+                r[4].as_ref().and_then(|v| v.parse::<f64>().ok()),
+            ) else {
                 continue;
-            }
-            if let Some(t) = r[3].as_ref().and_then(|v| v.parse::<f64>().ok()) {
-                targets.insert((text(&r[0]), text(&r[1]), text(&r[2])), t);
-            }
+            };
+            targets.insert((period, text(&r[1]), text(&r[2]), text(&r[3])), target);
         }
         let date = |v: &Option<String>| v.as_ref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let people = rows("SELECT person_id, team_id, CAST(hired_at AS VARCHAR), CAST(left_at AS VARCHAR), CAST(base_bonus AS VARCHAR) FROM people ORDER BY person_id".into())
-            .await?
-            .into_iter()
-            .map(|r| Person {
-                person_id: text(&r[0]),
-                team_id: text(&r[1]),
-                hired_at: date(&r[2]),
-                left_at: date(&r[3]),
-                base_bonus: r[4].as_ref().and_then(|v| v.parse::<Decimal>().ok()),
-            })
-            .collect();
-        let teams = rows("SELECT team_id, scheme, manager_id FROM teams".into()).await?;
+        let people = rows(
+            "SELECT person_id, team_id, CAST(hired_at AS VARCHAR), CAST(left_at AS VARCHAR), \
+             CAST(base_bonus AS VARCHAR) FROM people ORDER BY person_id",
+        )
+        .await?
+        .into_iter()
+        .map(|r| Person {
+            person_id: text(&r[0]),
+            team_id: text(&r[1]),
+            hired_at: date(&r[2]),
+            left_at: date(&r[3]),
+            base_bonus: r[4].as_ref().and_then(|v| v.parse::<Decimal>().ok()),
+        })
+        .collect();
+        let teams = rows("SELECT team_id, scheme, manager_id FROM teams").await?;
         let team_scheme = teams.iter().filter(|r| r[1].is_some()).map(|r| (text(&r[0]), text(&r[1]))).collect();
         let team_manager = teams.iter().filter(|r| r[2].is_some()).map(|r| (text(&r[0]), text(&r[2]))).collect();
-        Ok(Inputs { people, team_scheme, team_manager, indicators, targets })
+        Ok(Inputs { people, team_scheme, team_manager, indicators: BTreeMap::new(), targets })
+    }
+
+    /// Whose figure and target a person's KPI at `level` uses: their own; their team's for team-level
+    /// KPIs and for every KPI of the team's manager; the company's for company-level ones.
+    fn scored_entity<'a>(
+        &'a self,
+        person: &'a Person,
+        level: Level,
+        company: &'a str,
+    ) -> (Level, &'static str, &'a str) {
+        let is_manager = self.team_manager.get(&person.team_id) == Some(&person.person_id);
+        match level {
+            Level::Person if !is_manager => (Level::Person, "person", &person.person_id),
+            Level::Person | Level::Team => (Level::Team, "team", &person.team_id),
+            Level::Company => (Level::Company, "company", company),
+        }
+    }
+
+    fn target(&self, period: Period, grain: &str, entity: &str, kpi: &str) -> Option<f64> {
+        self.targets.get(&(period, grain.to_string(), entity.to_string(), kpi.to_string())).copied()
     }
 }
 
 fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
-}
-
-fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<Option<String>>>, DataFusionError> {
-    use datafusion::arrow::array::{Array, AsArray};
-    let mut out = Vec::new();
-    for batch in batches {
-        let columns = batch
-            .columns()
-            .iter()
-            .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8))
-            .collect::<Result<Vec<_>, _>>()?;
-        for i in 0..batch.num_rows() {
-            out.push(
-                columns
-                    .iter()
-                    .map(|c| {
-                        let c = c.as_string::<i32>();
-                        (!c.is_null(i)).then(|| c.value(i).to_string())
-                    })
-                    .collect(),
-            );
-        }
-    }
-    Ok(out)
 }
 
 /// Money columns: exact, as in the lake.
@@ -500,7 +497,7 @@ async fn stored_scores(
     let df = ctx.read_parquet(urls, ParquetReadOptions::default().schema(&schema())).await?;
     ctx.register_table("scorecards", df.into_view())?;
     let sql = "SELECT period, person_id, max(total_score), bool_or(met_target), max(rating) FROM scorecards GROUP BY period, person_id";
-    for r in text_rows(&ctx.sql(sql).await?.collect().await?)? {
+    for r in engine::text_rows(&ctx.sql(sql).await?.collect().await?)? {
         let Some(period) = r[0].as_ref().and_then(|p| p.parse::<Period>().ok()) else { continue };
         out.insert(
             (period, text(&r[1])),
@@ -547,40 +544,25 @@ pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> R
 /// `targets`, `people` and `teams`; an empty lake has nothing to check.
 pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
     let ctx = kpis::session(config, lake, Scope::Net).await?;
-    let sql = "SELECT DISTINCT period FROM targets ORDER BY period";
-    let periods: Vec<Period> =
-        text_rows(&ctx.sql(sql).await.map_err(ScoreError::Engine)?.collect().await.map_err(ScoreError::Engine)?)
-            .map_err(ScoreError::Engine)?
-            .into_iter()
-            .filter_map(|r| r[0].as_ref().and_then(|p| p.parse().ok()))
-            .collect();
+    let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
+    let periods: std::collections::BTreeSet<Period> = inputs.targets.keys().map(|k| k.0).collect();
     let cards = kpis::catalog::cards().map_err(KpiError::from)?;
     let mut problems = Vec::new();
     for period in periods {
-        let inputs = Inputs::read_without_indicators(&ctx, period).await.map_err(ScoreError::Engine)?;
-        let (first_day, next_day) = period.dates();
-        for person in &inputs.people {
-            let employed =
-                person.hired_at.is_none_or(|d| d < next_day) && person.left_at.is_none_or(|d| d >= first_day);
-            let Some(scheme_name) = inputs.team_scheme.get(&person.team_id).filter(|_| employed) else { continue };
+        for person in inputs.people.iter().filter(|p| p.employed_in(period)) {
+            let Some(scheme_name) = inputs.team_scheme.get(&person.team_id) else { continue };
             let Some(scheme) = config.scoring.scheme_for(scheme_name, period) else {
                 problems.push(format!("team {} uses scheme `{scheme_name}`, which is not configured", person.team_id));
                 continue;
             };
-            let is_manager = inputs.team_manager.get(&person.team_id) == Some(&person.person_id);
             for k in scheme.kpis.iter().filter(|k| !k.pilot) {
                 let Some(card) = cards.iter().find(|c| c.id == k.kpi) else { continue };
                 if !assessed(card.cycle, period.kind()) {
                     continue;
                 }
-                let level = if is_manager && k.level == Level::Person { Level::Team } else { k.level };
-                let (grain, entity) = match level {
-                    Level::Person => ("person", &person.person_id),
-                    Level::Team => ("team", &person.team_id),
-                    Level::Company => ("company", &config.company.id),
-                };
-                match inputs.targets.get(&(grain.to_string(), entity.clone(), k.kpi.clone())) {
-                    Some(t) if *t != 0.0 => {}
+                let (_, grain, entity) = inputs.scored_entity(person, k.level, &config.company.id);
+                match inputs.target(period, grain, entity, &k.kpi) {
+                    Some(t) if t != 0.0 => {}
                     found => problems.push(format!(
                         "targets: {period}: {grain} {entity} has {} target for {} (scheme {scheme_name}{})",
                         if found.is_some() { "a zero" } else { "no" },
