@@ -110,6 +110,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Render the period's reports (leadership, each team, each person, audit) in every language in
+    /// use and write the HTML archive under `reports/period=P/` in the lake.
+    Render {
+        #[arg(long)]
+        period: Period,
+    },
+    /// Mail the period's reports to their recipients (outbox or SMTP); the send ledger makes a re-run
+    /// send nothing twice.
+    Send {
+        #[arg(long)]
+        period: Period,
+        /// Send again what the ledger records as sent (or possibly sent).
+        #[arg(long)]
+        resend: bool,
+        /// List who would receive what; send and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Recompute a closed period from the lake and compare it with its proof bundle: exit 0 only if
     /// every indicator and every hash is identical; otherwise list each difference and exit 1.
     Verify {
@@ -256,12 +274,30 @@ async fn run(args: Args) -> Result<ExitCode> {
                 month = month.shifted(1);
             }
             let what = if first == last { first.to_string() } else { format!("{first} … {last}") };
-            text.push_str(&format!(
-                "\nClose {what}: ingest, audit, indicators, scorecards and flags done. Reports and delivery are not built yet: nothing was sent.\nThe lake is at {}.\n",
-                lake.location()
-            ));
+            if failed {
+                text.push_str(&format!("\nClose {what} stopped: a check failed (above); no report was sent.\n"));
+                emit(&text)?;
+                return Ok(ExitCode::DataGate);
+            }
+            // Reports go out for the periods the last month closes; a backfill's earlier months are
+            // computed and stored, not mailed again.
+            let mut sent_failed = false;
+            for period in kpis::periods_closed_by(last) {
+                let rendered = crate::report::render(&config, &lake, period).await?;
+                text.push_str(&render_rendered(&rendered, &lake));
+                let outcome = crate::deliver::send(&config, &lake, period, crate::deliver::Options::default()).await?;
+                sent_failed |= !outcome.failed.is_empty() || !outcome.uncertain.is_empty();
+                text.push_str(&render_outcome(period, &outcome));
+            }
+            text.push_str(&format!("\nClose {what} done. The lake is at {}.\n", lake.location()));
+            if config.delivery.transport == crate::config::Transport::Outbox {
+                text.push_str(&format!(
+                    "Mail is in the outbox: {} (open the .eml files with a mail program); the HTML archive is under reports/ in the lake.\n",
+                    config.delivery.outbox.display()
+                ));
+            }
             emit(&text)?;
-            Ok(if failed { ExitCode::DataGate } else { ExitCode::Ok })
+            Ok(if sent_failed { ExitCode::Runtime } else { ExitCode::Ok })
         }
         Command::Audit { period, format } => {
             let config = load_config(&args.config)?;
@@ -318,6 +354,21 @@ async fn run(args: Args) -> Result<ExitCode> {
                 emit(&format!("\nFlags {period}\n{}", table(&["person", "flag", "why"], &rows)))?;
             }
             Ok(ExitCode::Ok)
+        }
+        Command::Render { period } => {
+            let config = load_config(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let rendered = crate::report::render(&config, &lake, period).await?;
+            emit(&render_rendered(&rendered, &lake))?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Send { period, resend, dry_run } => {
+            let config = load_config(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let options = crate::deliver::Options { resend, dry_run };
+            let outcome = crate::deliver::send(&config, &lake, period, options).await?;
+            emit(&render_outcome(period, &outcome))?;
+            Ok(if outcome.failed.is_empty() && outcome.uncertain.is_empty() { ExitCode::Ok } else { ExitCode::Runtime })
         }
         Command::Verify { period } => {
             let config = load_config(&args.config)?;
@@ -601,6 +652,66 @@ fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat
             Ok(text.into_bytes())
         }
     }
+}
+
+fn render_rendered(rendered: &crate::report::Rendered, lake: &Lake) -> String {
+    let mut text = String::new();
+    if !rendered.computed_months.is_empty() {
+        let months: Vec<String> = rendered.computed_months.iter().map(ToString::to_string).collect();
+        text.push_str(&format!("Indicators computed for the trends: {}\n", months.join(", ")));
+    }
+    let rows: Vec<Vec<String>> = rendered
+        .documents
+        .iter()
+        .map(|d| {
+            vec![
+                d.id(),
+                d.locale.tag().to_string(),
+                if d.draft { "DRAFT".into() } else { String::new() },
+                d.images.len().to_string(),
+                d.subject.clone(),
+            ]
+        })
+        .collect();
+    text.push_str(&format!(
+        "\nReports {} ({} documents, archive {}/)\n{}",
+        rendered.period,
+        rendered.documents.len(),
+        lake.url(&crate::report::archive_folder(rendered.period)),
+        table(&["report", "locale", "", "charts", "subject"], &rows)
+    ));
+    text
+}
+
+fn render_outcome(period: Period, outcome: &crate::deliver::Outcome) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (status, entries) in [
+        ("sent", &outcome.sent),
+        ("already sent", &outcome.skipped),
+        ("FAILED", &outcome.failed),
+        ("UNCERTAIN", &outcome.uncertain),
+    ] {
+        for e in entries {
+            rows.push(vec![
+                e.report.clone(),
+                e.locale.clone(),
+                e.recipient.clone(),
+                status.to_string(),
+                e.error.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    for d in &outcome.planned {
+        rows.push(vec![d.audience.id(), d.locale.tag().into(), d.email.clone(), "would send".into(), String::new()]);
+    }
+    let mut text = format!("\nMail {period}\n{}", table(&["report", "locale", "to", "status", "error"], &rows));
+    for u in &outcome.unreachable {
+        text.push_str(&format!("not sent: {u}\n"));
+    }
+    if !outcome.uncertain.is_empty() {
+        text.push_str("UNCERTAIN: an earlier run stopped while sending these; check the recipients' mail, then `send --resend` if they did not arrive.\n");
+    }
+    text
 }
 
 fn render_findings(indicators: &Indicators) -> String {

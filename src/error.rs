@@ -37,6 +37,10 @@ pub enum Error {
     Proof(#[from] crate::proof::ProofError),
     #[error(transparent)]
     Score(#[from] crate::score::ScoreError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Deliver(#[from] crate::deliver::DeliverError),
     #[error("no indicator `{0}`; `kpi-close explain` lists them")]
     UnknownKpi(String),
     #[error("cannot write to standard output: {0}")]
@@ -61,6 +65,15 @@ impl Error {
             Error::Proof(_) => ExitCode::Runtime,
             Error::Score(crate::score::ScoreError::UnknownScheme { .. }) => ExitCode::Usage,
             Error::Score(_) => ExitCode::Runtime,
+            Error::Report(crate::report::ReportError::NotScored { .. })
+            | Error::Deliver(crate::deliver::DeliverError::Report(crate::report::ReportError::NotScored { .. })) => {
+                ExitCode::Usage
+            }
+            Error::Deliver(crate::deliver::DeliverError::Draft { .. }) => ExitCode::DataGate,
+            Error::Deliver(crate::deliver::DeliverError::Transport(
+                crate::deliver::transport::SendError::Setup(_),
+            )) => ExitCode::Usage,
+            Error::Report(_) | Error::Deliver(_) => ExitCode::Runtime,
         }
     }
 }

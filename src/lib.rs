@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod datasets;
+pub mod deliver;
 pub mod demo;
 pub mod engine;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod kpis;
 pub mod lake;
 pub mod period;
 pub mod proof;
+pub mod report;
 pub mod score;
 pub mod sql;
 

@@ -112,9 +112,15 @@ pub const CHECKS: &[SqlFile] = sql_files!("checks":
     additive_measures_reconcile, counts_not_negative, values_within_bounds, amounts_without_rate,
 );
 
+/// What the reports read from the output tables (`indicators`, `scorecards`, `flags`) and the org.
+pub const REPORT: &[SqlFile] = sql_files!("report":
+    report_indicators, report_trend, report_targets, report_scorecards, report_history, report_flags,
+    report_people,
+);
+
 /// Every embedded file, for `validate` and the test that no file on disk is forgotten.
 pub fn all() -> impl Iterator<Item = &'static SqlFile> {
-    STAGING.iter().chain(AUDIT_RULES).chain(AUDIT_REPORT).chain(AUDITED).chain(INDICATORS).chain(MART).chain(CHECKS)
+    STAGING.iter().chain(AUDIT_RULES).chain(AUDIT_REPORT).chain(AUDITED).chain(INDICATORS).chain(MART).chain(CHECKS).chain(REPORT)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,7 +200,7 @@ mod tests {
     fn every_sql_file_on_disk_is_embedded() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
         let embedded: std::collections::BTreeSet<String> = all().map(SqlFile::path).collect();
-        for layer in ["stg", "audit", "audit_report", "aud", "kpi", "mart", "checks"] {
+        for layer in ["stg", "audit", "audit_report", "aud", "kpi", "mart", "checks", "report"] {
             for entry in std::fs::read_dir(root.join(layer)).unwrap() {
                 let name = entry.unwrap().file_name().to_string_lossy().into_owned();
                 let path = format!("sql/{layer}/{name}");

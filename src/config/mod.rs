@@ -5,6 +5,7 @@
 //! each other and the data contract. Every problem found is reported at once, each naming its key.
 //! Secrets are never read from this file: they come from environment variables only.
 
+pub mod delivery;
 mod raw;
 pub mod scoring;
 
@@ -16,6 +17,7 @@ use chrono_tz::Tz;
 
 use crate::datasets::{self, Dataset};
 pub use raw::{Encoding, Format, Locale};
+pub use delivery::{Delivery, Recipient, Reports, Smtp, TlsMode, Transport};
 pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term};
 
 /// A validated configuration.
@@ -29,6 +31,8 @@ pub struct Config {
     pub audit: Audit,
     pub kpis: Kpis,
     pub scoring: Scoring,
+    pub reports: Reports,
+    pub delivery: Delivery,
     /// Problems that do not stop a close (`validate` lists them): e.g. a scheme's short : long balance.
     pub warnings: Vec<Problem>,
     pub engine: Engine,
@@ -306,6 +310,8 @@ mod tests {
             amount_due = "Amount"
             [reports]
             x = 1
+            [delivery]
+            from = "not a mailbox"
         "#,
         )
         .unwrap_err();
@@ -317,7 +323,8 @@ mod tests {
             "sources.crm.dataset",
             "sources.orders.delimiter",
             "sources.orders.columns.amount_due",
-            "reports",
+            "reports.x",
+            "delivery.from",
         ] {
             assert!(keys.contains(&key), "missing {key} in {problems:#?}");
         }

@@ -11,15 +11,28 @@ use serde::de::DeserializeOwned;
 use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
 use crate::datasets;
 
-const SECTIONS: &[&str] = &["company", "lake", "ingest", "audit", "kpis", "scoring", "schemes", "engine", "sources"];
+const SECTIONS: &[&str] =
+    &["company", "lake", "ingest", "audit", "kpis", "scoring", "schemes", "reports", "delivery", "engine", "sources"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
 pub enum Locale {
     #[default]
     #[serde(rename = "zh-CN")]
     ZhCn,
     #[serde(rename = "en")]
     En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
+
+    /// The BCP 47 tag, as written in config and file names.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -347,6 +360,14 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
         Some(v) => problems.section("kpis", v).unwrap_or_default(),
         None => RawKpis::default(),
     };
+    let reports: super::delivery::RawReports = match take("reports") {
+        Some(v) => problems.section("reports", v).unwrap_or_default(),
+        None => super::delivery::RawReports::default(),
+    };
+    let delivery: super::delivery::RawDelivery = match take("delivery") {
+        Some(v) => problems.section("delivery", v).unwrap_or_default(),
+        None => super::delivery::RawDelivery::default(),
+    };
     let engine: RawEngine = match take("engine") {
         Some(v) => problems.section("engine", v).unwrap_or_default(),
         None => RawEngine::default(),
@@ -368,6 +389,8 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let audit = convert_audit(audit, base, &mut problems);
     let mut warnings = Vec::new();
     let scoring = super::scoring::convert(scoring, schemes, &mut problems.0, &mut warnings);
+    let reports = super::delivery::convert_reports(reports, &mut problems.0);
+    let delivery = super::delivery::convert_delivery(delivery, base, &mut problems.0);
     let default_tz = company.as_ref().map(|c| c.timezone).unwrap_or(chrono_tz::Asia::Shanghai);
     let mut sources = Vec::new();
     for (name, value) in raw_sources {
@@ -381,7 +404,20 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
 
     match (company, lake) {
         (Some(company), Some(lake)) if problems.0.is_empty() => {
-            Ok(Config { file: PathBuf::new(), company, lake, ingest, audit, kpis, scoring, warnings, engine, sources })
+            Ok(Config {
+            file: PathBuf::new(),
+            company,
+            lake,
+            ingest,
+            audit,
+            kpis,
+            scoring,
+            reports,
+            delivery,
+            warnings,
+            engine,
+            sources,
+        })
         }
         _ => Err(problems.0),
     }
@@ -425,7 +461,7 @@ fn convert_company(raw: RawCompany, problems: &mut Problems) -> Option<Company> 
     })
 }
 
-fn resolve(base: &Path, path: &str) -> PathBuf {
+pub(super) fn resolve(base: &Path, path: &str) -> PathBuf {
     let p = Path::new(path);
     if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
 }

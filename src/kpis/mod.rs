@@ -167,6 +167,14 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
                 problems.push(e.to_string());
             }
         }
+        replace_table(&ctx, "scorecards", empty(crate::score::schema())?)?;
+        replace_table(&ctx, "flags", empty(crate::score::flags_schema())?)?;
+        let params = crate::report::data::params(Period::Month { year: 2026, month: 1 });
+        for file in sql::REPORT {
+            if let Err(e) = sql::check_plans(&ctx, file, &params).await {
+                problems.push(e.to_string());
+            }
+        }
     }
     Ok(problems)
 }

@@ -10,5 +10,6 @@ mod fixtures;
 mod ingest;
 mod kpis;
 mod proof;
+mod reports;
 mod s3;
 mod score;

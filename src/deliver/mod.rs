@@ -1,0 +1,293 @@
+//! Stage `send`: mails each rendered report to exactly its audience (SPEC §8).
+//!
+//! In: the period's documents (`report`), the org (managers' and people's e-mail), `[delivery]`.
+//! Out: one message per recipient — `multipart/mixed` [ `multipart/alternative` [ text,
+//! `multipart/related` [ HTML, PNG charts by Content-ID ] ], CSV of the recipient's figures ] —
+//! handed to the outbox (`.eml` files, the default) or SMTP, and the send ledger in the lake:
+//! `deliveries/period=<P>/rev=<R>/<report>/<recipient>.json`, written `sending` before and `sent` or
+//! `failed` after each message.
+//!
+//! A re-run sends nothing already `sent`; retries what `failed`; never re-sends a message whose
+//! outcome is unknown (`sending`: the process died mid-send) unless `--resend` says so — over SMTP
+//! the server may already have it, and nothing is ever mailed twice by accident. A DRAFT (a period
+//! not closed) is mailed to nobody.
+//!
+//! Each message goes to one address; a recipient's document is built from their own rows only
+//! (`report::model`), so nobody receives another team's or person's figures.
+
+pub mod transport;
+
+use std::collections::BTreeSet;
+
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::config::{Config, Locale};
+use crate::lake::{Lake, LakeError};
+use crate::period::Period;
+use crate::report::data::ReportData;
+use crate::report::{self, Audience, Document, ReportError};
+use transport::{SendError, Sender};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("cannot build the message for {recipient}: {message}")]
+    Message { recipient: String, message: String },
+    #[error(transparent)]
+    Transport(#[from] SendError),
+    #[error("period {period} is not closed (no proof bundle): its reports are drafts and go to nobody; run `kpi-close close` for it first")]
+    Draft { period: Period },
+}
+
+/// One message to send: a document for one recipient.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub audience: Audience,
+    pub locale: Locale,
+    pub name: String,
+    pub email: String,
+}
+
+impl Delivery {
+    /// The ledger's name for the recipient: a hash of the address (no address in object names).
+    pub fn recipient_key(&self) -> String {
+        hex::encode(&sha2::Sha256::digest(self.email.trim().to_lowercase().as_bytes())[..8])
+    }
+}
+
+/// Who receives what (SPEC §8): leadership and auditors from config, each team's manager the team
+/// report, each opted-in person their own scorecard. People without an e-mail address are listed
+/// in `unreachable`.
+pub fn recipients(config: &Config, data: &ReportData) -> (Vec<Delivery>, Vec<String>) {
+    let d = &config.delivery;
+    let locale_of = |key: &str, explicit: Option<Locale>| {
+        explicit.or_else(|| d.locales.get(key).copied()).unwrap_or(config.company.locale)
+    };
+    let mut out = Vec::new();
+    let mut unreachable = Vec::new();
+    for r in &d.leadership {
+        out.push(Delivery {
+            audience: Audience::Leadership,
+            locale: locale_of(&r.email, r.locale),
+            name: r.name.clone(),
+            email: r.email.clone(),
+        });
+    }
+    for r in &d.auditors {
+        out.push(Delivery {
+            audience: Audience::Audit,
+            locale: locale_of(&r.email, r.locale),
+            name: r.name.clone(),
+            email: r.email.clone(),
+        });
+    }
+    for audience in report::audiences(data) {
+        let person = match &audience {
+            Audience::Team(team) => data.people.iter().find(|p| p.team_id == *team && p.is_manager),
+            Audience::Person(id) if d.personal(id) => data.people.iter().find(|p| p.person_id == *id),
+            _ => continue,
+        };
+        match person {
+            Some(p) if p.email.as_deref().is_some_and(|e| e.parse::<lettre::Address>().is_ok()) => out.push(Delivery {
+                audience: audience.clone(),
+                locale: locale_of(&p.person_id, None),
+                name: p.name.clone(),
+                email: p.email.clone().unwrap_or_default(),
+            }),
+            Some(p) => unreachable.push(format!("{} ({}): no valid e-mail in `people`", audience.id(), p.person_id)),
+            None => unreachable.push(format!("{}: no manager in `teams`", audience.id())),
+        }
+    }
+    (out, unreachable)
+}
+
+/// A ledger entry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    pub period: String,
+    pub revision: i64,
+    pub report: String,
+    pub locale: String,
+    pub recipient: String,
+    pub message_id: String,
+    /// `sending`, `sent` or `failed`.
+    pub status: String,
+    pub transport: String,
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+pub fn ledger_path(period: Period, revision: i64, report: &str, recipient_key: &str) -> String {
+    format!("deliveries/period={period}/rev={revision}/{report}/{recipient_key}.json")
+}
+
+/// The ledger entries of a period.
+pub async fn ledger(lake: &Lake, period: Period) -> Result<Vec<Entry>, DeliverError> {
+    let mut out = Vec::new();
+    for path in lake.list(&format!("deliveries/period={period}")).await? {
+        if let Some(bytes) = lake.get(&path).await?
+            && let Ok(entry) = serde_json::from_slice::<Entry>(&bytes)
+        {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Send again what the ledger says was sent (or may have been).
+    pub resend: bool,
+    /// Build every message, send none, write nothing.
+    pub dry_run: bool,
+}
+
+/// What `send` did, per message.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub sent: Vec<Entry>,
+    /// Already sent before (ledger), not sent again.
+    pub skipped: Vec<Entry>,
+    pub failed: Vec<Entry>,
+    /// A previous run died while sending these: not re-sent without `--resend`.
+    pub uncertain: Vec<Entry>,
+    /// Dry run: what would be sent.
+    pub planned: Vec<Delivery>,
+    pub unreachable: Vec<String>,
+}
+
+/// Renders and sends the period's reports.
+#[tracing::instrument(name = "send", skip_all, fields(period = %period))]
+pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options) -> Result<Outcome, DeliverError> {
+    let data = ReportData::read(config, lake, period).await?;
+    if data.lines.is_empty() {
+        return Err(ReportError::NotScored { period }.into());
+    }
+    if data.proof.is_none() {
+        return Err(DeliverError::Draft { period });
+    }
+    let (deliveries, unreachable) = recipients(config, &data);
+    let mut outcome = Outcome { unreachable, ..Outcome::default() };
+    if options.dry_run {
+        outcome.planned = deliveries;
+        return Ok(outcome);
+    }
+    let wanted: BTreeSet<(Audience, Locale)> = deliveries.iter().map(|d| (d.audience.clone(), d.locale)).collect();
+    let documents = report::documents(config, &data, &wanted.into_iter().collect::<Vec<_>>())?;
+    let sender = Sender::new(config)?;
+    let from: Mailbox = config
+        .delivery
+        .from
+        .parse()
+        .map_err(|e| DeliverError::Message { recipient: config.delivery.from.clone(), message: format!("{e}") })?;
+    let mut first = true;
+    for delivery in &deliveries {
+        let Some(doc) = documents.iter().find(|d| d.audience == delivery.audience && d.locale == delivery.locale) else {
+            continue;
+        };
+        let path = ledger_path(period, data.revision, &doc.id(), &delivery.recipient_key());
+        let previous: Option<Entry> =
+            lake.get(&path).await?.and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let message_id = message_id(&from, period, data.revision, &doc.id(), &delivery.recipient_key());
+        let mut entry = Entry {
+            period: period.to_string(),
+            revision: data.revision,
+            report: doc.id(),
+            locale: delivery.locale.tag().to_string(),
+            recipient: delivery.email.clone(),
+            message_id: message_id.clone(),
+            status: "sending".into(),
+            transport: sender.name().into(),
+            attempts: previous.as_ref().map(|p| p.attempts).unwrap_or(0),
+            error: None,
+        };
+        match previous.as_ref().map(|p| p.status.as_str()) {
+            Some("sent") if !options.resend => {
+                outcome.skipped.push(previous.unwrap_or(entry));
+                continue;
+            }
+            Some("sending") if !options.resend => {
+                if sender.delivered(&message_id) {
+                    entry.status = "sent".into();
+                    lake.put(&path, json(&entry)).await?;
+                    outcome.skipped.push(entry);
+                } else {
+                    outcome.uncertain.push(previous.unwrap_or(entry));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let message = build(doc, &from, delivery, &message_id)?;
+        if !first {
+            sender.pace().await;
+        }
+        first = false;
+        lake.put(&path, json(&entry)).await?;
+        let result = sender.send(&message, &message_id, config.delivery.retries).await;
+        entry.attempts += result.attempts;
+        match result.error {
+            None => {
+                entry.status = "sent".into();
+                lake.put(&path, json(&entry)).await?;
+                tracing::info!(report = %entry.report, to = %entry.recipient, "Sent");
+                outcome.sent.push(entry);
+            }
+            Some(error) => {
+                entry.status = "failed".into();
+                entry.error = Some(error.to_string());
+                lake.put(&path, json(&entry)).await?;
+                tracing::warn!(report = %entry.report, to = %entry.recipient, %error, "Send failed");
+                outcome.failed.push(entry);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn json(entry: &Entry) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(entry).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// A Message-ID that names the period, revision, report and recipient: the same message always has
+/// the same id, so a mail system can de-duplicate even a forced resend.
+pub fn message_id(from: &Mailbox, period: Period, revision: i64, report: &str, recipient_key: &str) -> String {
+    format!("<kpi-close.{period}.r{revision}.{report}.{recipient_key}@{}>", from.email.domain())
+}
+
+/// The MIME message for one recipient.
+pub fn build(doc: &Document, from: &Mailbox, delivery: &Delivery, message_id: &str) -> Result<Message, DeliverError> {
+    let fail = |message: String| DeliverError::Message { recipient: delivery.email.clone(), message };
+    let to: Mailbox = format!("{} <{}>", quote(&delivery.name), delivery.email).parse().map_err(|e| fail(format!("{e}")))?;
+    let png = ContentType::parse("image/png").map_err(|e| fail(format!("{e}")))?;
+    let csv = ContentType::parse("text/csv; charset=utf-8").map_err(|e| fail(format!("{e}")))?;
+    let mut related = MultiPart::related().singlepart(SinglePart::html(doc.html.clone()));
+    for image in &doc.images {
+        related = related
+            .singlepart(Attachment::new_inline(report::content_id(&image.name)).body(image.png.clone(), png.clone()));
+    }
+    let body = MultiPart::mixed()
+        .multipart(MultiPart::alternative().singlepart(SinglePart::plain(doc.text.clone())).multipart(related))
+        .singlepart(Attachment::new(doc.csv_name.clone()).body(doc.csv.clone(), csv));
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(doc.subject.clone())
+        .message_id(Some(message_id.to_string()))
+        .multipart(body)
+        .map_err(|e| fail(e.to_string()))
+}
+
+/// A display name quoted for a mailbox (names may hold commas or angle brackets).
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}

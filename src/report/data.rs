@@ -1,0 +1,334 @@
+//! What the reports read, in one pass per period: the period's indicators with targets, the company's
+//! monthly trend, scorecards, score history, flags and the org (`sql/report/`), and the audit's
+//! per-dataset figures (`sql/audit_report/`). Plain rows; the view models are built from them.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::scalar::ScalarValue;
+use sha2::Digest;
+
+use super::ReportError;
+use crate::config::Config;
+use crate::engine::{self, Scope};
+use crate::kpis;
+use crate::lake::Lake;
+use crate::period::Period;
+use crate::sql::{self, Params, SqlError, SqlFile};
+
+/// One indicator of the period with its target.
+#[derive(Debug, Clone)]
+pub struct IndicatorRow {
+    pub grain: String,
+    pub entity_id: String,
+    pub kpi: String,
+    pub value: Option<f64>,
+    pub gross_value: Option<f64>,
+    pub excluded_share: Option<f64>,
+    pub low_volume: bool,
+    pub change_vs_previous: Option<f64>,
+    pub change_vs_year_ago: Option<f64>,
+    pub target: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrendRow {
+    pub month: Period,
+    pub kpi: String,
+    pub value: Option<f64>,
+    pub target: Option<f64>,
+}
+
+/// One scorecard line (a person, a KPI).
+#[derive(Debug, Clone)]
+pub struct LineRow {
+    pub person_id: String,
+    pub person_name: String,
+    pub team_id: String,
+    pub team_name: String,
+    pub kpi: String,
+    pub level: String,
+    pub target: Option<f64>,
+    pub actual: Option<f64>,
+    pub achievement: Option<f64>,
+    pub weight: Option<f64>,
+    pub effective_weight: Option<f64>,
+    pub points: Option<f64>,
+    pub note: Option<String>,
+    pub total_score: Option<f64>,
+    pub rating: Option<String>,
+    pub met_target: Option<bool>,
+    pub base_bonus: Option<String>,
+    pub payout_share: Option<f64>,
+    pub excess_reward: bool,
+    pub bonus: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub period: Period,
+    pub person_id: String,
+    pub total_score: Option<f64>,
+    pub rating: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlagRow {
+    pub person_id: String,
+    pub person_name: String,
+    pub team_id: String,
+    pub flag: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonRow {
+    pub person_id: String,
+    pub name: String,
+    pub team_id: String,
+    pub team_name: String,
+    pub email: Option<String>,
+    pub is_manager: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetRow {
+    pub dataset: String,
+    pub rows_in: i64,
+    pub rows_excluded: i64,
+    pub rows_net: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleRow {
+    pub dataset: String,
+    pub rule_id: String,
+    pub rule_version: String,
+    pub rows_flagged: i64,
+}
+
+/// Everything one period's reports show.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub period: Period,
+    pub revision: i64,
+    /// The proof bundle's path and SHA-256, when the period was closed.
+    pub proof: Option<(String, String)>,
+    pub indicators: Vec<IndicatorRow>,
+    pub trend: Vec<TrendRow>,
+    pub trend_months: Vec<Period>,
+    /// The company's targets: (period, entity, kpi, target).
+    pub targets: Vec<(Period, String, String, f64)>,
+    pub lines: Vec<LineRow>,
+    pub history: Vec<HistoryRow>,
+    pub flags: Vec<FlagRow>,
+    pub people: Vec<PersonRow>,
+    pub datasets: Vec<DatasetRow>,
+    pub rules: Vec<RuleRow>,
+}
+
+/// The 13 months a trend shows: the period's last month and the 12 before it.
+pub fn trend_months(period: Period) -> Vec<Period> {
+    let last = period.months().last().copied().unwrap_or(period);
+    (0..13).rev().map(|back| last.shifted(-back)).collect()
+}
+
+/// The parameters of the report SQL.
+pub fn params(period: Period) -> Params {
+    let months = trend_months(period);
+    let text = |p: &Period| ScalarValue::Utf8(Some(p.to_string()));
+    Params::default()
+        .with("period", text(&period))
+        .with("trend_from", text(&months[0]))
+        .with("trend_to", text(&months[months.len() - 1]))
+}
+
+impl ReportData {
+    pub async fn read(config: &Config, lake: &Lake, period: Period) -> Result<ReportData, ReportError> {
+        let ctx = kpis::session(config, lake, Scope::Net).await?;
+        register_outputs(&ctx, lake, "indicators", None).await?;
+        register_outputs(&ctx, lake, "scorecards", Some(crate::score::schema())).await?;
+        register_outputs(&ctx, lake, "flags", Some(crate::score::flags_schema())).await?;
+        let mut params = params(period);
+        params.extend(&kpis::params(config, period));
+        let rows = Rows { ctx: &ctx, params: &params };
+        let file = |name: &str| sql::REPORT.iter().chain(sql::AUDIT_REPORT).find(|f| f.name == name);
+        let (f, d, b) = (float, text, |v: &Option<String>| v.as_deref() == Some("true"));
+        let indicators = rows
+            .of(file("report_indicators"))
+            .await?
+            .iter()
+            .map(|r| IndicatorRow {
+                grain: d(&r[0]),
+                entity_id: d(&r[1]),
+                kpi: d(&r[2]),
+                value: f(&r[3]),
+                gross_value: f(&r[4]),
+                excluded_share: f(&r[5]),
+                low_volume: b(&r[6]),
+                change_vs_previous: f(&r[7]),
+                change_vs_year_ago: f(&r[8]),
+                target: f(&r[9]),
+            })
+            .collect();
+        let trend = rows
+            .of(file("report_trend"))
+            .await?
+            .iter()
+            .filter_map(|r| {
+                Some(TrendRow { month: r[0].as_ref()?.parse().ok()?, kpi: d(&r[1]), value: f(&r[2]), target: f(&r[3]) })
+            })
+            .collect();
+        let targets = rows
+            .of(file("report_targets"))
+            .await?
+            .iter()
+            .filter_map(|r| Some((r[0].as_ref()?.parse().ok()?, d(&r[1]), d(&r[2]), f(&r[3])?)))
+            .collect();
+        let lines = rows
+            .of(file("report_scorecards"))
+            .await?
+            .iter()
+            .map(|r| LineRow {
+                person_id: d(&r[0]),
+                person_name: d(&r[1]),
+                team_id: d(&r[2]),
+                team_name: d(&r[3]),
+                kpi: d(&r[4]),
+                level: d(&r[5]),
+                target: f(&r[6]),
+                actual: f(&r[7]),
+                achievement: f(&r[8]),
+                weight: f(&r[9]),
+                effective_weight: f(&r[10]),
+                points: f(&r[11]),
+                note: r[12].clone(),
+                total_score: f(&r[13]),
+                rating: r[14].clone(),
+                met_target: r[15].as_deref().map(|v| v == "true"),
+                base_bonus: r[16].clone(),
+                payout_share: f(&r[17]),
+                excess_reward: b(&r[18]),
+                bonus: r[19].clone(),
+            })
+            .collect();
+        let history = rows
+            .of(file("report_history"))
+            .await?
+            .iter()
+            .filter_map(|r| {
+                Some(HistoryRow {
+                    period: r[0].as_ref()?.parse().ok()?,
+                    person_id: d(&r[1]),
+                    total_score: f(&r[2]),
+                    rating: r[3].clone(),
+                })
+            })
+            .collect();
+        let flags = rows
+            .of(file("report_flags"))
+            .await?
+            .iter()
+            .map(|r| FlagRow {
+                person_id: d(&r[0]),
+                person_name: d(&r[1]),
+                team_id: d(&r[2]),
+                flag: d(&r[3]),
+                explanation: d(&r[4]),
+            })
+            .collect();
+        let people = rows
+            .of(file("report_people"))
+            .await?
+            .iter()
+            .map(|r| PersonRow {
+                person_id: d(&r[0]),
+                name: d(&r[1]),
+                team_id: d(&r[2]),
+                team_name: d(&r[3]),
+                email: r[4].clone(),
+                is_manager: b(&r[5]),
+            })
+            .collect();
+        let int = |v: &Option<String>| v.as_ref().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        let datasets = rows
+            .of(file("datasets"))
+            .await?
+            .iter()
+            .map(|r| DatasetRow { dataset: d(&r[0]), rows_in: int(&r[1]), rows_excluded: int(&r[2]), rows_net: int(&r[3]) })
+            .collect();
+        let rules = rows
+            .of(file("rules"))
+            .await?
+            .iter()
+            .map(|r| RuleRow { dataset: d(&r[0]), rule_id: d(&r[1]), rule_version: d(&r[2]), rows_flagged: int(&r[3]) })
+            .collect();
+        let bundle = crate::proof::bundle_path(period);
+        let proof = lake.get(&bundle).await?.map(|bytes| (bundle, hex::encode(sha2::Sha256::digest(&bytes))));
+        Ok(ReportData {
+            period,
+            revision: 1,
+            proof,
+            indicators,
+            trend,
+            trend_months: trend_months(period),
+            targets,
+            lines,
+            history,
+            flags,
+            people,
+            datasets,
+            rules,
+        })
+    }
+}
+
+struct Rows<'a> {
+    ctx: &'a SessionContext,
+    params: &'a Params,
+}
+
+impl Rows<'_> {
+    async fn of(&self, file: Option<&SqlFile>) -> Result<Vec<Vec<Option<String>>>, ReportError> {
+        let Some(file) = file else { return Ok(Vec::new()) };
+        let batches =
+            sql::plan(self.ctx, file, self.params).await?.collect().await.map_err(|e| SqlError::execute(file, e))?;
+        engine::text_rows(&batches).map_err(|e| ReportError::Engine(e.into()))
+    }
+}
+
+fn float(v: &Option<String>) -> Option<f64> {
+    v.as_ref().and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite())
+}
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+/// Registers every stored period of an output table (`indicators/period=*/…`) as one table; an empty
+/// one with `schema` when nothing is stored yet.
+async fn register_outputs(
+    ctx: &SessionContext,
+    lake: &Lake,
+    folder: &str,
+    schema: Option<SchemaRef>,
+) -> Result<(), ReportError> {
+    let urls: Vec<String> =
+        lake.list(folder).await?.iter().filter(|p| p.ends_with(".parquet")).map(|p| lake.url(p)).collect();
+    ctx.deregister_table(folder).map_err(ReportError::Engine)?;
+    if urls.is_empty() {
+        let Some(schema) = schema else { return Err(ReportError::NothingStored { table: folder.to_string() }) };
+        let table = MemTable::try_new(schema, vec![vec![]]).map_err(ReportError::Engine)?;
+        ctx.register_table(folder, Arc::new(table)).map_err(ReportError::Engine)?;
+        return Ok(());
+    }
+    let mut options = ParquetReadOptions::default();
+    if let Some(schema) = &schema {
+        options = options.schema(schema);
+    }
+    let df = ctx.read_parquet(urls, options).await.map_err(ReportError::Engine)?;
+    ctx.register_table(folder, df.into_view()).map_err(ReportError::Engine)?;
+    Ok(())
+}

@@ -1,0 +1,782 @@
+//! The view models: the contract between the SQL results (`data`) and the templates
+//! (`report_templates/`). Every figure is formatted here, once, in the report's language; templates
+//! only place strings. A team's or person's model is built from their own rows and nothing else, so
+//! a template cannot show what its model does not hold.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::chart::{self, Band, Series};
+use super::data::{IndicatorRow, LineRow, ReportData};
+use super::forecast;
+use super::i18n::Labels;
+use super::ReportError;
+use crate::config::{Config, Locale};
+use crate::kpis::catalog::{self, Card};
+use crate::period::Period;
+
+/// Shared by every report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    pub company: String,
+    pub period: String,
+    pub revision: i64,
+    /// Not closed (no proof bundle): every page says DRAFT and nothing goes to leadership.
+    pub draft: bool,
+    pub locale: &'static str,
+    pub currency: String,
+    pub title: String,
+    /// The labels of `report_templates/i18n/<locale>.toml` `[text]`.
+    pub t: BTreeMap<String, String>,
+}
+
+/// A chart: the PNG, its alt text, and the figures it shows as a table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartView {
+    /// File name, also the basis of the inline image's Content-ID.
+    pub name: String,
+    pub title: String,
+    pub alt: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+/// One indicator line: every cell already formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorLine {
+    pub kpi: String,
+    pub name: String,
+    pub value: String,
+    pub target: String,
+    pub vs_target: String,
+    /// `good`, `bad` or empty: colours the "vs target" cell.
+    pub status: &'static str,
+    pub vs_previous: String,
+    pub vs_year_ago: String,
+    pub gross: String,
+    pub excluded: String,
+    pub low_volume: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastLine {
+    pub name: String,
+    pub period: String,
+    pub point: String,
+    pub low: String,
+    pub high: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OnTrackLine {
+    pub name: String,
+    pub period: String,
+    pub target: String,
+    pub projected: String,
+    pub on_track: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamLine {
+    pub rank: usize,
+    pub name: String,
+    pub average: String,
+    pub people: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagLine {
+    pub person: String,
+    pub team: String,
+    pub flag: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetLine {
+    pub dataset: String,
+    pub rows_in: String,
+    pub rows_excluded: String,
+    pub rows_net: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreLine {
+    pub name: String,
+    pub target: String,
+    pub actual: String,
+    pub achievement: String,
+    pub weight: String,
+    pub points: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub name: String,
+    pub total: String,
+    pub rating: String,
+    pub met: String,
+    pub bonus: String,
+    pub lines: Vec<ScoreLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Leadership {
+    pub meta: Meta,
+    pub indicators: Vec<IndicatorLine>,
+    pub charts: Vec<ChartView>,
+    pub forecasts: Vec<ForecastLine>,
+    pub on_track: Vec<OnTrackLine>,
+    pub teams: Vec<TeamLine>,
+    pub ratings: ChartView,
+    pub pip: Vec<FlagLine>,
+    pub pip_outcomes: Vec<FlagLine>,
+    pub raise: Vec<FlagLine>,
+    pub promotion: Vec<FlagLine>,
+    pub audit: Vec<DatasetLine>,
+    pub audit_chart: ChartView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Team {
+    pub meta: Meta,
+    pub team_id: String,
+    pub team: String,
+    pub indicators: Vec<IndicatorLine>,
+    pub members: Vec<Member>,
+    pub chart: ChartView,
+    pub flags: Vec<FlagLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Personal {
+    pub meta: Meta,
+    pub person_id: String,
+    pub name: String,
+    pub team: String,
+    pub member: Member,
+    /// How the bonus was computed, in words; empty when the period pays none.
+    pub bonus_how: String,
+    pub history: Vec<(String, String, String)>,
+    pub charts: Vec<ChartView>,
+    pub flags: Vec<FlagLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleLine {
+    pub dataset: String,
+    pub rule: String,
+    pub version: String,
+    pub flagged: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    pub meta: Meta,
+    pub datasets: Vec<DatasetLine>,
+    pub rules: Vec<RuleLine>,
+    pub indicators: Vec<IndicatorLine>,
+    pub proof_path: String,
+    pub proof_sha256: String,
+    pub verify_command: String,
+}
+
+/// Formats figures in one report's language.
+pub struct Format<'a> {
+    pub locale: Locale,
+    pub labels: &'a Labels,
+    pub currency: String,
+}
+
+impl Format<'_> {
+    pub fn na(&self) -> String {
+        self.labels.text.get("not_available").cloned().unwrap_or_else(|| "n/a".into())
+    }
+
+    pub fn value(&self, card: Option<&Card>, v: Option<f64>) -> String {
+        let Some(v) = v else { return self.na() };
+        match card.map(|c| c.unit.as_str()) {
+            Some("ratio") => format!("{:.2} %", v * 100.0),
+            Some("money") => grouped(v, 2),
+            Some("score") => format!("{v:.1}"),
+            _ => grouped(v, if v.fract() == 0.0 { 0 } else { 2 }),
+        }
+    }
+
+    pub fn change(&self, v: Option<f64>) -> String {
+        match v {
+            Some(v) => format!("{}{:.1} %", if v > 0.0 { "+" } else if v < 0.0 { "−" } else { "" }, v.abs() * 100.0),
+            None => self.na(),
+        }
+    }
+
+    pub fn number(&self, v: Option<f64>, decimals: usize) -> String {
+        v.map(|v| grouped(v, decimals)).unwrap_or_else(|| self.na())
+    }
+
+    pub fn yes_no(&self, v: Option<bool>) -> String {
+        let key = match v {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => return self.na(),
+        };
+        self.labels.text.get(key).cloned().unwrap_or_default()
+    }
+
+    pub fn kpi_name(&self, kpi: &str) -> String {
+        match catalog::card(kpi).ok().flatten() {
+            Some(card) if self.locale == Locale::ZhCn => card.name_zh.clone(),
+            Some(card) => card.name.clone(),
+            None => kpi.to_string(),
+        }
+    }
+}
+
+/// `1234567.891` → `1,234,567.89`.
+pub fn grouped(v: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = text.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((&text, None));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '−');
+    }
+    out
+}
+
+fn axis_percent(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+fn axis_number(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn axis_score(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+/// Builds the models of one period in one language.
+pub struct Builder<'a> {
+    pub config: &'a Config,
+    pub data: &'a ReportData,
+    pub fmt: Format<'a>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(config: &'a Config, data: &'a ReportData, locale: Locale, labels: &'a Labels) -> Builder<'a> {
+        Builder { config, data, fmt: Format { locale, labels, currency: config.company.currency.clone() } }
+    }
+
+    fn t(&self, key: &str) -> Result<String, ReportError> {
+        Ok(self.fmt.labels.text(self.fmt.locale, key)?.to_string())
+    }
+
+    fn c(&self, key: &str) -> Result<String, ReportError> {
+        Ok(self.fmt.labels.chart(self.fmt.locale, key)?.to_string())
+    }
+
+    pub fn meta(&self, title_key: &str, subject: &str) -> Result<Meta, ReportError> {
+        let title = if subject.is_empty() { self.t(title_key)? } else { format!("{} — {subject}", self.t(title_key)?) };
+        Ok(Meta {
+            company: self.config.company.name.clone(),
+            period: self.data.period.to_string(),
+            revision: self.data.revision,
+            draft: self.data.proof.is_none(),
+            locale: self.fmt.locale.tag(),
+            currency: self.config.company.currency.clone(),
+            title,
+            t: self.fmt.labels.text.clone(),
+        })
+    }
+
+    /// The framework's indicators (not the supporting measures) of one entity.
+    fn indicator_lines(&self, grain: &str, entity: &str) -> Vec<IndicatorLine> {
+        let cards = catalog::cards().unwrap_or_default();
+        let mut out = Vec::new();
+        for card in cards.iter().filter(|c| c.direction != "neutral") {
+            let Some(row) =
+                self.data.indicators.iter().find(|r| r.grain == grain && r.entity_id == entity && r.kpi == card.id)
+            else {
+                continue;
+            };
+            out.push(self.indicator_line(card, row));
+        }
+        out
+    }
+
+    fn indicator_line(&self, card: &Card, row: &IndicatorRow) -> IndicatorLine {
+        let f = &self.fmt;
+        let vs = match (row.value, row.target) {
+            (Some(v), Some(t)) if t != 0.0 => Some((v - t) / t.abs()),
+            _ => None,
+        };
+        let status = match vs {
+            Some(d) if (card.direction == "lower") == (d <= 0.0) => "good",
+            Some(_) => "bad",
+            None => "",
+        };
+        IndicatorLine {
+            kpi: card.id.to_string(),
+            name: f.kpi_name(card.id),
+            value: f.value(Some(card), row.value),
+            target: row.target.map(|t| f.value(Some(card), Some(t))).unwrap_or_else(|| "—".into()),
+            vs_target: vs.map(|d| f.change(Some(d))).unwrap_or_else(|| "—".into()),
+            status,
+            vs_previous: f.change(row.change_vs_previous),
+            vs_year_ago: f.change(row.change_vs_year_ago),
+            gross: f.value(Some(card), row.gross_value),
+            excluded: row.excluded_share.map(|s| format!("{:.1} %", s * 100.0)).unwrap_or_else(|| f.na()),
+            low_volume: row.low_volume,
+        }
+    }
+
+    fn flag_lines(&self, keep: impl Fn(&str, &str) -> bool) -> Vec<FlagLine> {
+        let team_name = |team: &str| {
+            self.data.people.iter().find(|p| p.team_id == team).map(|p| p.team_name.clone()).unwrap_or_default()
+        };
+        self.data
+            .flags
+            .iter()
+            .filter(|f| keep(&f.flag, &f.team_id))
+            .map(|f| FlagLine {
+                person: f.person_name.clone(),
+                team: team_name(&f.team_id),
+                flag: f.flag.clone(),
+                explanation: f.explanation.clone(),
+            })
+            .collect()
+    }
+
+    /// One person's scorecard, from their own lines only.
+    fn member(&self, lines: &[&LineRow]) -> Member {
+        let f = &self.fmt;
+        let first = lines.first();
+        Member {
+            name: first.map(|l| l.person_name.clone()).unwrap_or_default(),
+            total: f.number(first.and_then(|l| l.total_score), 1),
+            rating: first.and_then(|l| l.rating.clone()).unwrap_or_else(|| f.na()),
+            met: f.yes_no(first.and_then(|l| l.met_target)),
+            bonus: first.and_then(|l| l.bonus.as_deref()).map(money_text).unwrap_or_else(|| "—".into()),
+            lines: lines
+                .iter()
+                .map(|l| {
+                    let card = catalog::card(&l.kpi).ok().flatten();
+                    ScoreLine {
+                        name: f.kpi_name(&l.kpi),
+                        target: f.value(card, l.target),
+                        actual: f.value(card, l.actual),
+                        achievement: l.achievement.map(|a| format!("{:.1} %", a * 100.0)).unwrap_or_else(|| f.na()),
+                        weight: f.number(l.weight, 0),
+                        points: f.number(l.points, 1),
+                        note: l.note.clone().unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn lines_of(&self, person: &str) -> Vec<&'a LineRow> {
+        self.data.lines.iter().filter(|l| l.person_id == person).collect()
+    }
+
+    /// Each scored person's total, in person order.
+    fn totals(&self, team: Option<&str>) -> Vec<(&'a LineRow, f64)> {
+        let mut seen = BTreeSet::new();
+        self.data
+            .lines
+            .iter()
+            .filter(|l| team.is_none_or(|t| l.team_id == t))
+            .filter(|l| seen.insert(l.person_id.clone()))
+            .filter_map(|l| l.total_score.map(|s| (l, s)))
+            .collect()
+    }
+
+    pub fn leadership(&self) -> Result<Leadership, ReportError> {
+        let company = self.config.company.id.as_str();
+        let f = &self.fmt;
+        let months = &self.data.trend_months;
+        let labels: Vec<String> = months.iter().map(ToString::to_string).collect();
+        let mut charts = Vec::new();
+        let mut forecasts = Vec::new();
+        let mut on_track = Vec::new();
+        for kpi in &self.config.reports.trend_kpis {
+            let card = catalog::card(kpi).ok().flatten();
+            let row = |m: &Period| self.data.trend.iter().find(|r| r.kpi == *kpi && r.month == *m);
+            let actual: Vec<Option<f64>> = months.iter().map(|m| row(m).and_then(|r| r.value)).collect();
+            let target: Vec<Option<f64>> = months.iter().map(|m| row(m).and_then(|r| r.target)).collect();
+            let known: Vec<f64> = actual.iter().rev().take(12).rev().flatten().copied().collect();
+            let fit = if actual.last().is_some_and(Option::is_some) { forecast::fit(&known) } else { None };
+            let next = months.last().map(|m| m.shifted(1));
+            let name = f.kpi_name(kpi);
+            let mut series =
+                vec![Series { name: self.c("actual")?, values: actual.clone(), color: chart::BLUE, dashed: false }];
+            if target.iter().any(Option::is_some) {
+                series.push(Series { name: self.c("target")?, values: target.clone(), color: chart::GREY, dashed: true });
+            }
+            let band = fit.map(|fit| fit.next()).map(|n| Band { point: n.point, low: n.low, high: n.high });
+            let forecast_label = self.c("forecast")?;
+            let title = format!("{name}：{}", self.c("trend")?);
+            let axis = if card.is_some_and(|c| c.unit == "ratio") { axis_percent } else { axis_number };
+            let png = chart::line(&title, &labels, &series, band.as_ref().map(|b| (forecast_label.as_str(), *b)), axis)?;
+            let mut rows: Vec<Vec<String>> = months
+                .iter()
+                .zip(actual.iter().zip(&target))
+                .map(|(m, (a, t))| vec![m.to_string(), f.value(card, *a), t.map(|t| f.value(card, Some(t))).unwrap_or_default()])
+                .collect();
+            if let (Some(b), Some(next)) = (band, next) {
+                rows.push(vec![
+                    format!("{next} ({forecast_label})"),
+                    f.value(card, Some(b.point)),
+                    String::new(),
+                ]);
+                forecasts.push(ForecastLine {
+                    name: name.clone(),
+                    period: next.to_string(),
+                    point: f.value(card, Some(b.point)),
+                    low: f.value(card, Some(b.low)),
+                    high: f.value(card, Some(b.high)),
+                });
+            }
+            charts.push(ChartView {
+                name: format!("trend-{kpi}.png"),
+                alt: format!(
+                    "{title}: {}",
+                    rows.iter().map(|r| format!("{} {}", r[0], r[1])).collect::<Vec<_>>().join(", ")
+                ),
+                title,
+                headers: vec![self.t("month")?, self.t("actual")?, self.t("target")?],
+                rows,
+                png,
+            });
+            if let (Some(fit), Some(card)) = (fit, card)
+                && card.additive
+            {
+                on_track.extend(self.on_track(card, fit, company)?);
+            }
+        }
+
+        let totals = self.totals(None);
+        let mut teams: BTreeMap<&str, (String, Vec<f64>)> = BTreeMap::new();
+        for (line, score) in &totals {
+            teams.entry(line.team_id.as_str()).or_insert_with(|| (line.team_name.clone(), Vec::new())).1.push(*score);
+        }
+        let mut teams: Vec<(String, f64, usize)> =
+            teams.into_values().map(|(name, s)| (name, s.iter().sum::<f64>() / s.len() as f64, s.len())).collect();
+        teams.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let teams = teams
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, avg, n))| TeamLine { rank: i + 1, name, average: format!("{avg:.1}"), people: n })
+            .collect();
+
+        let bands = ["A", "B", "C", "D"];
+        let counts: Vec<f64> = bands
+            .iter()
+            .map(|b| totals.iter().filter(|(l, _)| l.rating.as_deref() == Some(*b)).count() as f64)
+            .collect();
+        let title = self.c("ratings")?;
+        let ratings = ChartView {
+            name: "ratings.png".into(),
+            alt: format!(
+                "{title}: {}",
+                bands.iter().zip(&counts).map(|(b, c)| format!("{b} {c}")).collect::<Vec<_>>().join(", ")
+            ),
+            png: chart::bars(&title, &bands.map(String::from), &counts, None, axis_score)?,
+            title,
+            headers: vec![self.t("rating")?, self.t("count")?],
+            rows: bands.iter().zip(&counts).map(|(b, c)| vec![b.to_string(), format!("{c}")]).collect(),
+        };
+
+        let audit: Vec<DatasetLine> = self.dataset_lines();
+        let flagged: Vec<_> = self.data.datasets.iter().filter(|d| d.rows_in > 0).collect();
+        let shares: Vec<f64> = flagged.iter().map(|d| d.rows_excluded as f64 / d.rows_in as f64).collect();
+        let title = self.c("excluded_share")?;
+        let audit_chart = ChartView {
+            name: "audit.png".into(),
+            alt: format!(
+                "{title}: {}",
+                flagged.iter().zip(&shares).map(|(d, s)| format!("{} {:.1} %", d.dataset, s * 100.0)).collect::<Vec<_>>().join(", ")
+            ),
+            png: chart::bars(&title, &flagged.iter().map(|d| d.dataset.clone()).collect::<Vec<_>>(), &shares, None, axis_percent)?,
+            title,
+            headers: vec![self.t("dataset")?, self.t("excluded")?],
+            rows: flagged.iter().zip(&shares).map(|(d, s)| vec![d.dataset.clone(), format!("{:.1} %", s * 100.0)]).collect(),
+        };
+
+        Ok(Leadership {
+            meta: self.meta("leadership_title", "")?,
+            indicators: self.indicator_lines("company", company),
+            charts,
+            forecasts,
+            on_track,
+            teams,
+            ratings,
+            pip: self.flag_lines(|f, _| f == "pip"),
+            pip_outcomes: self.flag_lines(|f, _| f == "pip_passed" || f == "pip_review"),
+            raise: self.flag_lines(|f, _| f == "raise_candidate"),
+            promotion: self.flag_lines(|f, _| f == "promotion_eligible"),
+            audit,
+            audit_chart,
+        })
+    }
+
+    /// Quarter and year containing the period's last month: closed months plus the fitted line for
+    /// the months left, against the company's target.
+    fn on_track(&self, card: &Card, fit: forecast::Fit, company: &str) -> Result<Vec<OnTrackLine>, ReportError> {
+        let Some(&last) = self.data.trend_months.last() else { return Ok(Vec::new()) };
+        let Period::Month { year, month } = last else { return Ok(Vec::new()) };
+        let quarter: Option<Period> = format!("{year}-Q{}", (month - 1) / 3 + 1).parse().ok();
+        let mut out = Vec::new();
+        for period in [quarter, Some(Period::Year { year })].into_iter().flatten() {
+            let target = self.data.targets_for(period, company, card.id);
+            let Some(target) = target else { continue };
+            let mut projected = 0.0;
+            let mut ahead = 0;
+            for m in period.months() {
+                if m <= last {
+                    projected += self.data.trend.iter().find(|r| r.kpi == card.id && r.month == m).and_then(|r| r.value).unwrap_or(0.0);
+                } else {
+                    ahead += 1;
+                    projected += fit.at(ahead).max(0.0);
+                }
+            }
+            let on_track = if card.direction == "lower" { projected <= target } else { projected >= target };
+            out.push(OnTrackLine {
+                name: self.fmt.kpi_name(card.id),
+                period: period.to_string(),
+                target: self.fmt.value(Some(card), Some(target)),
+                projected: self.fmt.value(Some(card), Some(projected)),
+                on_track,
+            });
+        }
+        Ok(out)
+    }
+
+    fn dataset_lines(&self) -> Vec<DatasetLine> {
+        self.data
+            .datasets
+            .iter()
+            .map(|d| DatasetLine {
+                dataset: d.dataset.clone(),
+                rows_in: grouped(d.rows_in as f64, 0),
+                rows_excluded: grouped(d.rows_excluded as f64, 0),
+                rows_net: grouped(d.rows_net as f64, 0),
+            })
+            .collect()
+    }
+
+    /// The report a team's manager receives: the team's indicators, its members' scorecards and flags.
+    pub fn team(&self, team_id: &str) -> Result<Team, ReportError> {
+        let team_name = self
+            .data
+            .people
+            .iter()
+            .find(|p| p.team_id == team_id)
+            .map(|p| p.team_name.clone())
+            .unwrap_or_else(|| team_id.to_string());
+        let totals = self.totals(Some(team_id));
+        let members: Vec<Member> =
+            totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect();
+        let names: Vec<String> = totals.iter().map(|(l, _)| l.person_name.clone()).collect();
+        let scores: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
+        let title = self.c("members")?;
+        let chart = ChartView {
+            name: "members.png".into(),
+            alt: format!(
+                "{title}: {}",
+                names.iter().zip(&scores).map(|(n, s)| format!("{n} {s:.1}")).collect::<Vec<_>>().join(", ")
+            ),
+            png: chart::bars(&title, &(1..=names.len()).map(|i| format!("#{i}")).collect::<Vec<_>>(), &scores, Some(100.0), axis_score)?,
+            title,
+            headers: vec!["#".into(), self.t("person")?, self.t("total")?],
+            rows: names
+                .iter()
+                .zip(&scores)
+                .enumerate()
+                .map(|(i, (n, s))| vec![format!("#{}", i + 1), n.clone(), format!("{s:.1}")])
+                .collect(),
+        };
+        Ok(Team {
+            meta: self.meta("team_title", &team_name)?,
+            team_id: team_id.to_string(),
+            team: team_name,
+            indicators: self.indicator_lines("team", team_id),
+            members,
+            chart,
+            flags: self.flag_lines(|_, team| team == team_id),
+        })
+    }
+
+    /// A person's own scorecard: their lines, history and flags, nobody else's.
+    pub fn personal(&self, person_id: &str) -> Result<Personal, ReportError> {
+        let lines = self.lines_of(person_id);
+        let person = self.data.people.iter().find(|p| p.person_id == person_id);
+        let name = person.map(|p| p.name.clone()).unwrap_or_else(|| person_id.to_string());
+        let member = self.member(&lines);
+        let f = &self.fmt;
+        let bonus_how = match lines.first() {
+            Some(l) if l.bonus.is_some() => self
+                .t("bonus_formula")?
+                .replace("{base}", &l.base_bonus.as_deref().map(money_text).unwrap_or_else(|| f.na()))
+                .replace("{payout}", &l.payout_share.map(|p| format!("{:.1} %", p * 100.0)).unwrap_or_else(|| f.na()))
+                .replace("{excess}", &if l.excess_reward { self.t("bonus_excess")? } else { String::new() })
+                .replace("{bonus}", &l.bonus.as_deref().map(money_text).unwrap_or_default()),
+            _ => self.t("bonus_none")?,
+        };
+        let kind = self.data.period.kind();
+        let mut history: Vec<_> = self
+            .data
+            .history
+            .iter()
+            .filter(|h| h.person_id == person_id && h.period.kind() == kind && h.period <= self.data.period)
+            .collect();
+        history.sort_by_key(|h| h.period);
+        let history: Vec<_> = history.into_iter().rev().take(6).rev().collect();
+        let title = self.c("history")?;
+        let labels: Vec<String> = history.iter().map(|h| h.period.to_string()).collect();
+        let scores: Vec<f64> = history.iter().map(|h| h.total_score.unwrap_or(0.0)).collect();
+        let history_chart = ChartView {
+            name: "history.png".into(),
+            alt: format!(
+                "{title}: {}",
+                labels.iter().zip(&scores).map(|(p, s)| format!("{p} {s:.1}")).collect::<Vec<_>>().join(", ")
+            ),
+            png: chart::bars(&title, &labels, &scores, Some(100.0), axis_score)?,
+            title,
+            headers: vec![self.t("period")?, self.t("score")?, self.t("rating")?],
+            rows: history
+                .iter()
+                .map(|h| vec![h.period.to_string(), f.number(h.total_score, 1), h.rating.clone().unwrap_or_default()])
+                .collect(),
+        };
+        let scored: Vec<&&LineRow> = lines.iter().filter(|l| l.achievement.is_some()).collect();
+        let title = self.c("achievement")?;
+        let achievement_chart = ChartView {
+            name: "achievement.png".into(),
+            alt: format!(
+                "{title}: {}",
+                scored.iter().map(|l| format!("{} {:.1} %", f.kpi_name(&l.kpi), l.achievement.unwrap_or(0.0) * 100.0)).collect::<Vec<_>>().join(", ")
+            ),
+            png: chart::bars(
+                &title,
+                &scored.iter().map(|l| f.kpi_name(&l.kpi)).collect::<Vec<_>>(),
+                &scored.iter().map(|l| l.achievement.unwrap_or(0.0)).collect::<Vec<_>>(),
+                Some(1.0),
+                axis_percent,
+            )?,
+            title,
+            headers: vec![self.t("indicator")?, self.t("achievement")?],
+            rows: scored
+                .iter()
+                .map(|l| vec![f.kpi_name(&l.kpi), format!("{:.1} %", l.achievement.unwrap_or(0.0) * 100.0)])
+                .collect(),
+        };
+        let flags = self
+            .data
+            .flags
+            .iter()
+            .filter(|fl| fl.person_id == person_id)
+            .map(|fl| FlagLine {
+                person: name.clone(),
+                team: String::new(),
+                flag: fl.flag.clone(),
+                explanation: fl.explanation.clone(),
+            })
+            .collect();
+        Ok(Personal {
+            meta: self.meta("person_title", &name)?,
+            person_id: person_id.to_string(),
+            team: person.map(|p| p.team_name.clone()).unwrap_or_default(),
+            name,
+            member,
+            bonus_how,
+            history: history
+                .iter()
+                .map(|h| (h.period.to_string(), f.number(h.total_score, 1), h.rating.clone().unwrap_or_default()))
+                .collect(),
+            charts: vec![achievement_chart, history_chart],
+            flags,
+        })
+    }
+
+    pub fn audit(&self) -> Result<Audit, ReportError> {
+        let company = self.config.company.id.as_str();
+        let cards = catalog::cards().unwrap_or_default();
+        let indicators = cards
+            .iter()
+            .filter_map(|card| {
+                let row = self.data.indicators.iter().find(|r| r.grain == "company" && r.entity_id == company && r.kpi == card.id)?;
+                Some(self.indicator_line(card, row))
+            })
+            .collect();
+        let (proof_path, proof_sha256) = self.data.proof.clone().unwrap_or_default();
+        Ok(Audit {
+            meta: self.meta("audit_title", "")?,
+            datasets: self.dataset_lines(),
+            rules: self
+                .data
+                .rules
+                .iter()
+                .map(|r| RuleLine {
+                    dataset: r.dataset.clone(),
+                    rule: r.rule_id.clone(),
+                    version: r.rule_version.clone(),
+                    flagged: grouped(r.rows_flagged as f64, 0),
+                })
+                .collect(),
+            indicators,
+            proof_path,
+            proof_sha256,
+            verify_command: format!("kpi-close verify --period {}", self.data.period),
+        })
+    }
+}
+
+/// Money as stored (`1234.5000`) → `1,234.50`.
+fn money_text(v: &str) -> String {
+    v.parse::<f64>().map(|v| grouped(v, 2)).unwrap_or_else(|_| v.to_string())
+}
+
+impl ReportData {
+    pub fn targets_for(&self, period: Period, entity: &str, kpi: &str) -> Option<f64> {
+        self.targets.iter().find(|t| t.0 == period && t.1 == entity && t.2 == kpi).map(|t| t.3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_signed() {
+        assert_eq!(grouped(1234567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(-1234.0, 0), "−1,234");
+        assert_eq!(grouped(-0.001, 2), "0.00");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(axis_number(1_250_000.0), "1.2M");
+        assert_eq!(money_text("12000.5000"), "12,000.50");
+    }
+}

@@ -1,0 +1,362 @@
+//! Reports and delivery end to end: the demo company (with hostile team and person names) is closed
+//! and mailed over a real SMTP server on 127.0.0.1 (aiosmtpd, STARTTLS and AUTH required). Every
+//! received message is parsed back as a mail client would; each manager's and person's mail holds
+//! their own figures and nobody else's; a partly failed run re-sends only what failed; a re-run sends
+//! nothing; a wrong CA and a wrong password fail. The archive HTML is snapshotted.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+const HOSTILE_TEAM: &str = "线索转化组 <script>alert(\"x\")</script> & Co";
+const HOSTILE_PERSON: &str = "杨磊 & <b>Lei</b>";
+
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python() -> PathBuf {
+    python_tool("SMTP_TEST_PYTHON", "aiosmtpd", "aiosmtpd>=1.4,<2").with_file_name("python")
+}
+
+fn start_smtp(dir: &Path, reject_file: &Path) -> Smtp {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let maildir = dir.join("maildir");
+    let mut child = Command::new(python())
+        .arg(repo().join("tests/it/smtp/server.py"))
+        .args(["--port", &port.to_string(), "--user", "kpi", "--password", "s3cret-pass"])
+        .arg("--cert")
+        .arg(dir.join("server.pem"))
+        .arg("--key")
+        .arg(dir.join("server.key"))
+        .arg("--maildir")
+        .arg(&maildir)
+        .arg("--reject-file")
+        .arg(reject_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the SMTP server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("server output");
+    assert_eq!(line.trim(), "ready", "the SMTP server did not start");
+    Smtp { child, port, maildir }
+}
+
+/// A test CA and a server certificate for localhost / 127.0.0.1 signed by it (rustls refuses a
+/// self-signed leaf); plus a second CA nobody signed with.
+fn certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl").args(args).current_dir(dir).stderr(Stdio::null()).status();
+        assert!(status.is_ok_and(|s| s.success()), "openssl {args:?} failed");
+    };
+    for ca in ["ca", "other-ca"] {
+        openssl(&[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &format!("/CN=kpi-close {ca}"),
+            "-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem"),
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+    }
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write leaf.ext");
+    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]);
+    openssl(&[
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "leaf.ext", "-out", "server.pem",
+    ]);
+}
+
+/// A copy of the demo fixtures where team T02 and person P006 have names that must be escaped.
+fn hostile_fixtures(dir: &Path) -> PathBuf {
+    let to = dir.join("fixtures");
+    copy_dir(&repo().join("fixtures"), &to);
+    let teams = to.join("exports/org/teams.csv");
+    let text = std::fs::read_to_string(&teams).expect("teams.csv");
+    std::fs::write(&teams, text.replace("T02,线索转化组,", &format!("T02,\"{}\",", HOSTILE_TEAM.replace('"', "\"\""))))
+        .expect("write teams.csv");
+    let people = to.join("exports/org/people.csv");
+    let bytes = std::fs::read(&people).expect("people.csv");
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let text = text.replace("P006,杨磊,", &format!("P006,{HOSTILE_PERSON},"));
+    let (bytes, _, _) = encoding_rs::GBK.encode(&text);
+    std::fs::write(&people, bytes).expect("write people.csv");
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn smtp_config(dir: &Path, fixtures: &Path, port: u16, ca: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("kpi-close.toml")).expect("root config");
+    let text = text
+        .replace("url = \"out/lake\"", &format!("url = \"{}\"", dir.join("lake").display()))
+        .replace("\"fixtures/", &format!("\"{}/", fixtures.display()))
+        .replace("transport = \"outbox\"", "transport = \"smtp\"\nrate_per_minute = 6000\nretries = 1")
+        .replace(
+            "# [delivery.smtp]",
+            &format!("[delivery.smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"starttls\"\nusername = \"kpi\"\nca_file = \"{ca}\""),
+        );
+    let path = dir.join(format!("kpi-close-{}.toml", ca.trim_end_matches(".pem")));
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn received(smtp: &Smtp) -> Vec<serde_json::Value> {
+    if !smtp.maildir.exists() {
+        return Vec::new();
+    }
+    let out = Command::new(python())
+        .arg(repo().join("tests/it/smtp/parse.py"))
+        .arg(&smtp.maildir)
+        .output()
+        .expect("parse the maildir");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("parser JSON")
+}
+
+fn notes(smtp: &Smtp) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(smtp.maildir.join("notes.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("note"))
+        .collect()
+}
+
+/// Everything a recipient can read in a message: HTML, text, image alt texts, attachments.
+fn readable(message: &serde_json::Value) -> String {
+    let mut all = String::new();
+    for key in ["subject", "text", "html"] {
+        all.push_str(message[key].as_str().unwrap_or_default());
+        all.push('\n');
+    }
+    for alt in message["alts"].as_array().into_iter().flatten() {
+        all.push_str(alt.as_str().unwrap_or_default());
+        all.push('\n');
+    }
+    for a in message["attachments"].as_array().into_iter().flatten() {
+        all.push_str(a["content"].as_str().unwrap_or_default());
+        all.push('\n');
+    }
+    all
+}
+
+struct Person {
+    id: &'static str,
+    name: &'static str,
+    team: &'static str,
+}
+
+const PEOPLE: &[Person] = &[
+    Person { id: "P001", name: "王芳", team: "T01" },
+    Person { id: "P002", name: "李娜", team: "T01" },
+    Person { id: "P003", name: "张伟", team: "T01" },
+    Person { id: "P004", name: "刘洋", team: "T01" },
+    Person { id: "P005", name: "陈静", team: "T02" },
+    Person { id: "P006", name: "杨磊", team: "T02" },
+    Person { id: "P007", name: "赵敏", team: "T02" },
+    Person { id: "P008", name: "黄强", team: "T02" },
+    Person { id: "P009", name: "周杰", team: "T03" },
+    Person { id: "P010", name: "吴婷", team: "T03" },
+    Person { id: "P011", name: "徐明", team: "T03" },
+    Person { id: "P012", name: "孙丽", team: "T03" },
+];
+
+#[test]
+fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    certificates(dir);
+    let fixtures = hostile_fixtures(dir);
+    let reject = dir.join("reject.txt");
+    std::fs::write(&reject, "p005@demo-trading.cn\n").expect("reject file");
+    let smtp = start_smtp(dir, &reject);
+    let config = smtp_config(dir, &fixtures, smtp.port, "ca.pem");
+    let env = [("KPI_CLOSE_SMTP_PASSWORD", "s3cret-pass")];
+
+    // The close: P005's two messages are refused (550), everything else is delivered; exit 3.
+    let out = run_with_env(&config, &["close", "--month", "2026-10"], &env);
+    assert_eq!(out.status.code(), Some(3), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.matches("| FAILED").count(), 2, "{text}");
+    assert!(!text.contains("s3cret-pass") && !stderr(&out).contains("s3cret-pass"), "the password leaked");
+    let messages = received(&smtp);
+    // 2 leadership + 1 auditor + 3 managers + 12 people, minus P005's team report and scorecard.
+    assert_eq!(messages.len(), 16, "{text}");
+    for note in notes(&smtp) {
+        assert_eq!(note["tls"], true, "{note}");
+        assert_eq!(note["authenticated"], true, "{note}");
+        assert_eq!(note["rcpt_tos"].as_array().map(Vec::len), Some(1), "one recipient per message: {note}");
+    }
+
+    let mut ids = BTreeSet::new();
+    for m in &messages {
+        let subject = m["subject"].as_str().unwrap_or_default();
+        assert!(subject.contains("2026-10") && !subject.contains("DRAFT"), "{subject}");
+        let tree = m["tree"].to_string();
+        assert!(
+            tree.starts_with(r#"{"multipart/mixed":[{"multipart/alternative":["text/plain",{"multipart/related":["text/html""#),
+            "{tree}"
+        );
+        assert_eq!(m["unresolved_cids"], serde_json::json!([]), "{subject}");
+        assert_eq!(m["cids"].as_array().map(Vec::len), m["inline"].as_object().map(|o| o.len()), "{subject}");
+        assert!(m["inline"].as_object().unwrap().values().all(|i| i["type"] == "image/png" && i["bytes"].as_u64() > Some(1000)));
+        let attachment = &m["attachments"][0];
+        assert_eq!(attachment["type"], "text/csv", "{subject}");
+        assert!(attachment["filename"].as_str().is_some_and(|f| f.ends_with("-2026-10.csv")));
+        assert!(m["html"].as_str().is_some_and(|h| !h.contains("<script") && !h.contains("http://") && !h.contains("https://")));
+        assert!(m["html"].as_str().is_some_and(|h| !h.contains("<svg")));
+        assert_eq!(m["to"].as_array().map(Vec::len), Some(1));
+        ids.insert(m["message_id"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(ids.len(), messages.len(), "Message-IDs are unique");
+
+    let to = |address: &str| -> Vec<&serde_json::Value> {
+        messages.iter().filter(|m| m["to"][0].as_str().is_some_and(|t| t.contains(address))).collect()
+    };
+    // Leadership: the CEO in Chinese, the CFO in English, with the trends and the forecast.
+    let ceo = to("ceo@demo-trading.cn");
+    assert_eq!(ceo.len(), 1);
+    assert!(ceo[0]["html"].as_str().unwrap().contains("近 13 个月趋势"));
+    let cfo = to("cfo@demo-trading.cn");
+    assert!(cfo[0]["html"].as_str().unwrap().contains("13-month trends"));
+    assert!(cfo[0]["html"].as_str().unwrap().contains("Next-period forecast"));
+    assert!(cfo[0]["inline"].as_object().unwrap().len() >= 6, "4 trends, ratings, audit");
+    let auditor = to("audit@demo-trading.cn");
+    assert!(auditor[0]["text"].as_str().unwrap().contains("kpi-close verify --period 2026-10"));
+
+    // Isolation: each manager's mail holds their team's people and nobody else's.
+    for (manager, team) in [("p001@", "T01"), ("p009@", "T03")] {
+        let mail = to(manager);
+        assert_eq!(mail.len(), 2, "{manager}: the team report and their own scorecard");
+        let team_mail = mail.iter().find(|m| m["subject"].as_str().unwrap_or_default().contains("团队报告")).unwrap();
+        let all = readable(team_mail);
+        for p in PEOPLE {
+            assert_eq!(all.contains(p.name), p.team == team, "{manager} and {} ({})", p.name, p.id);
+        }
+    }
+    // Each person's own scorecard names them and no colleague.
+    for p in PEOPLE.iter().filter(|p| !matches!(p.id, "P001" | "P005" | "P009")) {
+        let mail = to(&format!("{}@", p.id.to_lowercase()));
+        assert_eq!(mail.len(), 1, "{}", p.id);
+        let all = readable(mail[0]);
+        for other in PEOPLE {
+            assert_eq!(all.contains(other.name), other.id == p.id, "{}'s mail and {}", p.id, other.name);
+        }
+    }
+    // P011 asked for English.
+    assert!(to("p011@")[0]["subject"].as_str().unwrap().contains("Personal scorecard"));
+
+    // Hostile names arrive escaped, never as markup.
+    let p006 = to("p006@")[0];
+    let html = p006["html"].as_str().unwrap();
+    assert!(html.contains("杨磊 &amp; &lt;b&gt;Lei&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("<b>Lei</b>"));
+    assert!(html.contains("线索转化组 &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co") || html.contains("&lt;script&gt;"));
+
+    // The failed part is re-sent, and only it.
+    std::fs::write(&reject, "").expect("clear reject file");
+    let out = run_with_env(&config, &["send", "--period", "2026-10"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(stdout(&out).matches("| sent ").count(), 2, "{}", stdout(&out));
+    let messages = received(&smtp);
+    assert_eq!(messages.len(), 18);
+    let t02 = messages
+        .iter()
+        .find(|m| m["to"][0].as_str().unwrap_or_default().contains("p005@") && m["subject"].as_str().unwrap_or_default().contains("团队报告"))
+        .expect("T02's report");
+    let all = readable(t02);
+    assert!(all.contains("&lt;script&gt;") && !t02["html"].as_str().unwrap().contains("<script"), "escaped in HTML");
+    for p in PEOPLE {
+        assert_eq!(all.contains(p.name), p.team == "T02", "T02 and {}", p.name);
+    }
+
+    // A re-run sends nothing.
+    let out = run_with_env(&config, &["send", "--period", "2026-10"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).matches("| already sent").count(), 18, "{}", stdout(&out));
+    assert_eq!(received(&smtp).len(), 18);
+
+    // A server certificate from a CA we do not trust, and a wrong password: nothing is delivered.
+    let other = smtp_config(dir, &fixtures, smtp.port, "other-ca.pem");
+    let out = run_with_env(&other, &["send", "--period", "2026-10", "--resend"], &env);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).to_lowercase().contains("certificate") || stdout(&out).contains("UnknownIssuer"), "{}", stdout(&out));
+    let out = run_with_env(&config, &["send", "--period", "2026-10", "--resend"], &[("KPI_CLOSE_SMTP_PASSWORD", "wrong")]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).contains("535"), "{}", stdout(&out));
+    assert_eq!(received(&smtp).len(), 18);
+
+    // The archive: both languages, snapshots of the leadership report, a team, a person and the audit.
+    let archive = dir.join("lake/reports/period=2026-10");
+    let read = |path: &str| {
+        let text = std::fs::read_to_string(archive.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        regex::Regex::new("[0-9a-f]{64}").unwrap().replace_all(&text, "<sha256>").into_owned()
+    };
+    insta::assert_snapshot!("leadership_zh-CN_2026-10", read("zh-CN/leadership.html"));
+    insta::assert_snapshot!("leadership_en_2026-10", read("en/leadership.html"));
+    insta::assert_snapshot!("team_T02_zh-CN_2026-10", read("zh-CN/team-T02.html"));
+    insta::assert_snapshot!("person_P011_en_2026-10", read("en/person-P011.html"));
+    insta::assert_snapshot!("audit_zh-CN_2026-10", read("zh-CN/audit.html"));
+    insta::assert_snapshot!("leadership_en_2026-10_text", read("en/leadership.txt"));
+    assert!(archive.join("zh-CN/leadership/trend-revenue.png").exists());
+}
+
+#[test]
+fn outbox_close_writes_one_eml_per_recipient_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lake = dir.path().join("lake");
+    let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "outbox = \"out/outbox\"",
+        &format!("outbox = \"{}\"", dir.path().join("outbox").display()),
+    );
+    std::fs::write(&config, text).unwrap();
+    // Not closed yet: reports are drafts and go to nobody.
+    for args in [&["ingest"][..], &["score", "--period", "2026-10"]] {
+        let out = run(&config, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let out = run(&config, &["send", "--period", "2026-10"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not closed"), "{}", stderr(&out));
+    let out = run(&config, &["render", "--period", "2026-10"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("DRAFT"));
+
+    let out = run(&config, &["close", "--month", "2026-10"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("Mail is in the outbox"), "{}", stdout(&out));
+    let files = tree(&dir.path().join("outbox"));
+    assert_eq!(files.len(), 18, "{:?}", files.keys());
+    assert!(files.keys().all(|f| f.ends_with(".eml")));
+    let dry = run(&config, &["send", "--period", "2026-10", "--dry-run"]);
+    assert_eq!(stdout(&dry).matches("would send").count(), 18, "{}", stdout(&dry));
+    let again = run(&config, &["close", "--month", "2026-10"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(tree(&dir.path().join("outbox")), files, "a re-run writes no message again");
+}
