@@ -27,7 +27,7 @@ pub enum SendError {
 
 pub enum Sender {
     Outbox { dir: PathBuf },
-    Smtp { transport: Box<AsyncSmtpTransport<Tokio1Executor>>, interval: Duration },
+    Smtp { transport: Box<AsyncSmtpTransport<Tokio1Executor>>, interval: Duration, timeout: Duration },
 }
 
 /// The result of one message: how many attempts it took, and the last error if it never went.
@@ -72,7 +72,10 @@ impl Sender {
                     builder = builder.credentials(Credentials::new(user.clone(), password));
                 }
                 let interval = Duration::from_secs_f64(60.0 / f64::from(d.rate_per_minute.max(1)));
-                Ok(Sender::Smtp { transport: Box::new(builder.build()), interval })
+                // lettre's timeout covers each socket operation; this one bounds the whole
+                // exchange, so a server that stops answering mid-conversation cannot hang the close.
+                let timeout = Duration::from_secs(s.timeout_seconds.saturating_mul(2).max(1));
+                Ok(Sender::Smtp { transport: Box::new(builder.build()), interval, timeout })
             }
         }
     }
@@ -106,23 +109,23 @@ impl Sender {
                 let error = write_atomically(&outbox_path(dir, message_id), &message.formatted()).err();
                 Attempt { attempts: 1, error }
             }
-            Sender::Smtp { transport, .. } => {
+            Sender::Smtp { transport, timeout, .. } => {
                 let mut attempts = 0;
                 loop {
                     attempts += 1;
-                    match transport.send(message.clone()).await {
-                        Ok(_) => return Attempt { attempts, error: None },
-                        Err(e) => {
-                            let transient = !(e.is_permanent() || e.is_tls() || e.is_client());
-                            let error = SendError::Smtp { message: e.to_string(), transient };
-                            if !transient || attempts > retries {
-                                return Attempt { attempts, error: Some(error) };
-                            }
-                            let wait = Duration::from_secs(1 << (attempts - 1).min(6));
-                            tracing::warn!(%error, attempt = attempts, wait_seconds = wait.as_secs(), "Retrying");
-                            tokio::time::sleep(wait).await;
-                        }
+                    let result = tokio::time::timeout(*timeout, transport.send(message.clone())).await;
+                    let (reason, transient) = match result {
+                        Ok(Ok(_)) => return Attempt { attempts, error: None },
+                        Ok(Err(e)) => (e.to_string(), !(e.is_permanent() || e.is_tls() || e.is_client())),
+                        Err(_) => (format!("no answer within {} s", timeout.as_secs()), true),
+                    };
+                    let error = SendError::Smtp { message: reason, transient };
+                    if !transient || attempts > retries {
+                        return Attempt { attempts, error: Some(error) };
                     }
+                    let wait = Duration::from_secs(1 << (attempts - 1).min(6));
+                    tracing::warn!(%error, attempt = attempts, wait_seconds = wait.as_secs(), "Retrying");
+                    tokio::time::sleep(wait).await;
                 }
             }
         }

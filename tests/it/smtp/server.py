@@ -52,7 +52,7 @@ class Authenticator:
             self.user,
             self.password,
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
 
 def main():
