@@ -70,9 +70,9 @@ impl Error {
                 ExitCode::Usage
             }
             Error::Deliver(crate::deliver::DeliverError::Draft { .. }) => ExitCode::DataGate,
-            Error::Deliver(crate::deliver::DeliverError::Transport(
-                crate::deliver::transport::SendError::Setup(_),
-            )) => ExitCode::Usage,
+            Error::Deliver(crate::deliver::DeliverError::Transport(crate::deliver::transport::SendError::Setup(_))) => {
+                ExitCode::Usage
+            }
             Error::Report(_) | Error::Deliver(_) => ExitCode::Runtime,
         }
     }

@@ -120,7 +120,15 @@ pub const REPORT: &[SqlFile] = sql_files!("report":
 
 /// Every embedded file, for `validate` and the test that no file on disk is forgotten.
 pub fn all() -> impl Iterator<Item = &'static SqlFile> {
-    STAGING.iter().chain(AUDIT_RULES).chain(AUDIT_REPORT).chain(AUDITED).chain(INDICATORS).chain(MART).chain(CHECKS).chain(REPORT)
+    STAGING
+        .iter()
+        .chain(AUDIT_RULES)
+        .chain(AUDIT_REPORT)
+        .chain(AUDITED)
+        .chain(INDICATORS)
+        .chain(MART)
+        .chain(CHECKS)
+        .chain(REPORT)
 }
 
 #[derive(Debug, thiserror::Error)]

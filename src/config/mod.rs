@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use crate::datasets::{self, Dataset};
-pub use raw::{Encoding, Format, Locale};
 pub use delivery::{Delivery, Recipient, Reports, Smtp, TlsMode, Transport};
+pub use raw::{Encoding, Format, Locale};
 pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term};
 
 /// A validated configuration.

@@ -403,8 +403,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     }
 
     match (company, lake) {
-        (Some(company), Some(lake)) if problems.0.is_empty() => {
-            Ok(Config {
+        (Some(company), Some(lake)) if problems.0.is_empty() => Ok(Config {
             file: PathBuf::new(),
             company,
             lake,
@@ -417,8 +416,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
             warnings,
             engine,
             sources,
-        })
-        }
+        }),
         _ => Err(problems.0),
     }
 }

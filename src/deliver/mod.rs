@@ -42,7 +42,9 @@ pub enum DeliverError {
     Message { recipient: String, message: String },
     #[error(transparent)]
     Transport(#[from] SendError),
-    #[error("period {period} is not closed (no proof bundle): its reports are drafts and go to nobody; run `kpi-close close` for it first")]
+    #[error(
+        "period {period} is not closed (no proof bundle): its reports are drafts and go to nobody; run `kpi-close close` for it first"
+    )]
     Draft { period: Period },
 }
 
@@ -189,12 +191,12 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
         .map_err(|e| DeliverError::Message { recipient: config.delivery.from.clone(), message: format!("{e}") })?;
     let mut first = true;
     for delivery in &deliveries {
-        let Some(doc) = documents.iter().find(|d| d.audience == delivery.audience && d.locale == delivery.locale) else {
+        let Some(doc) = documents.iter().find(|d| d.audience == delivery.audience && d.locale == delivery.locale)
+        else {
             continue;
         };
         let path = ledger_path(period, data.revision, &doc.id(), &delivery.recipient_key());
-        let previous: Option<Entry> =
-            lake.get(&path).await?.and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let previous: Option<Entry> = lake.get(&path).await?.and_then(|bytes| serde_json::from_slice(&bytes).ok());
         let message_id = message_id(&from, period, data.revision, &doc.id(), &delivery.recipient_key());
         let mut entry = Entry {
             period: period.to_string(),
@@ -267,7 +269,8 @@ pub fn message_id(from: &Mailbox, period: Period, revision: i64, report: &str, r
 /// The MIME message for one recipient.
 pub fn build(doc: &Document, from: &Mailbox, delivery: &Delivery, message_id: &str) -> Result<Message, DeliverError> {
     let fail = |message: String| DeliverError::Message { recipient: delivery.email.clone(), message };
-    let to: Mailbox = format!("{} <{}>", quote(&delivery.name), delivery.email).parse().map_err(|e| fail(format!("{e}")))?;
+    let to: Mailbox =
+        format!("{} <{}>", quote(&delivery.name), delivery.email).parse().map_err(|e| fail(format!("{e}")))?;
     let png = ContentType::parse("image/png").map_err(|e| fail(format!("{e}")))?;
     let csv = ContentType::parse("text/csv; charset=utf-8").map_err(|e| fail(format!("{e}")))?;
     let mut related = MultiPart::related().singlepart(SinglePart::html(doc.html.clone()));

@@ -1423,11 +1423,17 @@ impl Generator {
                     entities.push(("person", m, vec![m], personal));
                 }
             }
+            // A period the data ends inside (2026-Q4, 2026) is planned for all its months: the months
+            // without data at the average of those with it.
+            let ends_inside = months.last() == Some(&(MONTHS - 1)) && months.len() < *len;
+            let whole = if ends_inside { *len as f64 / months.len() as f64 } else { 1.0 };
             for (kind, id, people, kpis) in entities {
                 for kpi in kpis {
                     let value = match kpi {
-                        "mql_count" => (plan_count(&self.clean_mql, &people, months) * 0.95).round(),
-                        "revenue" => (plan_count(&self.clean_revenue, &people, months) * 0.95 / 100.0).round() * 100.0,
+                        "mql_count" => (plan_count(&self.clean_mql, &people, months) * 0.95 * whole).round(),
+                        "revenue" => {
+                            (plan_count(&self.clean_revenue, &people, months) * 0.95 * whole / 100.0).round() * 100.0
+                        }
                         _ => match RATES.iter().find(|(k, _, _)| *k == kpi) {
                             Some((_, cycle, _)) if cycle > len => continue,
                             Some((_, _, rate)) => *rate,

@@ -4,7 +4,9 @@
 //! function of the input: the same figures give the same bytes.
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
-use tiny_skia::{Color, FillRule, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, StrokeDash, Transform};
+use tiny_skia::{
+    Color, FillRule, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, StrokeDash, Transform,
+};
 
 /// The chart font: a subset; `scripts/subset-chart-font.sh` rebuilds it.
 pub const FONT: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/report_templates/chart-font.ttf"));
@@ -95,7 +97,11 @@ pub fn line(
             match v {
                 Some(v) => {
                     let (px, py) = (x(i), y_of(*v, lo, hi));
-                    if open { path.line_to(px, py) } else { path.move_to(px, py) }
+                    if open {
+                        path.line_to(px, py)
+                    } else {
+                        path.move_to(px, py)
+                    }
                     open = true;
                     if !s.dashed {
                         canvas.dot(px, py, 2.5, s.color);
@@ -165,7 +171,8 @@ fn shorten(label: &str, slot: f32) -> String {
     cut
 }
 
-/// A range that includes every value and starts at 0 for non-negative data, with some head room.
+/// An axis from `lo` to `hi` in whole steps of 1, 2, 2.5 or 5 × 10ⁿ, so every grid line has a round
+/// label: it includes every value and starts at 0 for non-negative data.
 fn axis_range(values: &[f64]) -> (f64, f64) {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
@@ -173,9 +180,17 @@ fn axis_range(values: &[f64]) -> (f64, f64) {
     if !min.is_finite() || !max.is_finite() {
         return (0.0, 1.0);
     }
-    let lo = if min >= 0.0 { 0.0 } else { min * 1.1 };
-    let hi = if max <= lo { lo + 1.0 } else { max + (max - lo) * 0.1 };
-    (lo, hi)
+    let lo = min.min(0.0);
+    let hi = if max <= lo { lo + 1.0 } else { max };
+    let step = step_for(lo, hi);
+    ((lo / step).floor() * step, (hi / step).ceil() * step)
+}
+
+/// The grid step for an axis: about four steps, each 1, 2, 2.5 or 5 × 10ⁿ.
+fn step_for(lo: f64, hi: f64) -> f64 {
+    let raw = (hi - lo) / 4.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude)
 }
 
 struct Canvas {
@@ -206,8 +221,10 @@ impl Canvas {
     /// Title, horizontal grid lines with their values, and the axis.
     fn frame(&mut self, title: &str, lo: f64, hi: f64, format: fn(f64) -> String) {
         self.text(title, LEFT, 22.0, 14.0, INK);
-        for k in 0..=4 {
-            let v = lo + (hi - lo) * f64::from(k) / 4.0;
+        let step = step_for(lo, hi);
+        let lines = ((hi - lo) / step).round() as u32;
+        for k in 0..=lines {
+            let v = lo + step * f64::from(k);
             let y = self.y(v, lo, hi);
             self.rect(LEFT, y, self.plot_width(), 1.0, GRID);
             let label = format(v);
@@ -238,8 +255,11 @@ impl Canvas {
     }
 
     fn stroke(&mut self, path: &tiny_skia::Path, color: (u8, u8, u8), width: f32, dashed: bool) {
-        let stroke =
-            Stroke { width, dash: if dashed { StrokeDash::new(vec![6.0, 4.0], 0.0) } else { None }, ..Stroke::default() };
+        let stroke = Stroke {
+            width,
+            dash: if dashed { StrokeDash::new(vec![6.0, 4.0], 0.0) } else { None },
+            ..Stroke::default()
+        };
         self.pixmap.stroke_path(path, &Self::paint(color), &stroke, Transform::identity(), None);
     }
 
@@ -272,7 +292,8 @@ impl Canvas {
                     return;
                 }
                 let pixel = &mut pixels[(py * width + px) as usize];
-                let mix = |under: u8, over: u8| (f32::from(under) * (1.0 - coverage) + f32::from(over) * coverage) as u8;
+                let mix =
+                    |under: u8, over: u8| (f32::from(under) * (1.0 - coverage) + f32::from(over) * coverage) as u8;
                 if let Some(p) = PremultipliedColorU8::from_rgba(
                     mix(pixel.red(), color.0),
                     mix(pixel.green(), color.1),
@@ -302,6 +323,16 @@ pub fn missing_glyphs(text: &str) -> Vec<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axes_have_round_steps() {
+        assert_eq!(axis_range(&[5.0, 3.0, 2.0]), (0.0, 6.0));
+        assert_eq!(step_for(0.0, 6.0), 2.0);
+        assert_eq!(axis_range(&[1.5, 0.2]), (0.0, 1.5));
+        assert_eq!(axis_range(&[392_391.19, 190_203.09]), (0.0, 400_000.0));
+        assert_eq!(axis_range(&[-30.0, 10.0]), (-30.0, 10.0));
+        assert_eq!(axis_range(&[]), (0.0, 1.0));
+    }
 
     #[test]
     fn charts_are_png_and_deterministic() {

@@ -257,7 +257,12 @@ impl ReportData {
             .of(file("datasets"))
             .await?
             .iter()
-            .map(|r| DatasetRow { dataset: d(&r[0]), rows_in: int(&r[1]), rows_excluded: int(&r[2]), rows_net: int(&r[3]) })
+            .map(|r| DatasetRow {
+                dataset: d(&r[0]),
+                rows_in: int(&r[1]),
+                rows_excluded: int(&r[2]),
+                rows_net: int(&r[3]),
+            })
             .collect();
         let rules = rows
             .of(file("rules"))

@@ -150,8 +150,7 @@ pub fn environment() -> Result<Environment<'static>, ReportError> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_trim_blocks(true);
     for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|source| ReportError::Template { name: (*name).to_string(), source })?;
+        env.add_template(name, source).map_err(|source| ReportError::Template { name: (*name).to_string(), source })?;
     }
     Ok(env)
 }
@@ -200,7 +199,17 @@ fn document(
             let mut charts = m.charts.clone();
             charts.extend([m.ratings.clone(), m.audit_chart.clone()]);
             let csv = csv_of(
-                &["kpi", "indicator", "actual", "target", "vs_target", "vs_previous", "vs_year_ago", "gross", "excluded"],
+                &[
+                    "kpi",
+                    "indicator",
+                    "actual",
+                    "target",
+                    "vs_target",
+                    "vs_previous",
+                    "vs_year_ago",
+                    "gross",
+                    "excluded",
+                ],
                 m.indicators.iter().map(|l| {
                     vec![
                         l.kpi.clone(),
@@ -238,7 +247,8 @@ fn document(
     };
     let id = audience.id();
     let render = |name: String, prefix: &str, suffix: &str| -> Result<String, ReportError> {
-        let template = env.get_template(&name).map_err(|source| ReportError::Template { name: name.clone(), source })?;
+        let template =
+            env.get_template(&name).map_err(|source| ReportError::Template { name: name.clone(), source })?;
         let ctx = minijinja::context! { image_prefix => prefix, image_suffix => suffix, ..model.clone() };
         template.render(ctx).map_err(|source| ReportError::Template { name, source })
     };
@@ -246,13 +256,8 @@ fn document(
     let html = render(format!("{stem}.html"), "cid:", "@kpi-close")?;
     let archive_html = render(format!("{stem}.html"), &format!("{id}/"), "")?;
     let text = render(format!("{stem}.txt"), "", "")?;
-    let subject = format!(
-        "{}{} · {} · {}",
-        if meta.draft { "[DRAFT] " } else { "" },
-        meta.company,
-        meta.title,
-        meta.period
-    );
+    let subject =
+        format!("{}{} · {} · {}", if meta.draft { "[DRAFT] " } else { "" }, meta.company, meta.title, meta.period);
     Ok(Document {
         audience: audience.clone(),
         locale: builder.fmt.locale,
@@ -287,7 +292,18 @@ fn scorecard_csv<'a>(members: impl Iterator<Item = &'a model::Member>) -> Result
         }
     }
     csv_of(
-        &["person", "indicator", "target", "actual", "achievement", "weight", "points", "total_score", "rating", "bonus"],
+        &[
+            "person",
+            "indicator",
+            "target",
+            "actual",
+            "achievement",
+            "weight",
+            "points",
+            "total_score",
+            "rating",
+            "bonus",
+        ],
         rows.into_iter(),
     )
 }
@@ -354,10 +370,8 @@ pub async fn render(config: &Config, lake: &Lake, period: Period) -> Result<Rend
     if data.lines.is_empty() {
         return Err(ReportError::NotScored { period });
     }
-    let wanted: Vec<(Audience, Locale)> = locales(config)
-        .into_iter()
-        .flat_map(|l| audiences(&data).into_iter().map(move |a| (a, l)))
-        .collect();
+    let wanted: Vec<(Audience, Locale)> =
+        locales(config).into_iter().flat_map(|l| audiences(&data).into_iter().map(move |a| (a, l))).collect();
     let documents = documents(config, &data, &wanted)?;
     let objects = write_archive(lake, &documents).await?;
     Ok(Rendered { period, documents, computed_months, objects })

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::ReportError;
 use super::chart::{self, Band, Series};
 use super::data::{IndicatorRow, LineRow, ReportData};
 use super::forecast;
 use super::i18n::Labels;
-use super::ReportError;
 use crate::config::{Config, Locale};
 use crate::kpis::catalog::{self, Card};
 use crate::period::Period;
@@ -209,7 +209,17 @@ impl Format<'_> {
 
     pub fn change(&self, v: Option<f64>) -> String {
         match v {
-            Some(v) => format!("{}{:.1} %", if v > 0.0 { "+" } else if v < 0.0 { "−" } else { "" }, v.abs() * 100.0),
+            Some(v) => format!(
+                "{}{:.1} %",
+                if v > 0.0 {
+                    "+"
+                } else if v < 0.0 {
+                    "−"
+                } else {
+                    ""
+                },
+                v.abs() * 100.0
+            ),
             None => self.na(),
         }
     }
@@ -258,7 +268,8 @@ pub fn grouped(v: f64, decimals: usize) -> String {
 }
 
 fn axis_percent(v: f64) -> String {
-    format!("{:.0}%", v * 100.0)
+    let p = v * 100.0;
+    if (p - p.round()).abs() < 1e-9 { format!("{p:.0}%") } else { format!("{p:.1}%") }
 }
 
 fn axis_number(v: f64) -> String {
@@ -299,7 +310,8 @@ impl<'a> Builder<'a> {
     }
 
     pub fn meta(&self, title_key: &str, subject: &str) -> Result<Meta, ReportError> {
-        let title = if subject.is_empty() { self.t(title_key)? } else { format!("{} — {subject}", self.t(title_key)?) };
+        let title =
+            if subject.is_empty() { self.t(title_key)? } else { format!("{} — {subject}", self.t(title_key)?) };
         Ok(Meta {
             company: self.config.company.name.clone(),
             period: self.data.period.to_string(),
@@ -434,24 +446,28 @@ impl<'a> Builder<'a> {
             let mut series =
                 vec![Series { name: self.c("actual")?, values: actual.clone(), color: chart::BLUE, dashed: false }];
             if target.iter().any(Option::is_some) {
-                series.push(Series { name: self.c("target")?, values: target.clone(), color: chart::GREY, dashed: true });
+                series.push(Series {
+                    name: self.c("target")?,
+                    values: target.clone(),
+                    color: chart::GREY,
+                    dashed: true,
+                });
             }
             let band = fit.map(|fit| fit.next()).map(|n| Band { point: n.point, low: n.low, high: n.high });
             let forecast_label = self.c("forecast")?;
             let title = format!("{name}：{}", self.c("trend")?);
             let axis = if card.is_some_and(|c| c.unit == "ratio") { axis_percent } else { axis_number };
-            let png = chart::line(&title, &labels, &series, band.as_ref().map(|b| (forecast_label.as_str(), *b)), axis)?;
+            let png =
+                chart::line(&title, &labels, &series, band.as_ref().map(|b| (forecast_label.as_str(), *b)), axis)?;
             let mut rows: Vec<Vec<String>> = months
                 .iter()
                 .zip(actual.iter().zip(&target))
-                .map(|(m, (a, t))| vec![m.to_string(), f.value(card, *a), t.map(|t| f.value(card, Some(t))).unwrap_or_default()])
+                .map(|(m, (a, t))| {
+                    vec![m.to_string(), f.value(card, *a), t.map(|t| f.value(card, Some(t))).unwrap_or_default()]
+                })
                 .collect();
             if let (Some(b), Some(next)) = (band, next) {
-                rows.push(vec![
-                    format!("{next} ({forecast_label})"),
-                    f.value(card, Some(b.point)),
-                    String::new(),
-                ]);
+                rows.push(vec![format!("{next} ({forecast_label})"), f.value(card, Some(b.point)), String::new()]);
                 forecasts.push(ForecastLine {
                     name: name.clone(),
                     period: next.to_string(),
@@ -518,12 +534,27 @@ impl<'a> Builder<'a> {
             name: "audit.png".into(),
             alt: format!(
                 "{title}: {}",
-                flagged.iter().zip(&shares).map(|(d, s)| format!("{} {:.1} %", d.dataset, s * 100.0)).collect::<Vec<_>>().join(", ")
+                flagged
+                    .iter()
+                    .zip(&shares)
+                    .map(|(d, s)| format!("{} {:.1} %", d.dataset, s * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-            png: chart::bars(&title, &flagged.iter().map(|d| d.dataset.clone()).collect::<Vec<_>>(), &shares, None, axis_percent)?,
+            png: chart::bars(
+                &title,
+                &flagged.iter().map(|d| d.dataset.clone()).collect::<Vec<_>>(),
+                &shares,
+                None,
+                axis_percent,
+            )?,
             title,
             headers: vec![self.t("dataset")?, self.t("excluded")?],
-            rows: flagged.iter().zip(&shares).map(|(d, s)| vec![d.dataset.clone(), format!("{:.1} %", s * 100.0)]).collect(),
+            rows: flagged
+                .iter()
+                .zip(&shares)
+                .map(|(d, s)| vec![d.dataset.clone(), format!("{:.1} %", s * 100.0)])
+                .collect(),
         };
 
         Ok(Leadership {
@@ -557,7 +588,13 @@ impl<'a> Builder<'a> {
             let mut ahead = 0;
             for m in period.months() {
                 if m <= last {
-                    projected += self.data.trend.iter().find(|r| r.kpi == card.id && r.month == m).and_then(|r| r.value).unwrap_or(0.0);
+                    projected += self
+                        .data
+                        .trend
+                        .iter()
+                        .find(|r| r.kpi == card.id && r.month == m)
+                        .and_then(|r| r.value)
+                        .unwrap_or(0.0);
                 } else {
                     ahead += 1;
                     projected += fit.at(ahead).max(0.0);
@@ -598,8 +635,7 @@ impl<'a> Builder<'a> {
             .map(|p| p.team_name.clone())
             .unwrap_or_else(|| team_id.to_string());
         let totals = self.totals(Some(team_id));
-        let members: Vec<Member> =
-            totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect();
+        let members: Vec<Member> = totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect();
         let names: Vec<String> = totals.iter().map(|(l, _)| l.person_name.clone()).collect();
         let scores: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
         let title = self.c("members")?;
@@ -609,7 +645,13 @@ impl<'a> Builder<'a> {
                 "{title}: {}",
                 names.iter().zip(&scores).map(|(n, s)| format!("{n} {s:.1}")).collect::<Vec<_>>().join(", ")
             ),
-            png: chart::bars(&title, &(1..=names.len()).map(|i| format!("#{i}")).collect::<Vec<_>>(), &scores, Some(100.0), axis_score)?,
+            png: chart::bars(
+                &title,
+                &(1..=names.len()).map(|i| format!("#{i}")).collect::<Vec<_>>(),
+                &scores,
+                Some(100.0),
+                axis_score,
+            )?,
             title,
             headers: vec!["#".into(), self.t("person")?, self.t("total")?],
             rows: names
@@ -678,7 +720,11 @@ impl<'a> Builder<'a> {
             name: "achievement.png".into(),
             alt: format!(
                 "{title}: {}",
-                scored.iter().map(|l| format!("{} {:.1} %", f.kpi_name(&l.kpi), l.achievement.unwrap_or(0.0) * 100.0)).collect::<Vec<_>>().join(", ")
+                scored
+                    .iter()
+                    .map(|l| format!("{} {:.1} %", f.kpi_name(&l.kpi), l.achievement.unwrap_or(0.0) * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             png: chart::bars(
                 &title,
@@ -728,7 +774,11 @@ impl<'a> Builder<'a> {
         let indicators = cards
             .iter()
             .filter_map(|card| {
-                let row = self.data.indicators.iter().find(|r| r.grain == "company" && r.entity_id == company && r.kpi == card.id)?;
+                let row = self
+                    .data
+                    .indicators
+                    .iter()
+                    .find(|r| r.grain == "company" && r.entity_id == company && r.kpi == card.id)?;
                 Some(self.indicator_line(card, row))
             })
             .collect();

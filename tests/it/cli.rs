@@ -79,7 +79,7 @@ fn plan_lists_every_export_without_touching_the_lake() {
 }
 
 #[test]
-fn close_runs_the_stages_built_so_far_and_says_what_it_did_not_do() {
+fn close_runs_every_stage_and_says_where_to_look() {
     let dir = tempfile::tempdir().expect("temp dir");
     let lake = dir.path().join("lake");
     let config = demo_config(dir.path(), &lake.display().to_string(), "");
@@ -89,7 +89,9 @@ fn close_runs_the_stages_built_so_far_and_says_what_it_did_not_do() {
     assert!(text.contains("2026-10: data for web_events, leads, orders"), "{text}");
     assert!(text.contains("Indicators 2026-10: 510 rows, all checks passed"), "{text}");
     assert!(text.contains("Scorecards 2026-10: 12 people scored"), "{text}");
-    assert!(text.contains("Reports and delivery are not built yet: nothing was sent"), "{text}");
+    assert!(text.contains("Reports 2026-10 (34 documents"), "{text}");
+    assert!(text.contains(&format!("Mail is in the outbox: {}", dir.path().join("out/outbox").display())), "{text}");
+    assert_eq!(std::fs::read_dir(dir.path().join("out/outbox")).map(|d| d.count()).unwrap_or(0), 18);
     assert!(lake.join("manifests/ingest.json").exists());
     assert!(lake.join("indicators/period=2026-10/part-0.parquet").exists());
 

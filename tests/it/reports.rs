@@ -65,9 +65,23 @@ fn certificates(dir: &Path) {
     };
     for ca in ["ca", "other-ca"] {
         openssl(&[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &format!("/CN=kpi-close {ca}"),
-            "-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem"),
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=kpi-close {ca}"),
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
         ]);
     }
     std::fs::write(
@@ -75,10 +89,34 @@ fn certificates(dir: &Path) {
         "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .expect("write leaf.ext");
-    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]);
     openssl(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", "leaf.ext", "-out", "server.pem",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "server.pem",
     ]);
 }
 
@@ -229,16 +267,28 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
         assert!(subject.contains("2026-10") && !subject.contains("DRAFT"), "{subject}");
         let tree = m["tree"].to_string();
         assert!(
-            tree.starts_with(r#"{"multipart/mixed":[{"multipart/alternative":["text/plain",{"multipart/related":["text/html""#),
+            tree.starts_with(
+                r#"{"multipart/mixed":[{"multipart/alternative":["text/plain",{"multipart/related":["text/html""#
+            ),
             "{tree}"
         );
         assert_eq!(m["unresolved_cids"], serde_json::json!([]), "{subject}");
         assert_eq!(m["cids"].as_array().map(Vec::len), m["inline"].as_object().map(|o| o.len()), "{subject}");
-        assert!(m["inline"].as_object().unwrap().values().all(|i| i["type"] == "image/png" && i["bytes"].as_u64() > Some(1000)));
+        assert!(
+            m["inline"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|i| i["type"] == "image/png" && i["bytes"].as_u64() > Some(1000))
+        );
         let attachment = &m["attachments"][0];
         assert_eq!(attachment["type"], "text/csv", "{subject}");
         assert!(attachment["filename"].as_str().is_some_and(|f| f.ends_with("-2026-10.csv")));
-        assert!(m["html"].as_str().is_some_and(|h| !h.contains("<script") && !h.contains("http://") && !h.contains("https://")));
+        assert!(
+            m["html"]
+                .as_str()
+                .is_some_and(|h| !h.contains("<script") && !h.contains("http://") && !h.contains("https://"))
+        );
         assert!(m["html"].as_str().is_some_and(|h| !h.contains("<svg")));
         assert_eq!(m["to"].as_array().map(Vec::len), Some(1));
         ids.insert(m["message_id"].as_str().unwrap_or_default().to_string());
@@ -296,7 +346,10 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     assert_eq!(messages.len(), 18);
     let t02 = messages
         .iter()
-        .find(|m| m["to"][0].as_str().unwrap_or_default().contains("p005@") && m["subject"].as_str().unwrap_or_default().contains("团队报告"))
+        .find(|m| {
+            m["to"][0].as_str().unwrap_or_default().contains("p005@")
+                && m["subject"].as_str().unwrap_or_default().contains("团队报告")
+        })
         .expect("T02's report");
     let all = readable(t02);
     assert!(all.contains("&lt;script&gt;") && !t02["html"].as_str().unwrap().contains("<script"), "escaped in HTML");
@@ -314,8 +367,13 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     let other = smtp_config(dir, &fixtures, smtp.port, "other-ca.pem");
     let out = run_with_env(&other, &["send", "--period", "2026-10", "--resend"], &env);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stdout(&out).to_lowercase().contains("certificate") || stdout(&out).contains("UnknownIssuer"), "{}", stdout(&out));
-    let out = run_with_env(&config, &["send", "--period", "2026-10", "--resend"], &[("KPI_CLOSE_SMTP_PASSWORD", "wrong")]);
+    assert!(
+        stdout(&out).to_lowercase().contains("certificate") || stdout(&out).contains("UnknownIssuer"),
+        "{}",
+        stdout(&out)
+    );
+    let out =
+        run_with_env(&config, &["send", "--period", "2026-10", "--resend"], &[("KPI_CLOSE_SMTP_PASSWORD", "wrong")]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stdout(&out).contains("535"), "{}", stdout(&out));
     assert_eq!(received(&smtp).len(), 18);
@@ -340,10 +398,9 @@ fn outbox_close_writes_one_eml_per_recipient_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let lake = dir.path().join("lake");
     let config = demo_config(dir.path(), &lake.display().to_string(), "");
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "outbox = \"out/outbox\"",
-        &format!("outbox = \"{}\"", dir.path().join("outbox").display()),
-    );
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("outbox = \"out/outbox\"", &format!("outbox = \"{}\"", dir.path().join("outbox").display()));
     std::fs::write(&config, text).unwrap();
     // Not closed yet: reports are drafts and go to nobody.
     for args in [&["ingest"][..], &["score", "--period", "2026-10"]] {
