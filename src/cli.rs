@@ -73,7 +73,18 @@ pub enum Command {
         /// Backfill: the last month to close.
         #[arg(long, value_parser = parse_month, requires = "from")]
         to: Option<Period>,
+        /// When another close holds the lake, wait this long for it before giving up.
+        #[arg(long, default_value_t = 0)]
+        wait_seconds: u64,
     },
+    /// List the closes run on this lake: periods, status, timings, what was mailed.
+    Runs {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Run the close on the `[schedule]` cron expression (default 06:00 on the 3rd, closing the
+    /// previous month) in the company's timezone, until stopped.
+    Schedule,
     /// Read every configured export into the lake (new and changed files only).
     Ingest,
     /// Run the audit rules over the lake (writes the exclusion ledger), then report a period: rows in,
@@ -238,7 +249,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             emit(&render_plan(&plan, &lake))?;
             Ok(ExitCode::Ok)
         }
-        Command::Close { month, from, to } => {
+        Command::Close { month, from, to, wait_seconds } => {
             let (first, last) = match (month, from, to) {
                 (Some(m), _, _) => (m, m),
                 (None, Some(f), Some(t)) if f <= t => (f, t),
@@ -248,56 +259,26 @@ async fn run(args: Args) -> Result<ExitCode> {
                 }
             };
             let config = load_config(&args.config)?;
-            let lake = Lake::open(&config.lake)?;
-            let plan = ingest::plan(&config, &lake).await?;
-            let report = ingest::run(&config, &lake, &plan).await?;
-            let mut text = render_report(&report, &lake);
-            text.push_str(&render_coverage(&report, last));
-            if !report.problems.is_empty() {
-                text.push_str(&format!("\nClose {last} stopped at the ingest gate: no indicators computed.\n"));
-                emit(&text)?;
-                return Ok(ExitCode::DataGate);
-            }
-            let audit = crate::audit::run(&config, &lake).await?;
-            text.push_str(&render_audit_run(&audit));
-            let mut failed = false;
-            let mut month = first;
-            while month <= last {
-                for period in kpis::periods_closed_by(month) {
-                    let indicators = kpis::compute(&config, &lake, period, 1).await?;
-                    failed |= !indicators.findings.is_empty();
-                    text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
-                    if indicators.findings.is_empty() {
-                        text.push_str(&score_period(&config, &lake, period).await?);
-                    }
-                }
-                month = month.shifted(1);
-            }
-            let what = if first == last { first.to_string() } else { format!("{first} … {last}") };
-            if failed {
-                text.push_str(&format!("\nClose {what} stopped: a check failed (above); no report was sent.\n"));
-                emit(&text)?;
-                return Ok(ExitCode::DataGate);
-            }
-            // Reports go out for the periods the last month closes; a backfill's earlier months are
-            // computed and stored, not mailed again.
-            let mut sent_failed = false;
-            for period in kpis::periods_closed_by(last) {
-                let rendered = crate::report::render(&config, &lake, period).await?;
-                text.push_str(&render_rendered(&rendered, &lake));
-                let outcome = crate::deliver::send(&config, &lake, period, crate::deliver::Options::default()).await?;
-                sent_failed |= !outcome.failed.is_empty() || !outcome.uncertain.is_empty();
-                text.push_str(&render_outcome(period, &outcome));
-            }
-            text.push_str(&format!("\nClose {what} done. The lake is at {}.\n", lake.location()));
-            if config.delivery.transport == crate::config::Transport::Outbox {
-                text.push_str(&format!(
-                    "Mail is in the outbox: {} (open the .eml files with a mail program); the HTML archive is under reports/ in the lake.\n",
-                    config.delivery.outbox.display()
-                ));
-            }
+            let (code, text) = close(&config, first, last, wait_seconds).await?;
             emit(&text)?;
-            Ok(if sent_failed { ExitCode::Runtime } else { ExitCode::Ok })
+            Ok(code)
+        }
+        Command::Runs { format } => {
+            let config = load_config(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let runs = crate::close::runs::list(&lake).await?;
+            if format == OutputFormat::Table {
+                emit(&render_runs(&runs))?;
+            } else {
+                let mut bytes = serde_json::to_vec_pretty(&runs).map_err(|e| Error::Stdout(e.into()))?;
+                bytes.push(b'\n');
+                emit_bytes(&bytes)?;
+            }
+            Ok(ExitCode::Ok)
+        }
+        Command::Schedule => {
+            let config = load_config(&args.config)?;
+            schedule(&args.config, &config).await
         }
         Command::Audit { period, format } => {
             let config = load_config(&args.config)?;
@@ -652,6 +633,153 @@ fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat
             Ok(text.into_bytes())
         }
     }
+}
+
+/// The whole close for months `first` … `last`, under the lake's lock, recorded in `runs/`.
+/// Returns the exit code and what to print.
+async fn close(config: &Config, first: Period, last: Period, wait_seconds: u64) -> Result<(ExitCode, String)> {
+    let lake = Lake::open(&config.lake)?;
+    let what = if first == last { first.to_string() } else { format!("{first} … {last}") };
+    let command =
+        if first == last { format!("close --month {first}") } else { format!("close --from {first} --to {last}") };
+    let lock = crate::close::lock::acquire(&lake, &command, std::time::Duration::from_secs(wait_seconds)).await?;
+    let periods: Vec<String> = {
+        let mut out = Vec::new();
+        let mut m = first;
+        while m <= last {
+            out.extend(kpis::periods_closed_by(m).iter().map(ToString::to_string));
+            m = m.shifted(1);
+        }
+        out
+    };
+    let mut run = crate::close::runs::Run::start(&command, periods);
+    run.save(&lake).await?;
+    let result = close_stages(config, &lake, first, last, &what, &mut run).await;
+    match &result {
+        Ok((ExitCode::Ok, _)) => run.finish("ok", None),
+        Ok((ExitCode::DataGate, _)) => run.finish("gate failed", Some("a data gate or check failed".into())),
+        Ok((_, _)) => run.finish("failed", Some("some mail was not delivered".into())),
+        Err(e) => run.finish("failed", Some(e.to_string())),
+    }
+    let saved = run.save(&lake).await;
+    lock.release().await?;
+    saved?;
+    result
+}
+
+async fn close_stages(
+    config: &Config,
+    lake: &Lake,
+    first: Period,
+    last: Period,
+    what: &str,
+    run: &mut crate::close::runs::Run,
+) -> Result<(ExitCode, String)> {
+    let started = std::time::Instant::now();
+    let plan = ingest::plan(config, lake).await?;
+    let report = ingest::run(&config, &lake, &plan).await?;
+    run.stage("ingest", started);
+    let mut text = render_report(&report, &lake);
+    text.push_str(&render_coverage(&report, last));
+    if !report.problems.is_empty() {
+        text.push_str(&format!("\nClose {last} stopped at the ingest gate: no indicators computed.\n"));
+        return Ok((ExitCode::DataGate, text));
+    }
+    let started = std::time::Instant::now();
+    let audit = crate::audit::run(&config, &lake).await?;
+    run.stage("audit", started);
+    let started = std::time::Instant::now();
+    text.push_str(&render_audit_run(&audit));
+    let mut failed = false;
+    let mut month = first;
+    while month <= last {
+        for period in kpis::periods_closed_by(month) {
+            let indicators = kpis::compute(&config, &lake, period, 1).await?;
+            failed |= !indicators.findings.is_empty();
+            text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
+            if indicators.findings.is_empty() {
+                text.push_str(&score_period(&config, &lake, period).await?);
+            }
+        }
+        month = month.shifted(1);
+    }
+    run.stage("indicators and scores", started);
+    if failed {
+        text.push_str(&format!("\nClose {what} stopped: a check failed (above); no report was sent.\n"));
+        return Ok((ExitCode::DataGate, text));
+    }
+    let started = std::time::Instant::now();
+    // Reports go out for the periods the last month closes; a backfill's earlier months are
+    // computed and stored, not mailed again.
+    let mut sent_failed = false;
+    for period in kpis::periods_closed_by(last) {
+        let rendered = crate::report::render(&config, &lake, period).await?;
+        text.push_str(&render_rendered(&rendered, &lake));
+        let outcome = crate::deliver::send(&config, &lake, period, crate::deliver::Options::default()).await?;
+        sent_failed |= !outcome.failed.is_empty() || !outcome.uncertain.is_empty();
+        run.sent.extend(crate::deliver::sent_lines(period, &outcome));
+        text.push_str(&render_outcome(period, &outcome));
+    }
+    text.push_str(&format!("\nClose {what} done. The lake is at {}.\n", lake.location()));
+    if config.delivery.transport == crate::config::Transport::Outbox {
+        text.push_str(&format!(
+            "Mail is in the outbox: {} (open the .eml files with a mail program); the HTML archive is under reports/ in the lake.\n",
+            config.delivery.outbox.display()
+        ));
+    }
+    run.stage("reports and mail", started);
+    Ok((if sent_failed { ExitCode::Runtime } else { ExitCode::Ok }, text))
+}
+
+/// `schedule`: runs the close of the previous month at every time the cron expression names, in the
+/// schedule's timezone; a failed close is logged and the next one still runs.
+async fn schedule(config_path: &std::path::Path, config: &Config) -> Result<ExitCode> {
+    let s = &config.schedule;
+    loop {
+        let now = chrono::Utc::now();
+        let Some(next) = s.cron.next_after(now, s.timezone) else {
+            tracing::error!(cron = %s.expression, "The cron expression never matches");
+            return Ok(ExitCode::Usage);
+        };
+        let month = crate::close::schedule::month_to_close(next, s.timezone);
+        tracing::info!(next = %next.with_timezone(&s.timezone), %month, "Next close");
+        let wait = (next - now).to_std().unwrap_or_default();
+        tokio::time::sleep(wait).await;
+        // Re-read the config each time: an edit between runs takes effect without a restart.
+        let result = match load_config(config_path) {
+            Ok(config) => close(&config, month, month, 3600).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((code, text)) => {
+                println!("{text}");
+                tracing::info!(%month, exit_code = code as i32, "Close finished");
+            }
+            Err(error) => tracing::error!(%month, %error, "Close failed; the schedule goes on"),
+        }
+    }
+}
+
+fn render_runs(runs: &[crate::close::runs::Run]) -> String {
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            let seconds: f64 = r.stages.iter().map(|s| s.seconds).sum();
+            let sent = r.sent.iter().filter(|s| s.status == "sent").count();
+            let failed = r.sent.iter().filter(|s| s.status == "failed" || s.status == "uncertain").count();
+            vec![
+                r.run_id.clone(),
+                r.command.clone(),
+                r.revision.to_string(),
+                r.status.clone(),
+                r.started_at.clone(),
+                format!("{seconds:.1}"),
+                format!("{sent} sent, {failed} failed"),
+                r.message.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["run", "command", "rev", "status", "started", "seconds", "mail", "why"], &rows)
 }
 
 fn render_rendered(rendered: &crate::report::Rendered, lake: &Lake) -> String {

@@ -41,6 +41,8 @@ pub enum Error {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Deliver(#[from] crate::deliver::DeliverError),
+    #[error(transparent)]
+    Lock(#[from] crate::close::lock::LockError),
     #[error("no indicator `{0}`; `kpi-close explain` lists them")]
     UnknownKpi(String),
     #[error("cannot write to standard output: {0}")]
@@ -73,7 +75,7 @@ impl Error {
             Error::Deliver(crate::deliver::DeliverError::Transport(crate::deliver::transport::SendError::Setup(_))) => {
                 ExitCode::Usage
             }
-            Error::Report(_) | Error::Deliver(_) => ExitCode::Runtime,
+            Error::Report(_) | Error::Deliver(_) | Error::Lock(_) => ExitCode::Runtime,
         }
     }
 }

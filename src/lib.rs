@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod close;
 pub mod config;
 pub mod datasets;
 pub mod deliver;

@@ -7,6 +7,7 @@
 
 pub mod delivery;
 mod raw;
+pub mod schedule;
 pub mod scoring;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub struct Config {
     pub scoring: Scoring,
     pub reports: Reports,
     pub delivery: Delivery,
+    pub schedule: schedule::Schedule,
     /// Problems that do not stop a close (`validate` lists them): e.g. a scheme's short : long balance.
     pub warnings: Vec<Problem>,
     pub engine: Engine,

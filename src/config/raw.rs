@@ -11,8 +11,10 @@ use serde::de::DeserializeOwned;
 use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
 use crate::datasets;
 
-const SECTIONS: &[&str] =
-    &["company", "lake", "ingest", "audit", "kpis", "scoring", "schemes", "reports", "delivery", "engine", "sources"];
+const SECTIONS: &[&str] = &[
+    "company", "lake", "ingest", "audit", "kpis", "scoring", "schemes", "reports", "delivery", "schedule", "engine",
+    "sources",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
 pub enum Locale {
@@ -368,6 +370,10 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
         Some(v) => problems.section("delivery", v).unwrap_or_default(),
         None => super::delivery::RawDelivery::default(),
     };
+    let schedule: super::schedule::RawSchedule = match take("schedule") {
+        Some(v) => problems.section("schedule", v).unwrap_or_default(),
+        None => super::schedule::RawSchedule::default(),
+    };
     let engine: RawEngine = match take("engine") {
         Some(v) => problems.section("engine", v).unwrap_or_default(),
         None => RawEngine::default(),
@@ -392,6 +398,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
     let reports = super::delivery::convert_reports(reports, &mut problems.0);
     let delivery = super::delivery::convert_delivery(delivery, base, &mut problems.0);
     let default_tz = company.as_ref().map(|c| c.timezone).unwrap_or(chrono_tz::Asia::Shanghai);
+    let schedule = super::schedule::convert(schedule, default_tz, &mut problems.0);
     let mut sources = Vec::new();
     for (name, value) in raw_sources {
         let key = format!("sources.{name}");
@@ -413,6 +420,7 @@ pub(super) fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
             scoring,
             reports,
             delivery,
+            schedule,
             warnings,
             engine,
             sources,

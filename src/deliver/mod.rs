@@ -215,14 +215,15 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
                 outcome.skipped.push(previous.unwrap_or(entry));
                 continue;
             }
-            Some("sending") if !options.resend => {
-                if sender.delivered(&message_id) {
-                    entry.status = "sent".into();
-                    lake.put(&path, json(&entry)).await?;
-                    outcome.skipped.push(entry);
-                } else {
-                    outcome.uncertain.push(previous.unwrap_or(entry));
-                }
+            Some("sending") if !options.resend && sender.delivered(&message_id) => {
+                entry.status = "sent".into();
+                lake.put(&path, json(&entry)).await?;
+                outcome.skipped.push(entry);
+                continue;
+            }
+            // Over SMTP the server may have it: never re-send without being told to.
+            Some("sending") if !options.resend && !sender.can_tell() => {
+                outcome.uncertain.push(previous.unwrap_or(entry));
                 continue;
             }
             _ => {}
@@ -252,6 +253,21 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
         }
     }
     Ok(outcome)
+}
+
+/// The run record's view of what a send did.
+pub fn sent_lines(period: Period, outcome: &Outcome) -> Vec<crate::close::runs::Sent> {
+    let line = |e: &Entry, status: &str| crate::close::runs::Sent {
+        period: period.to_string(),
+        report: e.report.clone(),
+        recipient: e.recipient.clone(),
+        status: status.to_string(),
+    };
+    let mut out: Vec<_> = outcome.sent.iter().map(|e| line(e, "sent")).collect();
+    out.extend(outcome.skipped.iter().map(|e| line(e, "already sent")));
+    out.extend(outcome.failed.iter().map(|e| line(e, "failed")));
+    out.extend(outcome.uncertain.iter().map(|e| line(e, "uncertain")));
+    out
 }
 
 fn json(entry: &Entry) -> Vec<u8> {

@@ -95,6 +95,11 @@ impl Sender {
         }
     }
 
+    /// Whether `delivered` is certain both ways (the outbox), so an interrupted send can be redone.
+    pub fn can_tell(&self) -> bool {
+        matches!(self, Sender::Outbox { .. })
+    }
+
     /// Waits between two messages so the server sees at most `rate_per_minute`.
     pub async fn pace(&self) {
         if let Sender::Smtp { interval, .. } = self {

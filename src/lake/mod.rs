@@ -173,6 +173,17 @@ impl Lake {
         self.store.put(&self.path(relative), payload).await.map(|_| ()).map_err(|e| self.store_error(relative, e))
     }
 
+    /// Creates an object only if none exists at that path; `false` if one does (the lake's lock).
+    pub async fn put_new(&self, relative: &str, bytes: impl Into<Bytes>) -> Result<bool, LakeError> {
+        let payload = PutPayload::from_bytes(bytes.into());
+        let options = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+        match self.store.put_opts(&self.path(relative), payload, options).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(self.store_error(relative, e)),
+        }
+    }
+
     pub async fn delete(&self, relative: &str) -> Result<(), LakeError> {
         match self.store.delete(&self.path(relative)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

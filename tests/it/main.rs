@@ -6,6 +6,7 @@ mod common;
 mod audit;
 mod cdnow;
 mod cli;
+mod close;
 mod fixtures;
 mod ingest;
 mod kpis;
