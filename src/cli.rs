@@ -677,16 +677,16 @@ async fn close_stages(
 ) -> Result<(ExitCode, String)> {
     let started = std::time::Instant::now();
     let plan = ingest::plan(config, lake).await?;
-    let report = ingest::run(&config, &lake, &plan).await?;
+    let report = ingest::run(config, lake, &plan).await?;
     run.stage("ingest", started);
-    let mut text = render_report(&report, &lake);
+    let mut text = render_report(&report, lake);
     text.push_str(&render_coverage(&report, last));
     if !report.problems.is_empty() {
         text.push_str(&format!("\nClose {last} stopped at the ingest gate: no indicators computed.\n"));
         return Ok((ExitCode::DataGate, text));
     }
     let started = std::time::Instant::now();
-    let audit = crate::audit::run(&config, &lake).await?;
+    let audit = crate::audit::run(config, lake).await?;
     run.stage("audit", started);
     let started = std::time::Instant::now();
     text.push_str(&render_audit_run(&audit));
@@ -694,11 +694,11 @@ async fn close_stages(
     let mut month = first;
     while month <= last {
         for period in kpis::periods_closed_by(month) {
-            let indicators = kpis::compute(&config, &lake, period, 1).await?;
+            let indicators = kpis::compute(config, lake, period, 1).await?;
             failed |= !indicators.findings.is_empty();
-            text.push_str(&render_indicator_summary(&config, &indicators, &lake).await?);
+            text.push_str(&render_indicator_summary(config, &indicators, lake).await?);
             if indicators.findings.is_empty() {
-                text.push_str(&score_period(&config, &lake, period).await?);
+                text.push_str(&score_period(config, lake, period).await?);
             }
         }
         month = month.shifted(1);
@@ -713,9 +713,9 @@ async fn close_stages(
     // computed and stored, not mailed again.
     let mut sent_failed = false;
     for period in kpis::periods_closed_by(last) {
-        let rendered = crate::report::render(&config, &lake, period).await?;
-        text.push_str(&render_rendered(&rendered, &lake));
-        let outcome = crate::deliver::send(&config, &lake, period, crate::deliver::Options::default()).await?;
+        let rendered = crate::report::render(config, lake, period).await?;
+        text.push_str(&render_rendered(&rendered, lake));
+        let outcome = crate::deliver::send(config, lake, period, crate::deliver::Options::default()).await?;
         sent_failed |= !outcome.failed.is_empty() || !outcome.uncertain.is_empty();
         run.sent.extend(crate::deliver::sent_lines(period, &outcome));
         text.push_str(&render_outcome(period, &outcome));
