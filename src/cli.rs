@@ -690,12 +690,14 @@ async fn close_stages(
     run.stage("audit", started);
     let started = std::time::Instant::now();
     text.push_str(&render_audit_run(&audit));
-    let mut failed = false;
+    let mut failed = Vec::new();
     let mut month = first;
     while month <= last {
         for period in kpis::periods_closed_by(month) {
             let indicators = kpis::compute(config, lake, period, 1).await?;
-            failed |= !indicators.findings.is_empty();
+            if !indicators.findings.is_empty() {
+                failed.push(period);
+            }
             text.push_str(&render_indicator_summary(config, &indicators, lake).await?);
             if indicators.findings.is_empty() {
                 text.push_str(&score_period(config, lake, period).await?);
@@ -704,11 +706,31 @@ async fn close_stages(
         month = month.shifted(1);
     }
     run.stage("indicators and scores", started);
-    if failed {
+    let started = std::time::Instant::now();
+    let manifest = crate::ingest::Manifest::load(lake).await?;
+    let checks = vec![crate::close::gates::sources(&manifest, last), crate::close::gates::checks(&failed)];
+    for period in kpis::periods_closed_by(last) {
+        let gates = crate::close::gates::Gates { period: period.to_string(), gates: checks.clone() };
+        crate::close::gates::write(lake, period, &gates).await?;
+    }
+    let gates = crate::close::gates::Gates { period: last.to_string(), gates: checks };
+    if !failed.is_empty() {
+        // A period whose checks failed has no indicators stored: there is nothing to render.
         text.push_str(&format!("\nClose {what} stopped: a check failed (above); no report was sent.\n"));
         return Ok((ExitCode::DataGate, text));
     }
-    let started = std::time::Instant::now();
+    if !gates.passed() {
+        for period in kpis::periods_closed_by(last) {
+            let rendered = crate::report::render(config, lake, period).await?;
+            text.push_str(&render_rendered(&rendered, lake));
+        }
+        text.push_str(&format!(
+            "\nClose {what}: a gate failed, so the reports are DRAFT and nothing was sent:\n{}\nFix the input and run the close again.\n",
+            gates.failures().iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
+        ));
+        run.stage("reports (draft)", started);
+        return Ok((ExitCode::DataGate, text));
+    }
     // Reports go out for the periods the last month closes; a backfill's earlier months are
     // computed and stored, not mailed again.
     let mut sent_failed = false;

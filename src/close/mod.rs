@@ -1,7 +1,9 @@
-//! The close around the stages (SPEC §9): one close at a time per lake (`lock`), a record of every
-//! close (`runs`), and when the next one runs (`schedule`). The stages' order lives in `cli`'s
+//! The close around the stages (SPEC §9): one close at a time per lake (`lock`), the gates a period
+//! must pass before anything is sent (`gates`), a record of every close (`runs`), and when the next
+//! one runs (`schedule`). The stages' order lives in `cli`'s
 //! `close`: ingest → audit → indicators → scores → render → send.
 
+pub mod gates;
 pub mod lock;
 pub mod runs;
 pub mod schedule;

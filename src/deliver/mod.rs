@@ -10,7 +10,7 @@
 //! A re-run sends nothing already `sent`; retries what `failed`; never re-sends a message whose
 //! outcome is unknown (`sending`: the process died mid-send) unless `--resend` says so — over SMTP
 //! the server may already have it, and nothing is ever mailed twice by accident. A DRAFT (a period
-//! not closed) is mailed to nobody.
+//! not closed, or one whose gates failed) is mailed to nobody.
 //!
 //! Each message goes to one address; a recipient's document is built from their own rows only
 //! (`report::model`), so nobody receives another team's or person's figures.
@@ -42,10 +42,8 @@ pub enum DeliverError {
     Message { recipient: String, message: String },
     #[error(transparent)]
     Transport(#[from] SendError),
-    #[error(
-        "period {period} is not closed (no proof bundle): its reports are drafts and go to nobody; run `kpi-close close` for it first"
-    )]
-    Draft { period: Period },
+    #[error("the reports of {period} are DRAFT and go to nobody: {reasons}. Fix that and run `kpi-close close` for it")]
+    Draft { period: Period, reasons: String },
 }
 
 /// One message to send: a document for one recipient.
@@ -172,8 +170,8 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
     if data.lines.is_empty() {
         return Err(ReportError::NotScored { period }.into());
     }
-    if data.proof.is_none() {
-        return Err(DeliverError::Draft { period });
+    if !data.draft_reasons.is_empty() {
+        return Err(DeliverError::Draft { period, reasons: data.draft_reasons.join("; ") });
     }
     let (deliveries, unreachable) = recipients(config, &data);
     let mut outcome = Outcome { unreachable, ..Outcome::default() };

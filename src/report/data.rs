@@ -116,6 +116,8 @@ pub struct ReportData {
     pub revision: i64,
     /// The proof bundle's path and SHA-256, when the period was closed.
     pub proof: Option<(String, String)>,
+    /// Why the period's reports are DRAFT: not closed, or the gates that failed. Empty: final.
+    pub draft_reasons: Vec<String>,
     pub indicators: Vec<IndicatorRow>,
     pub trend: Vec<TrendRow>,
     pub trend_months: Vec<Period>,
@@ -272,10 +274,18 @@ impl ReportData {
             .collect();
         let bundle = crate::proof::bundle_path(period);
         let proof = lake.get(&bundle).await?.map(|bytes| (bundle, hex::encode(sha2::Sha256::digest(&bytes))));
+        let mut draft_reasons = Vec::new();
+        if proof.is_none() {
+            draft_reasons.push(format!("{period} has not been closed (no proof bundle)"));
+        }
+        if let Some(gates) = crate::close::gates::read(lake, period).await? {
+            draft_reasons.extend(gates.failures());
+        }
         Ok(ReportData {
             period,
             revision: 1,
             proof,
+            draft_reasons,
             indicators,
             trend,
             trend_months: trend_months(period),

@@ -22,8 +22,9 @@ pub struct Meta {
     pub company: String,
     pub period: String,
     pub revision: i64,
-    /// Not closed (no proof bundle): every page says DRAFT and nothing goes to leadership.
+    /// Not closed, or a gate failed: every page says DRAFT, with why, and nothing is sent.
     pub draft: bool,
+    pub draft_reasons: Vec<String>,
     pub locale: &'static str,
     pub currency: String,
     pub title: String,
@@ -316,7 +317,8 @@ impl<'a> Builder<'a> {
             company: self.config.company.name.clone(),
             period: self.data.period.to_string(),
             revision: self.data.revision,
-            draft: self.data.proof.is_none(),
+            draft: !self.data.draft_reasons.is_empty(),
+            draft_reasons: self.data.draft_reasons.clone(),
             locale: self.fmt.locale.tag(),
             currency: self.config.company.currency.clone(),
             title,

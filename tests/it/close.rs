@@ -111,3 +111,42 @@ fn a_killed_close_reruns_to_the_same_lake_and_outbox_without_sending_twice() {
     let runs = run(&config, &["runs"]);
     assert!(stdout(&runs).contains("running"), "the killed closes show as never finished:\n{}", stdout(&runs));
 }
+
+#[test]
+fn a_failed_gate_sends_nothing_and_the_fixed_input_closes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    copy_dir(&repo().join("fixtures"), &fixtures);
+    let missing = fixtures.join("exports/app/customer_activity_2026-10.jsonl.gz");
+    let held = dir.path().join("customer_activity_2026-10.jsonl.gz");
+    std::fs::rename(&missing, &held).expect("hold the October export back");
+    let config = demo_config_with(dir.path(), &dir.path().join("lake").display().to_string(), "", &fixtures);
+
+    let out = run(&config, &["close", "--month", "2026-10"]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("a gate failed, so the reports are DRAFT and nothing was sent"), "{text}");
+    assert!(text.contains("no data for 2026-10 in customer_activity (there was for 2026-09)"), "{text}");
+    assert!(outbox(dir.path()).is_empty(), "nothing sent");
+    let leadership =
+        std::fs::read_to_string(dir.path().join("lake/reports/period=2026-10/zh-CN/leadership.html")).unwrap();
+    assert!(
+        leadership.contains("草稿") && leadership.contains("customer_activity"),
+        "the archive is marked DRAFT, with why"
+    );
+    let send = run(&config, &["send", "--period", "2026-10"]);
+    assert_eq!(send.status.code(), Some(1));
+    assert!(stderr(&send).contains("DRAFT and go to nobody"), "{}", stderr(&send));
+
+    std::fs::rename(&held, &missing).expect("the export arrives");
+    let out = run(&config, &["close", "--month", "2026-10"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(outbox(dir.path()).len(), 18);
+    let leadership =
+        std::fs::read_to_string(dir.path().join("lake/reports/period=2026-10/zh-CN/leadership.html")).unwrap();
+    assert!(!leadership.contains("草稿"), "final now");
+    let runs = run(&config, &["runs", "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("runs JSON");
+    let statuses: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["gate failed", "ok"]);
+}

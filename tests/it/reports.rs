@@ -137,18 +137,6 @@ fn hostile_fixtures(dir: &Path) -> PathBuf {
     to
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 fn smtp_config(dir: &Path, fixtures: &Path, port: u16, ca: &str) -> PathBuf {
     let text = std::fs::read_to_string(repo().join("kpi-close.toml")).expect("root config");
     let text = text
@@ -409,7 +397,7 @@ fn outbox_close_writes_one_eml_per_recipient_once() {
     }
     let out = run(&config, &["send", "--period", "2026-10"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not closed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("has not been closed"), "{}", stderr(&out));
     let out = run(&config, &["render", "--period", "2026-10"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("DRAFT"));

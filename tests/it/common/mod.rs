@@ -44,14 +44,32 @@ pub fn stderr(o: &Output) -> String {
 /// The demo config with absolute fixture paths and the lake at `lake_url` (plus extra TOML lines
 /// for `[lake]`), written into `dir`.
 pub fn demo_config(dir: &Path, lake_url: &str, lake_extra: &str) -> PathBuf {
+    demo_config_with(dir, lake_url, lake_extra, &repo().join("fixtures"))
+}
+
+/// The demo config reading the fixtures from `fixtures` (a modified copy).
+pub fn demo_config_with(dir: &Path, lake_url: &str, lake_extra: &str, fixtures: &Path) -> PathBuf {
     let text = std::fs::read_to_string(repo().join("kpi-close.toml")).expect("root config");
-    let fixtures = format!("\"{}/fixtures/", repo().display());
+    let fixtures = format!("\"{}/", fixtures.display());
     let text = text
         .replace("url = \"out/lake\"", &format!("url = \"{lake_url}\"\n{lake_extra}"))
         .replace("\"fixtures/", &fixtures);
     let path = dir.join("kpi-close.toml");
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// Copies a folder tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 /// Every file under a folder, by relative path, with its bytes.

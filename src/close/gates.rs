@@ -1,0 +1,114 @@
+//! Gates before anything is sent (SPEC §9). A close mails a period only when every gate passes;
+//! otherwise its reports are rendered as DRAFT, nothing is sent, and the close exits 1 with what
+//! failed. The result is stored as `gates/period=<P>.json`, which `render` and `send` read.
+//!
+//! - sources: every dataset that had data in the month before has data in the closing month (a
+//!   missing or stale export shows up as a dataset that stopped);
+//! - ingest: no export was held back and no dataset's reject ratio is above `ingest.max_reject_ratio`
+//!   (the ingest stage's own gate; a close stops there before computing anything);
+//! - checks: every SQL check in `sql/checks/` returned no rows for every period computed, which
+//!   includes the reconciliation of person → team → company sums.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::Manifest;
+use crate::lake::{Lake, LakeError};
+use crate::period::Period;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Gate {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Gates {
+    pub period: String,
+    pub gates: Vec<Gate>,
+}
+
+impl Gates {
+    pub fn passed(&self) -> bool {
+        self.gates.iter().all(|g| g.passed)
+    }
+
+    /// One line per failed gate.
+    pub fn failures(&self) -> Vec<String> {
+        self.gates.iter().filter(|g| !g.passed).map(|g| format!("{}: {}", g.name, g.detail)).collect()
+    }
+}
+
+pub fn path(period: Period) -> String {
+    format!("gates/period={period}.json")
+}
+
+/// Datasets that had data in the month before `month` but have none in it.
+pub fn sources(manifest: &Manifest, month: Period) -> Gate {
+    let (this, before) = (month.to_string(), month.shifted(-1).to_string());
+    let stopped: Vec<&str> = manifest
+        .datasets
+        .iter()
+        .filter(|(_, d)| d.months.contains(&before) && !d.months.contains(&this))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    Gate {
+        name: "sources".into(),
+        passed: stopped.is_empty(),
+        detail: if stopped.is_empty() {
+            format!("every dataset with data for {before} has data for {this}")
+        } else {
+            format!("no data for {this} in {} (there was for {before}): is an export missing?", stopped.join(", "))
+        },
+    }
+}
+
+/// The SQL checks over every period the close computed.
+pub fn checks(failed_periods: &[Period]) -> Gate {
+    Gate {
+        name: "checks".into(),
+        passed: failed_periods.is_empty(),
+        detail: if failed_periods.is_empty() {
+            "every SQL check (incl. person → team → company reconciliation) returned no rows".into()
+        } else {
+            let list: Vec<String> = failed_periods.iter().map(ToString::to_string).collect();
+            format!("SQL checks returned rows for {} (listed above)", list.join(", "))
+        },
+    }
+}
+
+pub async fn write(lake: &Lake, period: Period, gates: &Gates) -> Result<(), LakeError> {
+    let mut bytes = serde_json::to_vec_pretty(gates).unwrap_or_default();
+    bytes.push(b'\n');
+    lake.put(&path(period), bytes).await
+}
+
+pub async fn read(lake: &Lake, period: Period) -> Result<Option<Gates>, LakeError> {
+    Ok(lake.get(&path(period)).await?.and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::DatasetEntry;
+
+    #[test]
+    fn a_dataset_that_stops_fails_the_sources_gate() {
+        let month: Period = "2026-10".parse().unwrap();
+        let entry = |months: &[&str]| DatasetEntry {
+            months: months.iter().map(|m| m.to_string()).collect(),
+            ..Default::default()
+        };
+        let mut manifest = Manifest::default();
+        manifest.datasets.insert("orders".into(), entry(&["2026-09", "2026-10"]));
+        manifest.datasets.insert("nps_responses".into(), entry(&["2026-06"]));
+        manifest.datasets.insert("people".into(), entry(&[]));
+        assert!(sources(&manifest, month).passed, "a dataset with gaps before is not expected every month");
+        manifest.datasets.insert("web_events".into(), entry(&["2026-08", "2026-09"]));
+        let gate = sources(&manifest, month);
+        assert!(!gate.passed);
+        assert!(gate.detail.contains("no data for 2026-10 in web_events"), "{}", gate.detail);
+        let gates = Gates { period: "2026-10".into(), gates: vec![gate, checks(&[])] };
+        assert_eq!(gates.failures().len(), 1);
+    }
+}
