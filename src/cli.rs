@@ -76,6 +76,9 @@ pub enum Command {
         /// When another close holds the lake, wait this long for it before giving up.
         #[arg(long, default_value_t = 0)]
         wait_seconds: u64,
+        /// Show what the close would read, compute, render and send; change and send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List the closes run on this lake: periods, status, timings, what was mailed.
     Runs {
@@ -249,7 +252,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             emit(&render_plan(&plan, &lake))?;
             Ok(ExitCode::Ok)
         }
-        Command::Close { month, from, to, wait_seconds } => {
+        Command::Close { month, from, to, wait_seconds, dry_run } => {
             let (first, last) = match (month, from, to) {
                 (Some(m), _, _) => (m, m),
                 (None, Some(f), Some(t)) if f <= t => (f, t),
@@ -259,6 +262,10 @@ async fn run(args: Args) -> Result<ExitCode> {
                 }
             };
             let config = load_config(&args.config)?;
+            if dry_run {
+                emit(&close_plan(&config, first, last).await?)?;
+                return Ok(ExitCode::Ok);
+            }
             let (code, text) = close(&config, first, last, wait_seconds).await?;
             emit(&text)?;
             Ok(code)
@@ -633,6 +640,50 @@ fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat
             Ok(text.into_bytes())
         }
     }
+}
+
+/// `close --dry-run`: the exports ingest would read, the periods computed, the reports rendered and
+/// who would receive them (from the org data already in the lake). Writes nothing.
+async fn close_plan(config: &Config, first: Period, last: Period) -> Result<String> {
+    let lake = Lake::open(&config.lake)?;
+    let plan = ingest::plan(config, &lake).await?;
+    let mut text = render_plan(&plan, &lake);
+    let mut periods = Vec::new();
+    let mut m = first;
+    while m <= last {
+        periods.extend(kpis::periods_closed_by(m).iter().map(ToString::to_string));
+        m = m.shifted(1);
+    }
+    text.push_str(&format!(
+        "\nWould run the audit over the lake, then compute indicators, proof bundles, scorecards and flags for: {}\n",
+        periods.join(", ")
+    ));
+    for period in kpis::periods_closed_by(last) {
+        let data = crate::report::data::ReportData::read(config, &lake, period).await;
+        match data {
+            Ok(data) if !data.lines.is_empty() => {
+                let (deliveries, unreachable) = crate::deliver::recipients(config, &data);
+                let rows: Vec<Vec<String>> = deliveries
+                    .iter()
+                    .map(|d| vec![d.audience.id(), d.locale.tag().to_string(), d.email.clone()])
+                    .collect();
+                text.push_str(&format!(
+                    "\nWould render and send {period} (recipients from the org data now in the lake):\n{}",
+                    table(&["report", "locale", "to"], &rows)
+                ));
+                for u in unreachable {
+                    text.push_str(&format!("not sent: {u}\n"));
+                }
+            }
+            _ => text.push_str(&format!(
+                "\nWould render and send {period}: leadership ({}), auditors ({}), each team's manager and the people in delivery.personal_opt_in — listed here once the org data and scores are in the lake.\n",
+                config.delivery.leadership.len(),
+                config.delivery.auditors.len()
+            )),
+        }
+    }
+    text.push_str("\nDry run: nothing was read into the lake, computed, rendered or sent.\n");
+    Ok(text)
 }
 
 /// The whole close for months `first` … `last`, under the lake's lock, recorded in `runs/`.

@@ -50,6 +50,10 @@ fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn two_closes_at_once_one_runs_the_other_refuses() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = config_in(dir.path());
+    let dry = run(&config, &["close", "--month", "2026-10", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("Dry run: nothing was read"), "{}", stdout(&dry));
+    assert!(!dir.path().join("lake/data").exists() && !dir.path().join("out/outbox").exists());
     let a = spawn_close(&config);
     let b = spawn_close(&config);
     let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
@@ -67,6 +71,8 @@ fn two_closes_at_once_one_runs_the_other_refuses() {
     let verify = run(&config, &["verify", "--period", "2026-10"]);
     assert_eq!(verify.status.code(), Some(0), "the lake is intact: {}", stdout(&verify));
     assert_eq!(outbox(dir.path()).len(), 18);
+    let dry = run(&config, &["close", "--month", "2026-10", "--dry-run"]);
+    assert_eq!(stdout(&dry).matches("@demo-trading.cn").count(), 18, "{}", stdout(&dry));
 }
 
 #[test]
