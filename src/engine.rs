@@ -214,6 +214,39 @@ impl Scope {
 }
 
 /// Whether the audit has written an exclusion ledger to the lake.
+/// Registers every stored period of an output table (`scorecards/period=*/…`) as one table named
+/// after its folder; an empty one with `schema` when nothing is stored yet. Returns whether anything
+/// was stored (without a schema, nothing is registered then).
+pub async fn register_stored(
+    ctx: &SessionContext,
+    lake: &Lake,
+    folder: &str,
+    schema: Option<datafusion::arrow::datatypes::SchemaRef>,
+) -> Result<bool, DataFusionError> {
+    let urls: Vec<String> = lake
+        .list(folder)
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?
+        .iter()
+        .filter(|p| p.ends_with(".parquet"))
+        .map(|p| lake.url(p))
+        .collect();
+    ctx.deregister_table(folder)?;
+    if urls.is_empty() {
+        if let Some(schema) = schema {
+            ctx.register_table(folder, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+        }
+        return Ok(false);
+    }
+    let mut options = datafusion::prelude::ParquetReadOptions::default();
+    if let Some(schema) = &schema {
+        options = options.schema(schema);
+    }
+    let df = ctx.read_parquet(urls, options).await?;
+    ctx.register_table(folder, df.into_view())?;
+    Ok(true)
+}
+
 pub async fn has_ledger(lake: &Lake) -> Result<bool, LakeError> {
     Ok(lake.list(EXCLUSIONS_DIR).await?.iter().any(|p| p.ends_with(".parquet")))
 }

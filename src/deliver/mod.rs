@@ -72,21 +72,13 @@ pub fn recipients(config: &Config, data: &ReportData) -> (Vec<Delivery>, Vec<Str
     };
     let mut out = Vec::new();
     let mut unreachable = Vec::new();
-    for r in &d.leadership {
-        out.push(Delivery {
-            audience: Audience::Leadership,
+    for (audience, list) in [(Audience::Leadership, &d.leadership), (Audience::Audit, &d.auditors)] {
+        out.extend(list.iter().map(|r| Delivery {
+            audience: audience.clone(),
             locale: locale_of(&r.email, r.locale),
             name: r.name.clone(),
             email: r.email.clone(),
-        });
-    }
-    for r in &d.auditors {
-        out.push(Delivery {
-            audience: Audience::Audit,
-            locale: locale_of(&r.email, r.locale),
-            name: r.name.clone(),
-            email: r.email.clone(),
-        });
+        }));
     }
     for audience in report::audiences(data) {
         let person = match &audience {

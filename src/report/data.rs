@@ -2,11 +2,7 @@
 //! monthly trend, scorecards, score history, flags and the org (`sql/report/`), and the audit's
 //! per-dataset figures (`sql/audit_report/`). Plain rows; the view models are built from them.
 
-use std::sync::Arc;
-
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::MemTable;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use sha2::Digest;
 
@@ -150,9 +146,15 @@ pub fn params(period: Period) -> Params {
 impl ReportData {
     pub async fn read(config: &Config, lake: &Lake, period: Period) -> Result<ReportData, ReportError> {
         let ctx = kpis::session(config, lake, Scope::Net).await?;
-        register_outputs(&ctx, lake, "indicators", None).await?;
-        register_outputs(&ctx, lake, "scorecards", Some(crate::score::schema())).await?;
-        register_outputs(&ctx, lake, "flags", Some(crate::score::flags_schema())).await?;
+        let register = |folder: &'static str, schema| {
+            let ctx = &ctx;
+            async move { engine::register_stored(ctx, lake, folder, schema).await.map_err(ReportError::Engine) }
+        };
+        if !register("indicators", None).await? {
+            return Err(ReportError::NothingStored { table: "indicators".into() });
+        }
+        register("scorecards", Some(crate::score::schema())).await?;
+        register("flags", Some(crate::score::flags_schema())).await?;
         let mut params = params(period);
         params.extend(&kpis::params(config, period));
         let rows = Rows { ctx: &ctx, params: &params };
@@ -320,30 +322,4 @@ fn float(v: &Option<String>) -> Option<f64> {
 
 fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
-}
-
-/// Registers every stored period of an output table (`indicators/period=*/…`) as one table; an empty
-/// one with `schema` when nothing is stored yet.
-async fn register_outputs(
-    ctx: &SessionContext,
-    lake: &Lake,
-    folder: &str,
-    schema: Option<SchemaRef>,
-) -> Result<(), ReportError> {
-    let urls: Vec<String> =
-        lake.list(folder).await?.iter().filter(|p| p.ends_with(".parquet")).map(|p| lake.url(p)).collect();
-    ctx.deregister_table(folder).map_err(ReportError::Engine)?;
-    if urls.is_empty() {
-        let Some(schema) = schema else { return Err(ReportError::NothingStored { table: folder.to_string() }) };
-        let table = MemTable::try_new(schema, vec![vec![]]).map_err(ReportError::Engine)?;
-        ctx.register_table(folder, Arc::new(table)).map_err(ReportError::Engine)?;
-        return Ok(());
-    }
-    let mut options = ParquetReadOptions::default();
-    if let Some(schema) = &schema {
-        options = options.schema(schema);
-    }
-    let df = ctx.read_parquet(urls, options).await.map_err(ReportError::Engine)?;
-    ctx.register_table(folder, df.into_view()).map_err(ReportError::Engine)?;
-    Ok(())
 }

@@ -190,7 +190,6 @@ pub struct Audit {
 pub struct Format<'a> {
     pub locale: Locale,
     pub labels: &'a Labels,
-    pub currency: String,
 }
 
 impl Format<'_> {
@@ -299,7 +298,7 @@ pub struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(config: &'a Config, data: &'a ReportData, locale: Locale, labels: &'a Labels) -> Builder<'a> {
-        Builder { config, data, fmt: Format { locale, labels, currency: config.company.currency.clone() } }
+        Builder { config, data, fmt: Format { locale, labels } }
     }
 
     fn t(&self, key: &str) -> Result<String, ReportError> {

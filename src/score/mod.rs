@@ -480,22 +480,12 @@ pub async fn flags(config: &Config, lake: &Lake, scorecards: &Scorecards) -> Res
 async fn stored_scores(
     lake: &Lake,
 ) -> Result<BTreeMap<(Period, String), (Option<f64>, Option<bool>, Option<String>)>, DataFusionError> {
-    let urls: Vec<String> = lake
-        .list("scorecards")
-        .await
-        .map_err(|e| DataFusionError::External(Box::new(e)))?
-        .iter()
-        .filter(|p| p.ends_with(".parquet"))
-        .map(|p| lake.url(p))
-        .collect();
     let mut out = BTreeMap::new();
-    if urls.is_empty() {
-        return Ok(out);
-    }
     let ctx = SessionContext::new();
     lake.register(&ctx);
-    let df = ctx.read_parquet(urls, ParquetReadOptions::default().schema(&schema())).await?;
-    ctx.register_table("scorecards", df.into_view())?;
+    if !engine::register_stored(&ctx, lake, "scorecards", Some(schema())).await? {
+        return Ok(out);
+    }
     let sql = "SELECT period, person_id, max(total_score), bool_or(met_target), max(rating) FROM scorecards GROUP BY period, person_id";
     for r in engine::text_rows(&ctx.sql(sql).await?.collect().await?)? {
         let Some(period) = r[0].as_ref().and_then(|p| p.parse::<Period>().ok()) else { continue };
