@@ -79,6 +79,13 @@ pub enum Command {
         /// Show what the close would read, compute, render and send; change and send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Restate the month's closed periods (and the closed quarter, half-year and year holding it)
+        /// as the next revision, if recomputing them gives different figures. Needs `--reason`.
+        #[arg(long, requires = "reason", requires = "month")]
+        reopen: bool,
+        /// Why the closed figures are restated (late data, a corrected rule): shown in the reports.
+        #[arg(long, requires = "reopen")]
+        reason: Option<String>,
     },
     /// List the closes run on this lake: periods, status, timings, what was mailed.
     Runs {
@@ -202,7 +209,9 @@ fn init_logging(format: LogFormat, verbose: u8) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KPI_CLOSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,kpi_close={default}")));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    crate::progress::enable(ansi && matches!(format, LogFormat::Human));
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(crate::progress::LogWriter).with_ansi(ansi);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -252,7 +261,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             emit(&render_plan(&plan, &lake))?;
             Ok(ExitCode::Ok)
         }
-        Command::Close { month, from, to, wait_seconds, dry_run } => {
+        Command::Close { month, from, to, wait_seconds, dry_run, reopen, reason } => {
             let (first, last) = match (month, from, to) {
                 (Some(m), _, _) => (m, m),
                 (None, Some(f), Some(t)) if f <= t => (f, t),
@@ -261,12 +270,19 @@ async fn run(args: Args) -> Result<ExitCode> {
                     return Ok(ExitCode::Usage);
                 }
             };
+            let reason = match reason.map(|r| r.trim().to_string()) {
+                Some(r) if r.is_empty() => {
+                    eprintln!("error: --reason must say why the figures are restated");
+                    return Ok(ExitCode::Usage);
+                }
+                r => r.filter(|_| reopen),
+            };
             let config = load_config(&args.config)?;
             if dry_run {
                 emit(&close_plan(&config, first, last).await?)?;
                 return Ok(ExitCode::Ok);
             }
-            let (code, text) = close(&config, first, last, wait_seconds).await?;
+            let (code, text) = close(&config, first, last, wait_seconds, reason.as_deref()).await?;
             emit(&text)?;
             Ok(code)
         }
@@ -305,12 +321,16 @@ async fn run(args: Args) -> Result<ExitCode> {
         Command::Kpis { period, format } => {
             let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
-            let indicators = kpis::compute(&config, &lake, period, 1).await?;
+            let closed = closed_revision(&lake, period).await?;
+            let revision = crate::close::revision::current(&lake, period).await?;
+            let indicators = kpis::compute(&config, &lake, period, revision).await?;
             if !indicators.findings.is_empty() {
                 eprint!("{}", render_findings(&indicators));
                 return Ok(ExitCode::DataGate);
             }
-            kpis::write(&lake, &indicators).await?;
+            if closed.is_none() {
+                kpis::write(&lake, &indicators).await?;
+            }
             emit_bytes(&render_indicators(&indicators, format)?)?;
             Ok(ExitCode::Ok)
         }
@@ -329,11 +349,15 @@ async fn run(args: Args) -> Result<ExitCode> {
         Command::Score { period, format } => {
             let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
+            let closed = closed_revision(&lake, period).await?;
+            let revision = crate::close::revision::current(&lake, period).await?;
             let scorecards = crate::score::compute(&config, &lake, period).await?;
-            crate::score::write(&lake, &scorecards, 1).await?;
             let flags = crate::score::flags(&config, &lake, &scorecards).await?;
-            crate::score::write_flags(&lake, period, &flags).await?;
-            emit_bytes(&render_scorecards(&scorecards, format)?)?;
+            if closed.is_none() {
+                crate::score::write(&lake, &scorecards, revision).await?;
+                crate::score::write_flags(&lake, period, &flags).await?;
+            }
+            emit_bytes(&render_scorecards(&scorecards, revision, format)?)?;
             if format == OutputFormat::Table {
                 let rows: Vec<Vec<String>> = flags
                     .iter()
@@ -415,6 +439,19 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(if report.problems.is_empty() { ExitCode::Ok } else { ExitCode::DataGate })
         }
     }
+}
+
+/// The revision of a closed period, after telling the user a stage command prints it but does not
+/// change it; `None` when the period is not closed.
+async fn closed_revision(lake: &Lake, period: Period) -> Result<Option<i64>> {
+    let state = crate::close::revision::read(lake, period).await?;
+    let Some(state) = state.filter(|s| s.status == crate::close::revision::Status::Closed) else { return Ok(None) };
+    eprintln!(
+        "note: {period} is closed (revision {}): printed from the lake as it is now, not written. \
+         To restate it: kpi-close close --month <its last month> --reopen --reason \"…\"",
+        state.revision
+    );
+    Ok(Some(state.revision))
 }
 
 /// Loads the config and, when it names `engine.sql_dir`, the SQL files from there.
@@ -564,26 +601,23 @@ fn audit_json(report: &crate::audit::report::AuditReport) -> Result<Vec<u8>> {
     Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()).into_bytes())
 }
 
-/// Scores a period whose indicators are written, raises its flags, writes both; a summary line.
-async fn score_period(config: &Config, lake: &Lake, period: Period) -> Result<String> {
-    let scorecards = crate::score::compute(config, lake, period).await?;
-    crate::score::write(lake, &scorecards, 1).await?;
-    let flags = crate::score::flags(config, lake, &scorecards).await?;
-    crate::score::write_flags(lake, period, &flags).await?;
+/// One line on a period's scorecards and the flags they raised.
+fn scored_line(scorecards: &crate::score::Scorecards, flags: &[crate::score::flags::Flag]) -> String {
     let scored = scorecards.cards.iter().filter(|c| c.total_score.is_some()).count();
     let mut counts = std::collections::BTreeMap::new();
-    for f in &flags {
+    for f in flags {
         *counts.entry(f.flag).or_insert(0) += 1;
     }
     let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    Ok(format!(
-        "Scorecards {period}: {scored} people scored; flags: {}\n",
+    format!(
+        "Scorecards {}: {scored} people scored; flags: {}\n",
+        scorecards.period,
         if counts.is_empty() { "none".to_string() } else { counts.join(", ") }
-    ))
+    )
 }
 
-fn render_scorecards(scorecards: &crate::score::Scorecards, format: OutputFormat) -> Result<Vec<u8>> {
-    let batch = scorecards.batch(1).map_err(arrow_error)?;
+fn render_scorecards(scorecards: &crate::score::Scorecards, revision: i64, format: OutputFormat) -> Result<Vec<u8>> {
+    let batch = scorecards.batch(revision).map_err(arrow_error)?;
     match format {
         OutputFormat::Csv => batches_csv(&[batch]),
         OutputFormat::Json => batches_json(&[batch]),
@@ -648,16 +682,23 @@ async fn close_plan(config: &Config, first: Period, last: Period) -> Result<Stri
     let lake = Lake::open(&config.lake)?;
     let plan = ingest::plan(config, &lake).await?;
     let mut text = render_plan(&plan, &lake);
-    let mut periods = Vec::new();
-    let mut m = first;
-    while m <= last {
-        periods.extend(kpis::periods_closed_by(m).iter().map(ToString::to_string));
-        m = m.shifted(1);
-    }
+    let periods: Vec<Period> = months(first, last).flat_map(kpis::periods_closed_by).collect();
     text.push_str(&format!(
         "\nWould run the audit over the lake, then compute indicators, proof bundles, scorecards and flags for: {}\n",
-        periods.join(", ")
+        periods.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     ));
+    for period in &periods {
+        if let Some(state) = crate::close::revision::read(&lake, *period).await? {
+            text.push_str(&format!(
+                "{period} is {} at revision {}: it is recomputed and compared, and nothing is written unless `--reopen` restates it.\n",
+                match state.status {
+                    crate::close::revision::Status::Closed => "closed",
+                    crate::close::revision::Status::Closing => "being closed (an earlier close did not finish; it resumes)",
+                },
+                state.revision
+            ));
+        }
+    }
     for period in kpis::periods_closed_by(last) {
         let data = crate::report::data::ReportData::read(config, &lake, period).await;
         match data {
@@ -686,26 +727,27 @@ async fn close_plan(config: &Config, first: Period, last: Period) -> Result<Stri
     Ok(text)
 }
 
-/// The whole close for months `first` … `last`, under the lake's lock, recorded in `runs/`.
-/// Returns the exit code and what to print.
-async fn close(config: &Config, first: Period, last: Period, wait_seconds: u64) -> Result<(ExitCode, String)> {
+/// The whole close for months `first` … `last`, under the lake's lock, recorded in `runs/`;
+/// `reopen` is the reason given with `--reopen`. Returns the exit code and what to print.
+async fn close(
+    config: &Config,
+    first: Period,
+    last: Period,
+    wait_seconds: u64,
+    reopen: Option<&str>,
+) -> Result<(ExitCode, String)> {
     let lake = Lake::open(&config.lake)?;
     let what = if first == last { first.to_string() } else { format!("{first} … {last}") };
-    let command =
-        if first == last { format!("close --month {first}") } else { format!("close --from {first} --to {last}") };
-    let lock = crate::close::lock::acquire(&lake, &command, std::time::Duration::from_secs(wait_seconds)).await?;
-    let periods: Vec<String> = {
-        let mut out = Vec::new();
-        let mut m = first;
-        while m <= last {
-            out.extend(kpis::periods_closed_by(m).iter().map(ToString::to_string));
-            m = m.shifted(1);
-        }
-        out
+    let command = match (first == last, reopen) {
+        (true, Some(reason)) => format!("close --month {first} --reopen --reason {reason:?}"),
+        (true, None) => format!("close --month {first}"),
+        (false, _) => format!("close --from {first} --to {last}"),
     };
+    let lock = crate::close::lock::acquire(&lake, &command, std::time::Duration::from_secs(wait_seconds)).await?;
+    let periods: Vec<String> = months(first, last).flat_map(kpis::periods_closed_by).map(|p| p.to_string()).collect();
     let mut run = crate::close::runs::Run::start(&command, periods);
     run.save(&lake).await?;
-    let result = close_stages(config, &lake, first, last, &what, &mut run).await;
+    let result = close_stages(config, &lake, first, last, &what, reopen, &mut run).await;
     match &result {
         Ok((ExitCode::Ok, _)) => run.finish("ok", None),
         Ok((ExitCode::DataGate, _)) => run.finish("gate failed", Some("a data gate or check failed".into())),
@@ -715,7 +757,28 @@ async fn close(config: &Config, first: Period, last: Period, wait_seconds: u64) 
     let saved = run.save(&lake).await;
     lock.release().await?;
     saved?;
-    result
+    result.map(|(code, mut text)| {
+        text.push_str(&format!("\n{}\n", run.summary()));
+        (code, text)
+    })
+}
+
+/// The months `first` … `last`, in order.
+fn months(first: Period, last: Period) -> impl Iterator<Item = Period> {
+    std::iter::successors(Some(first), move |m| Some(m.shifted(1)).filter(|m| *m <= last))
+}
+
+/// The periods a close of `month` computes: those it ends and — reopening — also the closed
+/// quarter, half-year and year that hold it (a restated month changes them too).
+async fn periods_to_close(lake: &Lake, month: Period, reopen: bool) -> Result<Vec<Period>> {
+    let ended = kpis::periods_closed_by(month);
+    let mut out = Vec::new();
+    for period in month.containing() {
+        if ended.contains(&period) || (reopen && crate::close::revision::read(lake, period).await?.is_some()) {
+            out.push(period);
+        }
+    }
+    Ok(out)
 }
 
 async fn close_stages(
@@ -724,12 +787,17 @@ async fn close_stages(
     first: Period,
     last: Period,
     what: &str,
+    reopen: Option<&str>,
     run: &mut crate::close::runs::Run,
 ) -> Result<(ExitCode, String)> {
+    use crate::close::period::Outcome;
     let started = std::time::Instant::now();
     let plan = ingest::plan(config, lake).await?;
     let report = ingest::run(config, lake, &plan).await?;
     run.stage("ingest", started);
+    run.totals.rows = report.datasets.iter().map(|d| d.entry.rows).sum();
+    run.totals.rejected = report.datasets.iter().map(|d| d.entry.rows_rejected).sum();
+    run.save(lake).await?;
     let mut text = render_report(&report, lake);
     text.push_str(&render_coverage(&report, last));
     if !report.problems.is_empty() {
@@ -739,30 +807,62 @@ async fn close_stages(
     let started = std::time::Instant::now();
     let audit = crate::audit::run(config, lake).await?;
     run.stage("audit", started);
+    run.totals.flagged = audit.rules.values().map(|r| r.rows_flagged).sum();
+    run.save(lake).await?;
     let started = std::time::Instant::now();
     text.push_str(&render_audit_run(&audit));
     let mut failed = Vec::new();
-    let mut month = first;
-    while month <= last {
-        for period in kpis::periods_closed_by(month) {
-            let indicators = kpis::compute(config, lake, period, 1).await?;
-            if !indicators.findings.is_empty() {
-                failed.push(period);
-            }
-            text.push_str(&render_indicator_summary(config, &indicators, lake).await?);
-            if indicators.findings.is_empty() {
-                text.push_str(&score_period(config, lake, period).await?);
+    // The periods written by this close, and those of the last month (which are mailed).
+    let (mut written, mut to_send) = (Vec::new(), Vec::new());
+    for month in months(first, last) {
+        for period in periods_to_close(lake, month, reopen.is_some()).await? {
+            let outcome = crate::close::period::close(config, lake, period, reopen, &run.run_id).await?;
+            match outcome {
+                Outcome::ChecksFailed(indicators) => {
+                    failed.push(period);
+                    text.push_str(&render_findings(&indicators));
+                }
+                Outcome::Unchanged { revision } => text.push_str(&format!(
+                    "{period} is closed (revision {revision}); recomputed, the figures are identical: kept as reported, nothing written or sent.\n"
+                )),
+                Outcome::Changed { revision, changes } => {
+                    text.push_str(&render_changes(period, revision, &changes, month));
+                    return Ok((ExitCode::DataGate, text));
+                }
+                Outcome::Written { indicators, scorecards, flags, restated } => {
+                    run.revision = run.revision.max(crate::close::revision::current(lake, period).await?);
+                    if let Some(from) = restated {
+                        text.push_str(&format!(
+                            "{period} restated: revision {} replaces revision {from}, which is kept under {}/\n",
+                            from + 1,
+                            crate::close::revision::archive_folder(period, from)
+                        ));
+                    }
+                    text.push_str(&format!(
+                        "Indicators {period}: {} rows, all checks passed, written to {}; proof bundle {}\n",
+                        indicators.rows(),
+                        indicators.lake_path(),
+                        crate::proof::bundle_path(period)
+                    ));
+                    text.push_str(&scored_line(&scorecards, &flags));
+                    run.totals.indicators += indicators.rows();
+                    run.totals.periods += 1;
+                    written.push(period);
+                    if month == last {
+                        to_send.push(period);
+                    }
+                }
             }
         }
-        month = month.shifted(1);
     }
     run.stage("indicators and scores", started);
+    run.save(lake).await?;
     let started = std::time::Instant::now();
     let manifest = crate::ingest::Manifest::load(lake).await?;
     let checks = vec![crate::close::gates::sources(&manifest, last), crate::close::gates::checks(&failed)];
-    for period in kpis::periods_closed_by(last) {
+    for period in &to_send {
         let gates = crate::close::gates::Gates { period: period.to_string(), gates: checks.clone() };
-        crate::close::gates::write(lake, period, &gates).await?;
+        crate::close::gates::write(lake, *period, &gates).await?;
     }
     let gates = crate::close::gates::Gates { period: last.to_string(), gates: checks };
     if !failed.is_empty() {
@@ -771,8 +871,9 @@ async fn close_stages(
         return Ok((ExitCode::DataGate, text));
     }
     if !gates.passed() {
-        for period in kpis::periods_closed_by(last) {
-            let rendered = crate::report::render(config, lake, period).await?;
+        for period in &to_send {
+            let rendered = crate::report::render(config, lake, *period).await?;
+            run.totals.reports += rendered.documents.len();
             text.push_str(&render_rendered(&rendered, lake));
         }
         text.push_str(&format!(
@@ -785,23 +886,53 @@ async fn close_stages(
     // Reports go out for the periods the last month closes; a backfill's earlier months are
     // computed and stored, not mailed again.
     let mut sent_failed = false;
-    for period in kpis::periods_closed_by(last) {
-        let rendered = crate::report::render(config, lake, period).await?;
+    for period in &to_send {
+        let rendered = crate::report::render(config, lake, *period).await?;
+        run.totals.reports += rendered.documents.len();
         text.push_str(&render_rendered(&rendered, lake));
-        let outcome = crate::deliver::send(config, lake, period, crate::deliver::Options::default()).await?;
+        let outcome = crate::deliver::send(config, lake, *period, crate::deliver::Options::default()).await?;
         sent_failed |= !outcome.failed.is_empty() || !outcome.uncertain.is_empty();
-        run.sent.extend(crate::deliver::sent_lines(period, &outcome));
-        text.push_str(&render_outcome(period, &outcome));
+        run.sent.extend(crate::deliver::sent_lines(*period, &outcome));
+        text.push_str(&render_outcome(*period, &outcome));
+    }
+    run.stage("reports and mail", started);
+    if sent_failed {
+        text.push_str(&format!(
+            "\nClose {what}: some mail was not delivered (above). The periods stay open: run the close again to retry only what failed.\n"
+        ));
+        return Ok((ExitCode::Runtime, text));
+    }
+    // Delivered: the periods are closed, and frozen from now on.
+    for period in &written {
+        crate::close::revision::finish(lake, *period).await?;
     }
     text.push_str(&format!("\nClose {what} done. The lake is at {}.\n", lake.location()));
-    if config.delivery.transport == crate::config::Transport::Outbox {
+    if config.delivery.transport == crate::config::Transport::Outbox && !to_send.is_empty() {
         text.push_str(&format!(
             "Mail is in the outbox: {} (open the .eml files with a mail program); the HTML archive is under reports/ in the lake.\n",
             config.delivery.outbox.display()
         ));
     }
-    run.stage("reports and mail", started);
-    Ok((if sent_failed { ExitCode::Runtime } else { ExitCode::Ok }, text))
+    Ok((ExitCode::Ok, text))
+}
+
+/// A closed period that recomputes differently, without `--reopen`: what changed and how to restate.
+fn render_changes(period: Period, revision: i64, changes: &[String], month: Period) -> String {
+    let mut text = format!(
+        "\n{period} is closed (revision {revision}) and the lake now gives different figures ({} change(s)):\n",
+        changes.len()
+    );
+    for change in changes.iter().take(20) {
+        text.push_str(&format!("  - {change}\n"));
+    }
+    if changes.len() > 20 {
+        text.push_str(&format!("  … and {} more\n", changes.len() - 20));
+    }
+    text.push_str(&format!(
+        "Nothing was written or sent: the figures as reported stand. To restate them as revision {}, run\n  kpi-close close --month {month} --reopen --reason \"<why: late data, a corrected rule, …>\"\n",
+        revision + 1
+    ));
+    text
 }
 
 /// `schedule`: runs the close of the previous month at every time the cron expression names, in the
@@ -820,7 +951,7 @@ async fn schedule(config_path: &std::path::Path, config: &Config) -> Result<Exit
         tokio::time::sleep(wait).await;
         // Re-read the config each time: an edit between runs takes effect without a restart.
         let result = match load_config(config_path) {
-            Ok(config) => close(&config, month, month, 3600).await,
+            Ok(config) => close(&config, month, month, 3600, None).await,
             Err(e) => Err(e),
         };
         match result {
@@ -927,21 +1058,6 @@ fn render_findings(indicators: &Indicators) -> String {
         }
     }
     text
-}
-
-async fn render_indicator_summary(config: &Config, indicators: &Indicators, lake: &Lake) -> Result<String> {
-    if !indicators.findings.is_empty() {
-        return Ok(render_findings(indicators));
-    }
-    kpis::write(lake, indicators).await?;
-    let bundle = crate::proof::write(config, lake, indicators, 1).await?;
-    Ok(format!(
-        "Indicators {}: {} rows, all checks passed, written to {}; proof bundle {}\n",
-        indicators.period,
-        indicators.rows(),
-        indicators.lake_path(),
-        bundle
-    ))
 }
 
 /// A plain text table, columns padded to their widest cell (by characters).

@@ -247,6 +247,25 @@ pub async fn register_stored(
     Ok(true)
 }
 
+/// Registers one stored Parquet object as table `name`; when it does not exist, `name` is an empty
+/// view with the columns of table `like` (already registered). Returns whether the object exists.
+pub async fn register_object(
+    ctx: &SessionContext,
+    lake: &Lake,
+    name: &str,
+    relative: &str,
+    like: &str,
+) -> Result<bool, DataFusionError> {
+    let exists = lake.exists(relative).await.map_err(|e| DataFusionError::External(Box::new(e)))?;
+    ctx.deregister_table(name)?;
+    let df = match exists {
+        true => ctx.read_parquet(lake.url(relative), datafusion::prelude::ParquetReadOptions::default()).await?,
+        false => ctx.sql(&format!("SELECT * FROM {like} WHERE false")).await?,
+    };
+    ctx.register_table(name, df.into_view())?;
+    Ok(exists)
+}
+
 pub async fn has_ledger(lake: &Lake) -> Result<bool, LakeError> {
     Ok(lake.list(EXCLUSIONS_DIR).await?.iter().any(|p| p.ends_with(".parquet")))
 }

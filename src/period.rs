@@ -122,6 +122,18 @@ impl Period {
         }
     }
 
+    /// The month, quarter, half-year and year a month belongs to, in that order (a longer period:
+    /// itself).
+    pub fn containing(self) -> Vec<Period> {
+        let Period::Month { year, month } = self else { return vec![self] };
+        vec![
+            self,
+            Period::Quarter { year, quarter: (month - 1) / 3 + 1 },
+            Period::Half { year, half: (month - 1) / 6 + 1 },
+            Period::Year { year },
+        ]
+    }
+
     /// The period just before (for MoM / QoQ change).
     pub fn previous(self) -> Period {
         self.shifted(-(self.kind().months() as i32))
@@ -221,6 +233,16 @@ mod tests {
         for bad in ["2026-13", "2026-Q5", "2026-H3", "26-10", "2026-1", "2026/10", ""] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_month_belongs_to_its_quarter_half_and_year() {
+        let names =
+            |m: &str| m.parse::<Period>().unwrap().containing().iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(names("2026-09"), ["2026-09", "2026-Q3", "2026-H2", "2026"]);
+        assert_eq!(names("2026-01"), ["2026-01", "2026-Q1", "2026-H1", "2026"]);
+        assert_eq!(names("2026-06"), ["2026-06", "2026-Q2", "2026-H1", "2026"]);
+        assert_eq!(names("2026-Q4"), ["2026-Q4"]);
     }
 
     #[test]

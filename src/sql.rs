@@ -115,7 +115,7 @@ pub const CHECKS: &[SqlFile] = sql_files!("checks":
 /// What the reports read from the output tables (`indicators`, `scorecards`, `flags`) and the org.
 pub const REPORT: &[SqlFile] = sql_files!("report":
     report_indicators, report_trend, report_targets, report_scorecards, report_history, report_flags,
-    report_people,
+    report_people, report_restated, report_restated_scores,
 );
 
 /// Every embedded file, for `validate` and the test that no file on disk is forgotten.

@@ -189,7 +189,10 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         ..AuditManifest::default()
     };
     let mut web_flags = Vec::new();
+    let bar = crate::progress::bar(rules::rules()?.len(), "audit");
     for rule in rules::rules()? {
+        bar.inc(1);
+        bar.set_message(format!("audit {}", rule.id));
         let why_not = if !config.audit.enabled {
             Some("the audit is switched off (audit.enabled)")
         } else if config.audit.disabled_rules.iter().any(|r| r.eq_ignore_ascii_case(&rule.id)) {
@@ -230,6 +233,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
             },
         );
     }
+    bar.finish_and_clear();
     let json = serde_json::to_vec_pretty(&manifest).map_err(AuditError::Manifest)?;
     lake.put(MANIFEST, json).await?;
     let flagged: u64 = manifest.rules.values().map(|r| r.rows_flagged).sum();

@@ -21,6 +21,21 @@ pub struct Sent {
     pub status: String,
 }
 
+/// What a close got through: the figures of its one-line summary.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Totals {
+    /// Rows in the lake after ingest, and rows rejected.
+    pub rows: u64,
+    pub rejected: u64,
+    /// Rows the audit rules flagged (and the indicators exclude).
+    pub flagged: u64,
+    /// Indicator rows written, and for how many periods.
+    pub indicators: usize,
+    pub periods: usize,
+    /// Report documents rendered.
+    pub reports: usize,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Run {
     pub run_id: String,
@@ -33,6 +48,8 @@ pub struct Run {
     pub finished_at: Option<String>,
     pub stages: Vec<Stage>,
     pub sent: Vec<Sent>,
+    #[serde(default)]
+    pub totals: Totals,
     /// Why it did not end `ok`.
     pub message: Option<String>,
 }
@@ -54,6 +71,7 @@ impl Run {
             finished_at: None,
             stages: Vec::new(),
             sent: Vec::new(),
+            totals: Totals::default(),
             message: None,
         }
     }
@@ -67,6 +85,27 @@ impl Run {
         self.status = status.to_string();
         self.message = message;
         self.finished_at = Some(now());
+    }
+
+    /// The line a close ends with: how it ended, rows in, flagged, indicators, reports, mails, time.
+    pub fn summary(&self) -> String {
+        let t = &self.totals;
+        let count = |status: &[&str]| self.sent.iter().filter(|s| status.contains(&s.status.as_str())).count();
+        let seconds: f64 = self.stages.iter().map(|s| s.seconds).sum();
+        format!(
+            "{}: {} · {} rows in ({} rejected) · {} flagged · {} indicator rows for {} period(s) · {} reports · {} mails sent, {} already sent, {} failed · {seconds:.1} s",
+            self.status.to_uppercase(),
+            self.command,
+            t.rows,
+            t.rejected,
+            t.flagged,
+            t.indicators,
+            t.periods,
+            t.reports,
+            count(&["sent"]),
+            count(&["already sent"]),
+            count(&["failed", "uncertain"]),
+        )
     }
 
     pub fn path(&self) -> String {

@@ -180,7 +180,9 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
         .parse()
         .map_err(|e| DeliverError::Message { recipient: config.delivery.from.clone(), message: format!("{e}") })?;
     let mut first = true;
+    let bar = crate::progress::bar(deliveries.len(), &format!("mail {period}"));
     for delivery in &deliveries {
+        bar.inc(1);
         let Some(doc) = documents.iter().find(|d| d.audience == delivery.audience && d.locale == delivery.locale)
         else {
             continue;
@@ -242,6 +244,7 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
             }
         }
     }
+    bar.finish_and_clear();
     Ok(outcome)
 }
 

@@ -128,8 +128,10 @@ pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<Inge
     let mut reports = Vec::new();
     let mut bytes_parsed = 0;
 
+    let bar = crate::progress::bar(plan.datasets.len(), "ingest");
     for dataset_plan in &plan.datasets {
         let name = dataset_plan.dataset.name;
+        bar.set_message(format!("ingest {name}"));
         let known = manifest.datasets.get(name).cloned().unwrap_or_default();
         let span = tracing::info_span!("ingest", dataset = name);
         let outcome = ingest_dataset(config, lake, &ctx, dataset_plan, known).instrument(span).await?;
@@ -139,7 +141,9 @@ pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<Inge
             manifest.datasets.insert(name.to_string(), outcome.report.entry.clone());
         }
         reports.push(outcome.report);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     if reports.iter().any(|r| r.rebuilt) {
         manifest.datasets.retain(|name, _| plan.datasets.iter().any(|d| d.dataset.name == name));
         manifest.save(lake).await?;

@@ -74,6 +74,21 @@ impl Indicators {
     pub fn lake_path(&self) -> String {
         lake_path(self.period)
     }
+
+    /// The same rows labelled as `revision` (a restatement recomputes once, compares, then relabels).
+    pub fn with_revision(self, revision: i64) -> Result<Indicators, datafusion::arrow::error::ArrowError> {
+        let index = self.schema.index_of("revision")?;
+        let batches = self
+            .batches
+            .iter()
+            .map(|b| {
+                let mut columns = b.columns().to_vec();
+                columns[index] = Arc::new(datafusion::arrow::array::Int64Array::from(vec![revision; b.num_rows()]));
+                RecordBatch::try_new(b.schema(), columns)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Indicators { batches, ..self })
+    }
 }
 
 pub fn lake_path(period: Period) -> String {
@@ -167,7 +182,9 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
                 problems.push(e.to_string());
             }
         }
+        replace_table(&ctx, "reported_indicators", empty(nullable(df.schema().as_arrow()))?)?;
         replace_table(&ctx, "scorecards", empty(crate::score::schema())?)?;
+        replace_table(&ctx, "reported_scorecards", empty(crate::score::schema())?)?;
         replace_table(&ctx, "flags", empty(crate::score::flags_schema())?)?;
         let params = crate::report::data::params(Period::Month { year: 2026, month: 1 });
         for file in sql::REPORT {
@@ -231,11 +248,14 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
         }
     }
     let started = std::time::Instant::now();
+    let bar = crate::progress::bar(runs.len(), &format!("indicators {period}"));
     let results: Vec<Vec<RecordBatch>> = futures::stream::iter(runs)
         .map(|(ctx, scope, role, file, params)| run_indicator(ctx, scope, role, file, params))
         .buffered(config.engine.target_partitions.max(1))
+        .inspect_ok(|_| bar.inc(1))
         .try_collect()
         .await?;
+    bar.finish_and_clear();
     tracing::info!(files = cards.len(), elapsed_ms = started.elapsed().as_millis() as u64, "Indicators computed");
 
     // Each file's batches carry their own nullability; the union gets one schema.

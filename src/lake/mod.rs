@@ -48,6 +48,10 @@ pub enum LakeError {
         #[source]
         source: datafusion::parquet::errors::ParquetError,
     },
+    #[error(
+        "lake object {path} is damaged: {message} (restore it from a backup, or remove it to start that record afresh)"
+    )]
+    Corrupt { path: String, message: String },
 }
 
 /// An open lake.
@@ -222,6 +226,20 @@ impl Lake {
         }
         sink.finish().await
     }
+}
+
+/// The bytes `Lake::write_parquet` would write for these batches, without writing them: for comparing
+/// a recomputed table with the stored one.
+pub fn parquet_bytes(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, LakeError> {
+    let fail = |source| LakeError::Parquet { path: "(in memory)".into(), source };
+    let mut out = Vec::new();
+    let mut writer =
+        datafusion::parquet::arrow::ArrowWriter::try_new(&mut out, schema, Some(writer_properties())).map_err(fail)?;
+    for batch in batches {
+        writer.write(batch).map_err(fail)?;
+    }
+    writer.close().map_err(fail)?;
+    Ok(out)
 }
 
 /// Parquet settings shared by every lake file: deterministic bytes for the same rows.

@@ -227,6 +227,55 @@ pub async fn verify(config: &Config, lake: &Lake, period: Period) -> Result<Veri
     Ok(Verification { period, differences, compared, notes })
 }
 
+/// How a recomputation of a closed period differs from the figures its bundle recorded: one line per
+/// indicator row that changed (each changed figure, old → new), appeared or disappeared.
+pub async fn indicator_changes(lake: &Lake, indicators: &Indicators) -> Result<Vec<String>, ProofError> {
+    let period = indicators.period;
+    let path = bundle_path(period);
+    let bytes = lake.get(&path).await?.ok_or_else(|| ProofError::Missing { period, path: path.clone() })?;
+    let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|source| ProofError::Bundle { path, source })?;
+    let now = figures(indicators)?;
+    let name = |key: &str| {
+        let mut parts = key.splitn(3, '|');
+        let (kpi, grain, entity) = (parts.next(), parts.next(), parts.next());
+        format!("{} ({} {})", kpi.unwrap_or(key), grain.unwrap_or(""), entity.unwrap_or(""))
+    };
+    // Company figures first, then teams, people and channels; by indicator within each.
+    let rank = |key: &str| {
+        let grain = key.split('|').nth(1).unwrap_or_default();
+        (["company", "team", "person", "channel"].iter().position(|g| *g == grain).unwrap_or(4), key.to_string())
+    };
+    let mut keys: Vec<&String> = bundle.indicators.keys().chain(now.keys()).collect();
+    keys.sort_by_key(|k| rank(k));
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        match (bundle.indicators.get(key), now.get(key)) {
+            (None, _) => out.push(format!("{}: new", name(key))),
+            (Some(_), None) => out.push(format!("{}: reported, gone now", name(key))),
+            (Some(old), Some(new)) if new != old => {
+                let changed: Vec<(&String, &String, &String)> = old
+                    .iter()
+                    .filter_map(|(field, was)| Some((field, was, new.get(field)?)).filter(|(_, was, is)| was != is))
+                    .collect();
+                // The net value, numerator and denominator say it; the rest follows from them.
+                let main: Vec<_> = changed
+                    .iter()
+                    .filter(|(f, ..)| ["value", "numerator", "denominator"].contains(&f.as_str()))
+                    .collect();
+                let shown = if main.is_empty() { changed.iter().collect() } else { main };
+                let fields: Vec<String> = shown.iter().map(|(f, was, is)| format!("{f} {was} → {is}")).collect();
+                out.push(format!("{}: {}", name(key), fields.join(", ")));
+            }
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        out.push(format!("the indicators table of {period} differs from the one reported"));
+    }
+    Ok(out)
+}
+
 /// One line per key that was added, removed or changed.
 fn compare_maps<V: PartialEq + std::fmt::Debug>(
     what: &str,

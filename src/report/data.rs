@@ -105,11 +105,42 @@ pub struct RuleRow {
     pub rows_flagged: i64,
 }
 
+/// A restated period: the revision it replaced, why, and what changed.
+#[derive(Debug, Clone)]
+pub struct Restatement {
+    pub previous: i64,
+    pub reason: String,
+    pub indicators: Vec<RestatedRow>,
+    pub scores: Vec<RestatedScore>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestatedRow {
+    pub grain: String,
+    pub entity_id: String,
+    pub kpi: String,
+    pub as_reported: Option<f64>,
+    pub restated: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestatedScore {
+    pub person_id: String,
+    pub reported_score: Option<f64>,
+    pub restated_score: Option<f64>,
+    pub reported_rating: Option<String>,
+    pub restated_rating: Option<String>,
+    pub reported_bonus: Option<String>,
+    pub restated_bonus: Option<String>,
+}
+
 /// Everything one period's reports show.
 #[derive(Debug, Clone)]
 pub struct ReportData {
     pub period: Period,
     pub revision: i64,
+    /// Revision 2 or later: what the revision before reported, and why it was restated.
+    pub restatement: Option<Restatement>,
     /// The proof bundle's path and SHA-256, when the period was closed.
     pub proof: Option<(String, String)>,
     /// Why the period's reports are DRAFT: not closed, or the gates that failed. Empty: final.
@@ -155,6 +186,18 @@ impl ReportData {
         }
         register("scorecards", Some(crate::score::schema())).await?;
         register("flags", Some(crate::score::flags_schema())).await?;
+        // A restated period: the revision before, as reported, from its archive.
+        let state = crate::close::revision::read(lake, period).await?;
+        let revision = state.as_ref().map(|s| s.revision).unwrap_or(1);
+        let archive = crate::close::revision::archive_folder(period, revision - 1);
+        for (table, object, like) in [
+            ("reported_indicators", "indicators.parquet", "indicators"),
+            ("reported_scorecards", "scorecards.parquet", "scorecards"),
+        ] {
+            engine::register_object(&ctx, lake, table, &format!("{archive}/{object}"), like)
+                .await
+                .map_err(ReportError::Engine)?;
+        }
         let mut params = params(period);
         params.extend(&kpis::params(config, period));
         let rows = Rows { ctx: &ctx, params: &params };
@@ -283,9 +326,43 @@ impl ReportData {
         if let Some(gates) = crate::close::gates::read(lake, period).await? {
             draft_reasons.extend(gates.failures());
         }
+        let restatement = match state.and_then(|s| s.revisions.into_iter().find(|r| r.revision == revision)) {
+            Some(current) if revision > 1 => Some(Restatement {
+                previous: revision - 1,
+                reason: current.reason.unwrap_or_default(),
+                indicators: rows
+                    .of(file("report_restated"))
+                    .await?
+                    .iter()
+                    .map(|r| RestatedRow {
+                        grain: d(&r[0]),
+                        entity_id: d(&r[1]),
+                        kpi: d(&r[2]),
+                        as_reported: f(&r[3]),
+                        restated: f(&r[4]),
+                    })
+                    .collect(),
+                scores: rows
+                    .of(file("report_restated_scores"))
+                    .await?
+                    .iter()
+                    .map(|r| RestatedScore {
+                        person_id: d(&r[0]),
+                        reported_score: f(&r[1]),
+                        restated_score: f(&r[2]),
+                        reported_rating: r[3].clone(),
+                        restated_rating: r[4].clone(),
+                        reported_bonus: r[5].clone(),
+                        restated_bonus: r[6].clone(),
+                    })
+                    .collect(),
+            }),
+            _ => None,
+        };
         Ok(ReportData {
             period,
-            revision: 1,
+            revision,
+            restatement,
             proof,
             draft_reasons,
             indicators,

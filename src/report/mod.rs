@@ -256,8 +256,17 @@ fn document(
     let html = render(format!("{stem}.html"), "cid:", "@kpi-close")?;
     let archive_html = render(format!("{stem}.html"), &format!("{id}/"), "")?;
     let text = render(format!("{stem}.txt"), "", "")?;
-    let subject =
-        format!("{}{} · {} · {}", if meta.draft { "[DRAFT] " } else { "" }, meta.company, meta.title, meta.period);
+    let restated = match meta.revision {
+        1 => String::new(),
+        r => builder.fmt.labels.text(builder.fmt.locale, "restated_subject")?.replace("{r}", &r.to_string()),
+    };
+    let subject = format!(
+        "{}{restated}{} · {} · {}",
+        if meta.draft { "[DRAFT] " } else { "" },
+        meta.company,
+        meta.title,
+        meta.period
+    );
     Ok(Document {
         audience: audience.clone(),
         locale: builder.fmt.locale,

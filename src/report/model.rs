@@ -25,11 +25,24 @@ pub struct Meta {
     /// Not closed, or a gate failed: every page says DRAFT, with why, and nothing is sent.
     pub draft: bool,
     pub draft_reasons: Vec<String>,
+    /// Revision 2 or later: as reported vs restated, for what this report covers.
+    pub restatement: Option<RestatementView>,
     pub locale: &'static str,
     pub currency: String,
     pub title: String,
     /// The labels of `report_templates/i18n/<locale>.toml` `[text]`.
     pub t: BTreeMap<String, String>,
+}
+
+/// What a restatement changed within one report's scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestatementView {
+    pub previous: i64,
+    pub reason: String,
+    /// Indicator, whose, as reported, restated.
+    pub indicators: Vec<[String; 4]>,
+    /// Person, as reported, restated (score · rating · bonus).
+    pub scores: Vec<[String; 3]>,
 }
 
 /// A chart: the PNG, its alt text, and the figures it shows as a table.
@@ -309,7 +322,71 @@ impl<'a> Builder<'a> {
         Ok(self.fmt.labels.chart(self.fmt.locale, key)?.to_string())
     }
 
-    pub fn meta(&self, title_key: &str, subject: &str) -> Result<Meta, ReportError> {
+    /// The restatement's changes this report may show: indicator rows `keep_row` accepts (grain,
+    /// entity) and the people `keep_person` accepts.
+    pub fn restatement(
+        &self,
+        keep_row: impl Fn(&str, &str) -> bool,
+        keep_person: impl Fn(&str) -> bool,
+    ) -> Option<RestatementView> {
+        let r = self.data.restatement.as_ref()?;
+        let f = &self.fmt;
+        let name_of = |person: &str| {
+            self.data.people.iter().find(|p| p.person_id == person).map(|p| p.name.clone()).unwrap_or(person.into())
+        };
+        let whose = |grain: &str, entity: &str| match grain {
+            "company" => self.config.company.name.clone(),
+            "team" => self
+                .data
+                .people
+                .iter()
+                .find(|p| p.team_id == entity)
+                .map(|p| p.team_name.clone())
+                .unwrap_or(entity.into()),
+            "person" => name_of(entity),
+            _ => entity.to_string(),
+        };
+        let indicators = r
+            .indicators
+            .iter()
+            .filter(|row| keep_row(&row.grain, &row.entity_id))
+            .map(|row| {
+                let card = catalog::card(&row.kpi).ok().flatten();
+                [
+                    f.kpi_name(&row.kpi),
+                    whose(&row.grain, &row.entity_id),
+                    f.value(card, row.as_reported),
+                    f.value(card, row.restated),
+                ]
+            })
+            .collect();
+        let score = |total: Option<f64>, rating: &Option<String>, bonus: &Option<String>| {
+            let mut parts = vec![f.number(total, 1)];
+            parts.extend(rating.clone());
+            parts.extend(bonus.as_deref().map(money_text));
+            parts.join(" · ")
+        };
+        let scores = r
+            .scores
+            .iter()
+            .filter(|s| keep_person(&s.person_id))
+            .map(|s| {
+                [
+                    name_of(&s.person_id),
+                    score(s.reported_score, &s.reported_rating, &s.reported_bonus),
+                    score(s.restated_score, &s.restated_rating, &s.restated_bonus),
+                ]
+            })
+            .collect();
+        Some(RestatementView { previous: r.previous, reason: r.reason.clone(), indicators, scores })
+    }
+
+    pub fn meta(
+        &self,
+        title_key: &str,
+        subject: &str,
+        restatement: Option<RestatementView>,
+    ) -> Result<Meta, ReportError> {
         let title =
             if subject.is_empty() { self.t(title_key)? } else { format!("{} — {subject}", self.t(title_key)?) };
         Ok(Meta {
@@ -318,6 +395,7 @@ impl<'a> Builder<'a> {
             revision: self.data.revision,
             draft: !self.data.draft_reasons.is_empty(),
             draft_reasons: self.data.draft_reasons.clone(),
+            restatement,
             locale: self.fmt.locale.tag(),
             currency: self.config.company.currency.clone(),
             title,
@@ -559,7 +637,7 @@ impl<'a> Builder<'a> {
         };
 
         Ok(Leadership {
-            meta: self.meta("leadership_title", "")?,
+            meta: self.meta("leadership_title", "", self.restatement(|grain, _| grain != "person", |_| true))?,
             indicators: self.indicator_lines("company", company),
             charts,
             forecasts,
@@ -663,7 +741,14 @@ impl<'a> Builder<'a> {
                 .collect(),
         };
         Ok(Team {
-            meta: self.meta("team_title", &team_name)?,
+            meta: self.meta(
+                "team_title",
+                &team_name,
+                self.restatement(
+                    |grain, entity| grain == "team" && entity == team_id,
+                    |person| self.data.people.iter().any(|p| p.person_id == person && p.team_id == team_id),
+                ),
+            )?,
             team_id: team_id.to_string(),
             team: team_name,
             indicators: self.indicator_lines("team", team_id),
@@ -754,7 +839,11 @@ impl<'a> Builder<'a> {
             })
             .collect();
         Ok(Personal {
-            meta: self.meta("person_title", &name)?,
+            meta: self.meta(
+                "person_title",
+                &name,
+                self.restatement(|grain, entity| grain == "person" && entity == person_id, |p| p == person_id),
+            )?,
             person_id: person_id.to_string(),
             team: person.map(|p| p.team_name.clone()).unwrap_or_default(),
             name,
@@ -785,7 +874,7 @@ impl<'a> Builder<'a> {
             .collect();
         let (proof_path, proof_sha256) = self.data.proof.clone().unwrap_or_default();
         Ok(Audit {
-            meta: self.meta("audit_title", "")?,
+            meta: self.meta("audit_title", "", self.restatement(|_, _| true, |_| true))?,
             datasets: self.dataset_lines(),
             rules: self
                 .data

@@ -92,6 +92,19 @@ fn close_runs_every_stage_and_says_where_to_look() {
     assert!(text.contains("Reports 2026-10 (34 documents"), "{text}");
     assert!(text.contains(&format!("Mail is in the outbox: {}", dir.path().join("out/outbox").display())), "{text}");
     assert_eq!(std::fs::read_dir(dir.path().join("out/outbox")).map(|d| d.count()).unwrap_or(0), 18);
+    let summary = text.lines().rev().find(|l| !l.is_empty()).unwrap_or_default();
+    assert!(summary.starts_with("OK: close --month 2026-10 · "), "one summary line at the end: {summary}");
+    for part in [
+        "rows in (",
+        "flagged",
+        "510 indicator rows for 1 period(s)",
+        "34 reports",
+        "18 mails sent, 0 already sent, 0 failed",
+    ] {
+        assert!(summary.contains(part), "{part} in {summary}");
+    }
+    let out = run(&config, &["close", "--month", "2026-10", "--reopen"]);
+    assert_eq!(out.status.code(), Some(2), "--reopen needs --reason");
     assert!(lake.join("manifests/ingest.json").exists());
     assert!(lake.join("indicators/period=2026-10/part-0.parquet").exists());
 

@@ -1,0 +1,98 @@
+//! One period inside a close: compute and write it (first close, or a close that did not finish),
+//! or — when it is already closed — recompute it, compare with what was reported, and write nothing
+//! unless `--reopen` asks for a restatement and something changed.
+
+use crate::close::revision::{self, Decision};
+use crate::config::Config;
+use crate::error::Result;
+use crate::kpis::{self, Indicators};
+use crate::lake::{self, Lake};
+use crate::period::Period;
+use crate::score::{self, Scorecards};
+
+/// What became of one period.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Computed and written at `revision`; `restated_from` is the revision it replaced.
+    Written { indicators: Indicators, scorecards: Scorecards, flags: Vec<score::flags::Flag>, restated: Option<i64> },
+    /// An indicator check failed: nothing written.
+    ChecksFailed(Indicators),
+    /// Closed at `revision`, and recomputing gives the same figures: nothing written.
+    Unchanged { revision: i64 },
+    /// Closed at `revision`, recomputing gives different figures, and no `--reopen`: nothing written.
+    Changed { revision: i64, changes: Vec<String> },
+}
+
+/// Closes `period` under the decision its close state implies (`reopen`: the reason, when the
+/// close was started with `--reopen`).
+pub async fn close(
+    config: &Config,
+    lake: &Lake,
+    period: Period,
+    reopen: Option<&str>,
+    run_id: &str,
+) -> Result<Outcome> {
+    let state = revision::read(lake, period).await?;
+    let decision = revision::decide(state.as_ref(), reopen.is_some());
+    let revision = match decision {
+        Decision::First => 1,
+        Decision::Resume(r) | Decision::Frozen(r) | Decision::Reopen(r) => r,
+    };
+    let indicators = kpis::compute(config, lake, period, revision).await?;
+    if !indicators.findings.is_empty() {
+        return Ok(Outcome::ChecksFailed(indicators));
+    }
+    let (revision, reason, restated) = match decision {
+        Decision::First | Decision::Resume(_) => (revision, None, None),
+        Decision::Frozen(r) | Decision::Reopen(r) => {
+            let changes = changes(config, lake, &indicators).await?;
+            if changes.is_empty() {
+                return Ok(Outcome::Unchanged { revision: r });
+            }
+            let Some(reason) = reopen else { return Ok(Outcome::Changed { revision: r, changes }) };
+            let copied = revision::archive(lake, period, r).await?;
+            tracing::info!(%period, revision = r, objects = copied, "Kept the figures as reported");
+            (r + 1, Some(reason), Some(r))
+        }
+    };
+    revision::begin(lake, period, revision, reason, run_id).await?;
+    let indicators = indicators.with_revision(revision).map_err(|e| kpis::KpiError::Engine(e.into()))?;
+    kpis::write(lake, &indicators).await?;
+    crate::proof::write(config, lake, &indicators, revision).await?;
+    let scorecards = score::compute(config, lake, period).await?;
+    score::write(lake, &scorecards, revision).await?;
+    let flags = score::flags(config, lake, &scorecards).await?;
+    score::write_flags(lake, period, &flags).await?;
+    Ok(Outcome::Written { indicators, scorecards, flags, restated })
+}
+
+/// How a closed period's recomputation differs from what is stored: each indicator whose figures
+/// changed, then the scorecards and flags as a whole (they are recomputed from the stored
+/// indicators, so they differ only when targets, schemes or rules did). Empty: identical.
+pub async fn changes(config: &Config, lake: &Lake, indicators: &Indicators) -> Result<Vec<String>> {
+    let period = indicators.period;
+    let stored = lake.get(&kpis::lake_path(period)).await?;
+    let now = lake::parquet_bytes(indicators.schema.clone(), &indicators.batches)?;
+    if stored.as_deref() != Some(&now[..]) {
+        return Ok(crate::proof::indicator_changes(lake, indicators).await?);
+    }
+    let mut out = Vec::new();
+    let scorecards = score::compute(config, lake, period).await?;
+    let revision = revision::current(lake, period).await?;
+    let batch = scorecards.batch(revision).map_err(|e| kpis::KpiError::Engine(e.into()))?;
+    if lake.get(&score::lake_path(period)).await?.as_deref()
+        != Some(&lake::parquet_bytes(score::schema(), &[batch])?[..])
+    {
+        out.push(format!(
+            "scorecards {period}: differ from those reported (targets, schemes or scoring rules changed)"
+        ));
+    }
+    let flags = score::flags(config, lake, &scorecards).await?;
+    let batch = score::flags_batch(&flags).map_err(|e| kpis::KpiError::Engine(e.into()))?;
+    if lake.get(&score::flags_path(period)).await?.as_deref()
+        != Some(&lake::parquet_bytes(score::flags_schema(), &[batch])?[..])
+    {
+        out.push(format!("flags {period}: differ from those reported"));
+    }
+    Ok(out)
+}

@@ -1,0 +1,212 @@
+//! Closed periods are frozen (SPEC §9). `closes/period=P.json` in the lake records each period's
+//! revisions: revision 1 is the first close; a later close of a closed period recomputes it and
+//! compares, writing nothing, and only `close --reopen --reason "…"` makes revision 2 — after the
+//! figures as reported are copied to `restatements/period=P/rev=1/` (indicators, scorecards, flags,
+//! proof bundle, report archive), where the reports find them to show as-reported vs restated.
+//!
+//! A period is `closing` from the moment a close starts computing it until every report of it was
+//! delivered; a close that died or could not deliver leaves it `closing`, and the next close resumes
+//! the same revision (recomputing, and sending only what was not sent).
+
+use serde::{Deserialize, Serialize};
+
+use crate::lake::{Lake, LakeError};
+use crate::period::Period;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Closing,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    pub revision: i64,
+    /// Why it was made: none for revision 1, the `--reason` for a restatement.
+    pub reason: Option<String>,
+    pub run_id: String,
+    pub started_at: String,
+    pub closed_at: Option<String>,
+}
+
+/// One period's close state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodClose {
+    pub period: String,
+    /// The revision the lake's tables hold.
+    pub revision: i64,
+    pub status: Status,
+    pub revisions: Vec<Revision>,
+}
+
+/// What a close does with one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Never closed: compute revision 1.
+    First,
+    /// A close of this revision did not finish: compute it again.
+    Resume(i64),
+    /// Closed at this revision: recompute and compare; write nothing.
+    Frozen(i64),
+    /// Closed at this revision and `--reopen` given: recompute; if anything changed, restate.
+    Reopen(i64),
+}
+
+pub fn decide(state: Option<&PeriodClose>, reopen: bool) -> Decision {
+    match state {
+        None => Decision::First,
+        Some(s) if s.status == Status::Closing => Decision::Resume(s.revision),
+        Some(s) if reopen => Decision::Reopen(s.revision),
+        Some(s) => Decision::Frozen(s.revision),
+    }
+}
+
+pub fn path(period: Period) -> String {
+    format!("closes/period={period}.json")
+}
+
+/// Where revision `revision` of `period` is kept once a later revision replaces it.
+pub fn archive_folder(period: Period, revision: i64) -> String {
+    format!("restatements/period={period}/rev={revision}")
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub async fn read(lake: &Lake, period: Period) -> Result<Option<PeriodClose>, LakeError> {
+    let Some(bytes) = lake.get(&path(period)).await? else { return Ok(None) };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| LakeError::Corrupt { path: path(period), message: e.to_string() })
+}
+
+/// The revision the lake holds for `period` (1 when it was never closed).
+pub async fn current(lake: &Lake, period: Period) -> Result<i64, LakeError> {
+    Ok(read(lake, period).await?.map(|s| s.revision).unwrap_or(1))
+}
+
+async fn write(lake: &Lake, state: &PeriodClose) -> Result<(), LakeError> {
+    let mut bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
+    bytes.push(b'\n');
+    lake.put(&format!("closes/period={}.json", state.period), bytes).await
+}
+
+/// Records that `revision` of `period` is being computed (by `run_id`, for `reason`).
+pub async fn begin(
+    lake: &Lake,
+    period: Period,
+    revision: i64,
+    reason: Option<&str>,
+    run_id: &str,
+) -> Result<(), LakeError> {
+    let mut state = read(lake, period).await?.unwrap_or(PeriodClose {
+        period: period.to_string(),
+        revision,
+        status: Status::Closing,
+        revisions: Vec::new(),
+    });
+    if state.revisions.last().map(|r| r.revision) == Some(revision) && state.status == Status::Closing {
+        return Ok(());
+    }
+    state.revision = revision;
+    state.status = Status::Closing;
+    state.revisions.push(Revision {
+        revision,
+        reason: reason.map(str::to_string),
+        run_id: run_id.to_string(),
+        started_at: now(),
+        closed_at: None,
+    });
+    write(lake, &state).await
+}
+
+/// Records that the period's current revision is closed: computed, gated and delivered.
+pub async fn finish(lake: &Lake, period: Period) -> Result<(), LakeError> {
+    let Some(mut state) = read(lake, period).await? else { return Ok(()) };
+    if state.status == Status::Closed {
+        return Ok(());
+    }
+    state.status = Status::Closed;
+    if let Some(last) = state.revisions.last_mut() {
+        last.closed_at = Some(now());
+    }
+    write(lake, &state).await
+}
+
+/// The lake objects that make up one revision of a period as reported.
+async fn reported_objects(lake: &Lake, period: Period) -> Result<Vec<(String, String)>, LakeError> {
+    let mut out = vec![
+        (crate::kpis::lake_path(period), "indicators.parquet".to_string()),
+        (crate::score::lake_path(period), "scorecards.parquet".to_string()),
+        (crate::score::flags_path(period), "flags.parquet".to_string()),
+        (crate::proof::bundle_path(period), "bundle.json".to_string()),
+    ];
+    let reports = format!("reports/period={period}");
+    for object in lake.list(&reports).await? {
+        let rest = object.strip_prefix(&format!("{reports}/")).unwrap_or(&object).to_string();
+        out.push((object, format!("reports/{rest}")));
+    }
+    Ok(out)
+}
+
+/// Copies revision `revision` of `period` as reported to its archive folder. Safe to repeat: until a
+/// restatement is begun the tables still hold this revision.
+pub async fn archive(lake: &Lake, period: Period, revision: i64) -> Result<usize, LakeError> {
+    let folder = archive_folder(period, revision);
+    let mut copied = 0;
+    for (from, name) in reported_objects(lake, period).await? {
+        if let Some(bytes) = lake.get(&from).await? {
+            lake.put(&format!("{folder}/{name}"), bytes).await?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(revision: i64, status: Status) -> PeriodClose {
+        PeriodClose { period: "2026-10".into(), revision, status, revisions: Vec::new() }
+    }
+
+    #[test]
+    fn a_closed_period_is_frozen_unless_reopened_and_an_unfinished_one_resumes() {
+        assert_eq!(decide(None, false), Decision::First);
+        assert_eq!(decide(None, true), Decision::First);
+        assert_eq!(decide(Some(&state(1, Status::Closing)), false), Decision::Resume(1));
+        assert_eq!(decide(Some(&state(2, Status::Closing)), true), Decision::Resume(2));
+        assert_eq!(decide(Some(&state(1, Status::Closed)), false), Decision::Frozen(1));
+        assert_eq!(decide(Some(&state(1, Status::Closed)), true), Decision::Reopen(1));
+    }
+
+    #[tokio::test]
+    async fn revisions_are_recorded_once_each_and_the_reported_figures_are_archived() {
+        let lake = Lake::in_memory();
+        let period: Period = "2026-10".parse().unwrap();
+        lake.put(&crate::kpis::lake_path(period), "rev 1 figures").await.unwrap();
+        lake.put(&format!("reports/period={period}/en/leadership.html"), "<p>rev 1</p>").await.unwrap();
+        begin(&lake, period, 1, None, "run-a").await.unwrap();
+        begin(&lake, period, 1, None, "run-b").await.unwrap();
+        assert_eq!(read(&lake, period).await.unwrap().unwrap().revisions.len(), 1, "a resumed close adds nothing");
+        finish(&lake, period).await.unwrap();
+        let closed = read(&lake, period).await.unwrap().unwrap();
+        assert_eq!((closed.revision, closed.status), (1, Status::Closed));
+        assert!(closed.revisions[0].closed_at.is_some());
+
+        assert_eq!(archive(&lake, period, 1).await.unwrap(), 2);
+        begin(&lake, period, 2, Some("late orders"), "run-c").await.unwrap();
+        lake.put(&crate::kpis::lake_path(period), "rev 2 figures").await.unwrap();
+        let folder = archive_folder(period, 1);
+        let kept = lake.get(&format!("{folder}/indicators.parquet")).await.unwrap().unwrap();
+        assert_eq!(&kept[..], b"rev 1 figures");
+        assert!(lake.exists(&format!("{folder}/reports/en/leadership.html")).await.unwrap());
+        let state = read(&lake, period).await.unwrap().unwrap();
+        assert_eq!((state.revision, state.status), (2, Status::Closing));
+        assert_eq!(state.revisions[1].reason.as_deref(), Some("late orders"));
+        assert_eq!(current(&lake, period).await.unwrap(), 2);
+    }
+}
