@@ -4,8 +4,6 @@
 mod common;
 
 mod audit;
-#[cfg(feature = "ballista")]
-mod ballista;
 mod cdnow;
 mod cli;
 mod close;
