@@ -17,4 +17,4 @@ FROM was
 FULL OUTER JOIN now
     ON now.grain = was.grain AND now.entity_id = was.entity_id AND now.kpi = was.kpi
 WHERE was.value IS DISTINCT FROM now.value
-ORDER BY grain, entity_id, kpi
+ORDER BY CASE grain WHEN 'company' THEN 0 WHEN 'team' THEN 1 WHEN 'person' THEN 2 ELSE 3 END, entity_id, kpi

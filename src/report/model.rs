@@ -344,7 +344,7 @@ impl<'a> Builder<'a> {
                 .map(|p| p.team_name.clone())
                 .unwrap_or(entity.into()),
             "person" => name_of(entity),
-            _ => entity.to_string(),
+            _ => format!("{entity} ({})", self.fmt.labels.text.get("channel").map(String::as_str).unwrap_or("channel")),
         };
         let indicators = r
             .indicators
