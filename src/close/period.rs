@@ -13,7 +13,7 @@ use crate::score::{self, Scorecards};
 /// What became of one period.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Computed and written at `revision`; `restated_from` is the revision it replaced.
+    /// Computed and written; `restated` is the revision it replaced, when it is a restatement.
     Written { indicators: Indicators, scorecards: Scorecards, flags: Vec<score::flags::Flag>, restated: Option<i64> },
     /// An indicator check failed: nothing written.
     ChecksFailed(Indicators),
