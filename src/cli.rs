@@ -321,14 +321,13 @@ async fn run(args: Args) -> Result<ExitCode> {
         Command::Kpis { period, format } => {
             let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
-            let closed = closed_revision(&lake, period).await?;
-            let revision = crate::close::revision::current(&lake, period).await?;
+            let (revision, closed) = stored_revision(&lake, period).await?;
             let indicators = kpis::compute(&config, &lake, period, revision).await?;
             if !indicators.findings.is_empty() {
                 eprint!("{}", render_findings(&indicators));
                 return Ok(ExitCode::DataGate);
             }
-            if closed.is_none() {
+            if !closed {
                 kpis::write(&lake, &indicators).await?;
             }
             emit_bytes(&render_indicators(&indicators, format)?)?;
@@ -349,15 +348,14 @@ async fn run(args: Args) -> Result<ExitCode> {
         Command::Score { period, format } => {
             let config = load_config(&args.config)?;
             let lake = Lake::open(&config.lake)?;
-            let closed = closed_revision(&lake, period).await?;
-            let revision = crate::close::revision::current(&lake, period).await?;
+            let (revision, closed) = stored_revision(&lake, period).await?;
             let scorecards = crate::score::compute(&config, &lake, period).await?;
             // Flags read the stored scorecards, this period's included: write them first.
-            if closed.is_none() {
+            if !closed {
                 crate::score::write(&lake, &scorecards, revision).await?;
             }
             let flags = crate::score::flags(&config, &lake, &scorecards).await?;
-            if closed.is_none() {
+            if !closed {
                 crate::score::write_flags(&lake, period, &flags).await?;
             }
             emit_bytes(&render_scorecards(&scorecards, revision, format)?)?;
@@ -444,17 +442,19 @@ async fn run(args: Args) -> Result<ExitCode> {
     }
 }
 
-/// The revision of a closed period, after telling the user a stage command prints it but does not
-/// change it; `None` when the period is not closed.
-async fn closed_revision(lake: &Lake, period: Period) -> Result<Option<i64>> {
-    let state = crate::close::revision::read(lake, period).await?;
-    let Some(state) = state.filter(|s| s.status == crate::close::revision::Status::Closed) else { return Ok(None) };
-    eprintln!(
-        "note: {period} is closed (revision {}): printed from the lake as it is now, not written. \
-         To restate it: kpi-close close --month <its last month> --reopen --reason \"…\"",
-        state.revision
-    );
-    Ok(Some(state.revision))
+/// The revision the lake holds for `period` (1 if never closed) and whether the period is closed —
+/// then a stage command prints it but does not change it, and says so.
+async fn stored_revision(lake: &Lake, period: Period) -> Result<(i64, bool)> {
+    let Some(state) = crate::close::revision::read(lake, period).await? else { return Ok((1, false)) };
+    let closed = state.status == crate::close::revision::Status::Closed;
+    if closed {
+        eprintln!(
+            "note: {period} is closed (revision {}): printed from the lake as it is now, not written. \
+             To restate it: kpi-close close --month <its last month> --reopen --reason \"…\"",
+            state.revision
+        );
+    }
+    Ok((state.revision, closed))
 }
 
 /// Loads the config and, when it names `engine.sql_dir`, the SQL files from there.
@@ -829,11 +829,12 @@ async fn close_stages(
                     "{period} is closed (revision {revision}); recomputed, the figures are identical: kept as reported, nothing written or sent.\n"
                 )),
                 Outcome::Changed { revision, changes } => {
+                    run.stage("indicators and scores", started);
                     text.push_str(&render_changes(period, revision, &changes, month));
                     return Ok((ExitCode::DataGate, text));
                 }
-                Outcome::Written { indicators, scorecards, flags, restated } => {
-                    run.revision = run.revision.max(crate::close::revision::current(lake, period).await?);
+                Outcome::Written { revision, indicators, scorecards, flags, restated } => {
+                    run.revision = run.revision.max(revision);
                     if let Some(from) = restated {
                         text.push_str(&format!(
                             "{period} restated: revision {} replaces revision {from}, which is kept under {}/\n",

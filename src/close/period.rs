@@ -14,7 +14,13 @@ use crate::score::{self, Scorecards};
 #[derive(Debug)]
 pub enum Outcome {
     /// Computed and written; `restated` is the revision it replaced, when it is a restatement.
-    Written { indicators: Indicators, scorecards: Scorecards, flags: Vec<score::flags::Flag>, restated: Option<i64> },
+    Written {
+        revision: i64,
+        indicators: Indicators,
+        scorecards: Scorecards,
+        flags: Vec<score::flags::Flag>,
+        restated: Option<i64>,
+    },
     /// An indicator check failed: nothing written.
     ChecksFailed(Indicators),
     /// Closed at `revision`, and recomputing gives the same figures: nothing written.
@@ -45,7 +51,7 @@ pub async fn close(
     let (revision, reason, restated) = match decision {
         Decision::First | Decision::Resume(_) => (revision, None, None),
         Decision::Frozen(r) | Decision::Reopen(r) => {
-            let changes = changes(config, lake, &indicators).await?;
+            let changes = changes(config, lake, &indicators, r).await?;
             if changes.is_empty() {
                 return Ok(Outcome::Unchanged { revision: r });
             }
@@ -63,13 +69,14 @@ pub async fn close(
     score::write(lake, &scorecards, revision).await?;
     let flags = score::flags(config, lake, &scorecards).await?;
     score::write_flags(lake, period, &flags).await?;
-    Ok(Outcome::Written { indicators, scorecards, flags, restated })
+    Ok(Outcome::Written { revision, indicators, scorecards, flags, restated })
 }
 
 /// How a closed period's recomputation differs from what is stored: each indicator whose figures
 /// changed, then the scorecards and flags as a whole (they are recomputed from the stored
-/// indicators, so they differ only when targets, schemes or rules did). Empty: identical.
-pub async fn changes(config: &Config, lake: &Lake, indicators: &Indicators) -> Result<Vec<String>> {
+/// indicators, so they differ only when targets, schemes or rules did). `revision`: the one stored.
+/// Empty: identical.
+async fn changes(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<Vec<String>> {
     let period = indicators.period;
     let stored = lake.get(&kpis::lake_path(period)).await?;
     let now = lake::parquet_bytes(indicators.schema.clone(), &indicators.batches)?;
@@ -78,7 +85,6 @@ pub async fn changes(config: &Config, lake: &Lake, indicators: &Indicators) -> R
     }
     let mut out = Vec::new();
     let scorecards = score::compute(config, lake, period).await?;
-    let revision = revision::current(lake, period).await?;
     let batch = scorecards.batch(revision).map_err(|e| kpis::KpiError::Engine(e.into()))?;
     if lake.get(&score::lake_path(period)).await?.as_deref()
         != Some(&lake::parquet_bytes(score::schema(), &[batch])?[..])

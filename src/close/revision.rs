@@ -71,6 +71,11 @@ pub fn archive_folder(period: Period, revision: i64) -> String {
     format!("restatements/period={period}/rev={revision}")
 }
 
+/// The archived copy of one of the period's tables (`indicators`, `scorecards`, `flags`).
+pub fn archived_table(period: Period, revision: i64, table: &str) -> String {
+    format!("{}/{table}.parquet", archive_folder(period, revision))
+}
+
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -82,15 +87,10 @@ pub async fn read(lake: &Lake, period: Period) -> Result<Option<PeriodClose>, La
         .map_err(|e| LakeError::Corrupt { path: path(period), message: e.to_string() })
 }
 
-/// The revision the lake holds for `period` (1 when it was never closed).
-pub async fn current(lake: &Lake, period: Period) -> Result<i64, LakeError> {
-    Ok(read(lake, period).await?.map(|s| s.revision).unwrap_or(1))
-}
-
-async fn write(lake: &Lake, state: &PeriodClose) -> Result<(), LakeError> {
+async fn write(lake: &Lake, period: Period, state: &PeriodClose) -> Result<(), LakeError> {
     let mut bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
     bytes.push(b'\n');
-    lake.put(&format!("closes/period={}.json", state.period), bytes).await
+    lake.put(&path(period), bytes).await
 }
 
 /// Records that `revision` of `period` is being computed (by `run_id`, for `reason`).
@@ -119,7 +119,7 @@ pub async fn begin(
         started_at: now(),
         closed_at: None,
     });
-    write(lake, &state).await
+    write(lake, period, &state).await
 }
 
 /// Records that the period's current revision is closed: computed, gated and delivered.
@@ -132,21 +132,23 @@ pub async fn finish(lake: &Lake, period: Period) -> Result<(), LakeError> {
     if let Some(last) = state.revisions.last_mut() {
         last.closed_at = Some(now());
     }
-    write(lake, &state).await
+    write(lake, period, &state).await
 }
 
-/// The lake objects that make up one revision of a period as reported.
-async fn reported_objects(lake: &Lake, period: Period) -> Result<Vec<(String, String)>, LakeError> {
+/// The lake objects that make up one revision of a period as reported, each with where its archived
+/// copy goes.
+async fn reported_objects(lake: &Lake, period: Period, revision: i64) -> Result<Vec<(String, String)>, LakeError> {
+    let folder = archive_folder(period, revision);
     let mut out = vec![
-        (crate::kpis::lake_path(period), "indicators.parquet".to_string()),
-        (crate::score::lake_path(period), "scorecards.parquet".to_string()),
-        (crate::score::flags_path(period), "flags.parquet".to_string()),
-        (crate::proof::bundle_path(period), "bundle.json".to_string()),
+        (crate::kpis::lake_path(period), archived_table(period, revision, "indicators")),
+        (crate::score::lake_path(period), archived_table(period, revision, "scorecards")),
+        (crate::score::flags_path(period), archived_table(period, revision, "flags")),
+        (crate::proof::bundle_path(period), format!("{folder}/bundle.json")),
     ];
     let reports = format!("reports/period={period}");
     for object in lake.list(&reports).await? {
         let rest = object.strip_prefix(&format!("{reports}/")).unwrap_or(&object).to_string();
-        out.push((object, format!("reports/{rest}")));
+        out.push((object, format!("{folder}/reports/{rest}")));
     }
     Ok(out)
 }
@@ -154,11 +156,10 @@ async fn reported_objects(lake: &Lake, period: Period) -> Result<Vec<(String, St
 /// Copies revision `revision` of `period` as reported to its archive folder. Safe to repeat: until a
 /// restatement is begun the tables still hold this revision.
 pub async fn archive(lake: &Lake, period: Period, revision: i64) -> Result<usize, LakeError> {
-    let folder = archive_folder(period, revision);
     let mut copied = 0;
-    for (from, name) in reported_objects(lake, period).await? {
+    for (from, to) in reported_objects(lake, period, revision).await? {
         if let Some(bytes) = lake.get(&from).await? {
-            lake.put(&format!("{folder}/{name}"), bytes).await?;
+            lake.put(&to, bytes).await?;
             copied += 1;
         }
     }
@@ -201,12 +202,11 @@ mod tests {
         begin(&lake, period, 2, Some("late orders"), "run-c").await.unwrap();
         lake.put(&crate::kpis::lake_path(period), "rev 2 figures").await.unwrap();
         let folder = archive_folder(period, 1);
-        let kept = lake.get(&format!("{folder}/indicators.parquet")).await.unwrap().unwrap();
+        let kept = lake.get(&archived_table(period, 1, "indicators")).await.unwrap().unwrap();
         assert_eq!(&kept[..], b"rev 1 figures");
         assert!(lake.exists(&format!("{folder}/reports/en/leadership.html")).await.unwrap());
         let state = read(&lake, period).await.unwrap().unwrap();
         assert_eq!((state.revision, state.status), (2, Status::Closing));
         assert_eq!(state.revisions[1].reason.as_deref(), Some("late orders"));
-        assert_eq!(current(&lake, period).await.unwrap(), 2);
     }
 }

@@ -189,14 +189,13 @@ impl ReportData {
         // A restated period: the revision before, as reported, from its archive.
         let state = crate::close::revision::read(lake, period).await?;
         let revision = state.as_ref().map(|s| s.revision).unwrap_or(1);
-        let archive = crate::close::revision::archive_folder(period, revision - 1);
-        for (table, object, like) in [
-            ("reported_indicators", "indicators.parquet", "indicators"),
-            ("reported_scorecards", "scorecards.parquet", "scorecards"),
-        ] {
-            engine::register_object(&ctx, lake, table, &format!("{archive}/{object}"), like)
-                .await
-                .map_err(ReportError::Engine)?;
+        if revision > 1 {
+            for table in ["indicators", "scorecards"] {
+                let archived = crate::close::revision::archived_table(period, revision - 1, table);
+                engine::register_object(&ctx, lake, &format!("reported_{table}"), &archived, table)
+                    .await
+                    .map_err(ReportError::Engine)?;
+            }
         }
         let mut params = params(period);
         params.extend(&kpis::params(config, period));
