@@ -183,9 +183,11 @@ def main():
                     args.max_lifetime_years,
                 )
                 # Views are bound when queried: re-created per period, as the close re-plans them.
+                # A file marked `-- materialize:` is a table here as it is in the close.
                 for layer in ["stg", "aud"]:
                     for name, sql in sql_files(layer):
-                        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {bind(sql, values)}')
+                        kind = "TABLE" if re.search(r"^-- materialize:", sql, re.M) else "VIEW"
+                        con.execute(f'CREATE OR REPLACE {kind} "{name}" AS {bind(sql, values)}')
                 for name, sql in indicators:
                     result = con.execute(bind(sql, values)).fetchall()
                     rows += len(result)

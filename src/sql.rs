@@ -35,6 +35,13 @@ impl SqlFile {
         FROM_DIR.get().and_then(|files| files.get(&self.path()).copied()).unwrap_or(self.embedded)
     }
 
+    /// Whether the file's header says `-- materialize: <why>`: a view over all history that many
+    /// queries read (a lookup such as the customers' owners) is computed once per session and kept
+    /// in memory, instead of once per query that reads it.
+    pub fn materialized(&self) -> bool {
+        self.text().lines().take_while(|l| l.starts_with("--")).any(|l| l.starts_with("-- materialize:"))
+    }
+
     /// SHA-256 of the text that runs.
     pub fn sha256(&self) -> String {
         hex::encode(sha2::Sha256::digest(self.text().as_bytes()))
@@ -77,7 +84,7 @@ macro_rules! sql_files {
 
 /// Staging views, in dependency order.
 pub const STAGING: &[SqlFile] = sql_files!("stg":
-    stg_fx_rates, stg_leads, stg_web_events, stg_orders, stg_ad_spend, stg_social_stats,
+    stg_fx_rates, stg_leads, stg_lead_channels, stg_web_events, stg_orders, stg_ad_spend, stg_social_stats,
     stg_nps_responses, stg_customers, stg_customer_activity, stg_entities,
 );
 
@@ -191,9 +198,14 @@ pub async fn check_plans(ctx: &SessionContext, file: &SqlFile, params: &Params) 
 }
 
 /// Registers each file as a view named after it, in order, so later files can read earlier ones.
+/// A `materialized` file is run here and registered as its result.
 pub async fn register_views(ctx: &SessionContext, files: &[SqlFile], params: &Params) -> Result<(), SqlError> {
     for file in files {
-        let view = plan(ctx, file, params).await?.into_view();
+        let df = plan(ctx, file, params).await?;
+        let view = match file.materialized() {
+            true => df.cache().await.map_err(|e| SqlError::execute(file, e))?.into_view(),
+            false => df.into_view(),
+        };
         ctx.deregister_table(file.name).map_err(|source| SqlError::Plan { file: file.path(), source })?;
         ctx.register_table(file.name, view).map_err(|source| SqlError::Plan { file: file.path(), source })?;
     }

@@ -35,7 +35,7 @@ FROM (
     FROM orders
 ) AS o
 LEFT JOIN people AS p ON p.person_id = o.owner_id
-LEFT JOIN (SELECT lead_id, channel FROM stg_leads WHERE record_key = lead_id) AS l ON l.lead_id = o.lead_id
+LEFT JOIN stg_lead_channels AS l ON l.lead_id = o.lead_id
 LEFT JOIN stg_fx_rates AS fx
     ON fx.currency = o.currency
     AND o.local_date >= fx.valid_from

@@ -365,6 +365,7 @@ async fn run_indicator(
     file: &'static SqlFile,
     params: Params,
 ) -> Result<Vec<RecordBatch>, KpiError> {
+    let started = std::time::Instant::now();
     let df = sql::plan(ctx, file, &params).await?;
     let labelled = df
         .select(vec![
@@ -379,7 +380,14 @@ async fn run_indicator(
             cast(col("volume"), DataType::Int64).alias("volume"),
         ])
         .map_err(|e| SqlError::Plan { file: file.path(), source: e })?;
-    Ok(labelled.collect().await.map_err(|e| SqlError::execute(file, e))?)
+    let task = labelled.task_ctx();
+    let plan = labelled.create_physical_plan().await.map_err(|e| SqlError::execute(file, e))?;
+    let planned_ms = started.elapsed().as_millis() as u64;
+    let batches =
+        datafusion::physical_plan::collect(plan, Arc::new(task)).await.map_err(|e| SqlError::execute(file, e))?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(file = %file.path(), scope = scope.as_str(), role = role.as_str(), planned_ms, elapsed_ms, "Indicator computed");
+    Ok(batches)
 }
 
 /// Writes the period's table to the lake (one object, replaced atomically).

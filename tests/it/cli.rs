@@ -6,7 +6,7 @@ use crate::common::*;
 fn the_demo_config_validates() {
     let out = run(&repo().join("kpi-close.toml"), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("15 source(s) and 73 SQL file(s) are valid"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("15 source(s) and 74 SQL file(s) are valid"), "{}", stdout(&out));
 }
 
 #[test]
