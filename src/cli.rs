@@ -160,6 +160,32 @@ pub enum Command {
         /// An indicator id, e.g. `cpl`. Without it: every indicator, one line each.
         kpi: Option<String>,
     },
+    /// Run a Ballista scheduler that plans with kpi-close's SQL functions and the config's lake, until
+    /// stopped (needs the `ballista` feature); point `engine.ballista` at it.
+    Scheduler {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        bind: std::net::SocketAddr,
+    },
+    /// Run a Ballista executor with kpi-close's SQL functions and the config's lake, joining the
+    /// scheduler `engine.ballista` names, until stopped (needs the `ballista` feature).
+    Executor {
+        /// The scheduler, `host:port` (default: the host and port of `engine.ballista`).
+        #[arg(long)]
+        scheduler: Option<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Host name the scheduler and other executors reach this one by (default: `--bind`).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Arrow Flight port (shuffle data).
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// gRPC port (tasks).
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+    },
     /// Check the configuration and every source's files; list all problems at once.
     Validate,
     /// Show what ingest would read and rebuild; change nothing.
@@ -253,6 +279,43 @@ async fn run(args: Args) -> Result<ExitCode> {
                 emit(&text)?;
                 Ok(ExitCode::Usage)
             }
+        }
+        Command::Scheduler { bind } => {
+            let config = load_config(&args.config)?;
+            let lake = Lake::open(&config.lake)?;
+            let local = crate::engine::session(&config.engine, &lake).map_err(kpis::KpiError::Engine)?;
+            crate::engine::register_functions(&local, config.company.timezone);
+            tracing::info!(%bind, "Starting a Ballista scheduler");
+            crate::engine::run_scheduler(&local, bind).await.map_err(kpis::KpiError::Engine)?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Executor { scheduler, bind, external_host, port, grpc_port } => {
+            let config = load_config(&args.config)?;
+            let scheduler = scheduler.or_else(|| {
+                config.engine.ballista.as_deref().and_then(|u| u.strip_prefix("df://")).map(str::to_string)
+            });
+            let Some((host, scheduler_port)) = scheduler.as_deref().and_then(|s| s.rsplit_once(':')) else {
+                eprintln!("error: give --scheduler host:port, or set engine.ballista = \"df://host:port\"");
+                return Ok(ExitCode::Usage);
+            };
+            let Ok(scheduler_port) = scheduler_port.parse() else {
+                eprintln!("error: `{scheduler_port}` is not a port");
+                return Ok(ExitCode::Usage);
+            };
+            let lake = Lake::open(&config.lake)?;
+            let local = crate::engine::session(&config.engine, &lake).map_err(kpis::KpiError::Engine)?;
+            crate::engine::register_functions(&local, config.company.timezone);
+            tracing::info!(scheduler = %format!("{host}:{scheduler_port}"), %bind, port, grpc_port, "Starting a Ballista executor");
+            let options = crate::engine::ExecutorOptions {
+                scheduler_host: host.to_string(),
+                scheduler_port,
+                bind_host: bind,
+                external_host,
+                port,
+                grpc_port,
+            };
+            crate::engine::run_executor(&local, options).await.map_err(kpis::KpiError::Engine)?;
+            Ok(ExitCode::Ok)
         }
         Command::Plan => {
             let config = load_config(&args.config)?;

@@ -48,6 +48,94 @@ pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
     Ok(ctx)
 }
 
+/// A session whose queries run on the Ballista cluster `endpoint` names (`df://host:port`, or
+/// `standalone`: a scheduler and an executor started in this process), with `local`'s
+/// configuration, memory limit, object stores and functions — the executors of a standalone cluster
+/// get them too.
+#[cfg(feature = "ballista")]
+pub async fn ballista_session(endpoint: &str, local: &SessionContext) -> Result<SessionContext, DataFusionError> {
+    use ballista::prelude::SessionContextExt;
+    match endpoint {
+        "standalone" => SessionContext::standalone_with_state(local.state()).await,
+        url => SessionContext::remote_with_state(url, local.state()).await,
+    }
+}
+
+/// Where `kpi-close executor` listens and which scheduler it joins.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    pub scheduler_host: String,
+    pub scheduler_port: u16,
+    pub bind_host: String,
+    pub external_host: Option<String>,
+    pub port: u16,
+    pub grpc_port: u16,
+}
+
+/// Runs a Ballista executor until it is stopped (SIGTERM, Ctrl+C): one with kpi-close's SQL
+/// functions and the lake's object store, which executors of a stock Ballista build lack.
+#[cfg(feature = "ballista")]
+pub async fn run_executor(local: &SessionContext, options: ExecutorOptions) -> Result<(), DataFusionError> {
+    use ballista_core::registry::BallistaFunctionRegistry;
+    use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+    let runtime = local.runtime_env();
+    let config = ExecutorProcessConfig {
+        scheduler_host: options.scheduler_host,
+        scheduler_port: options.scheduler_port,
+        bind_host: options.bind_host,
+        external_host: options.external_host,
+        port: options.port,
+        grpc_port: options.grpc_port,
+        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&local.state()))),
+        override_runtime_producer: Some(Arc::new(move |_| Ok(runtime.clone()))),
+        ..ExecutorProcessConfig::default()
+    };
+    start_executor_process(Arc::new(config)).await.map_err(|e| DataFusionError::External(Box::new(e)))
+}
+
+/// Runs a Ballista scheduler on `bind` until stopped, planning with kpi-close's SQL functions and
+/// the lake's object store (a stock scheduler cannot plan `local_date`).
+#[cfg(feature = "ballista")]
+pub async fn run_scheduler(local: &SessionContext, bind: std::net::SocketAddr) -> Result<(), DataFusionError> {
+    use ballista_scheduler::{cluster::BallistaCluster, config::SchedulerConfig, scheduler_process::start_server};
+    use datafusion::execution::SessionStateBuilder;
+    let state = local.state();
+    let cluster = BallistaCluster::new_memory(
+        bind.to_string(),
+        Arc::new(move |config| Ok(SessionStateBuilder::new_from_existing(state.clone()).with_config(config).build())),
+        Arc::new(ballista_core::utils::default_config_producer),
+    );
+    let config = SchedulerConfig {
+        bind_host: bind.ip().to_string(),
+        external_host: bind.ip().to_string(),
+        bind_port: bind.port(),
+        ..SchedulerConfig::default()
+    };
+    start_server(cluster, bind, Arc::new(config)).await.map_err(|e| DataFusionError::External(Box::new(e)))
+}
+
+#[cfg(not(feature = "ballista"))]
+pub async fn run_scheduler(_local: &SessionContext, _bind: std::net::SocketAddr) -> Result<(), DataFusionError> {
+    Err(DataFusionError::Configuration(
+        "this kpi-close was built without Ballista: build it with `--features ballista`".into(),
+    ))
+}
+
+#[cfg(not(feature = "ballista"))]
+pub async fn run_executor(_local: &SessionContext, _options: ExecutorOptions) -> Result<(), DataFusionError> {
+    Err(DataFusionError::Configuration(
+        "this kpi-close was built without Ballista: build it with `--features ballista`".into(),
+    ))
+}
+
+#[cfg(not(feature = "ballista"))]
+pub async fn ballista_session(_endpoint: &str, _local: &SessionContext) -> Result<SessionContext, DataFusionError> {
+    Err(DataFusionError::Configuration(
+        "engine.ballista is set, but this kpi-close was built without Ballista: build it with `--features ballista`"
+            .into(),
+    ))
+}
+
 /// Registers every dataset of the data contract as a table over the lake's `data/` folder. A dataset
 /// with no files yet is an empty table with the contract's schema.
 pub fn register_datasets(ctx: &SessionContext, lake: &Lake) -> Result<(), DataFusionError> {

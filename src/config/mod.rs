@@ -137,6 +137,9 @@ pub struct Engine {
     pub spill_dir: Option<PathBuf>,
     /// Run the SQL files in this folder (`<layer>/<name>.sql`) instead of the ones compiled in.
     pub sql_dir: Option<PathBuf>,
+    /// Run the indicator SQL on a Ballista cluster: its scheduler (`df://host:50050`), or
+    /// `standalone` for a scheduler and an executor in this process. Needs the `ballista` feature.
+    pub ballista: Option<String>,
 }
 
 /// One export location mapped onto a canonical dataset.

@@ -257,11 +257,18 @@ struct RawEngine {
     target_partitions: Option<usize>,
     spill_dir: Option<String>,
     sql_dir: Option<String>,
+    ballista: Option<String>,
 }
 
 impl Default for RawEngine {
     fn default() -> Self {
-        RawEngine { memory_limit: default_memory_limit(), target_partitions: None, spill_dir: None, sql_dir: None }
+        RawEngine {
+            memory_limit: default_memory_limit(),
+            target_partitions: None,
+            spill_dir: None,
+            sql_dir: None,
+            ballista: None,
+        }
     }
 }
 
@@ -601,6 +608,20 @@ fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engin
     if raw.target_partitions == Some(0) {
         problems.add("engine.target_partitions", "must be at least 1");
     }
+    match raw.ballista.as_deref() {
+        None | Some("standalone") => {}
+        Some(url) if url.starts_with("df://") && url::Url::parse(url).is_ok_and(|u| u.host().is_some()) => {}
+        Some(other) => problems.add(
+            "engine.ballista",
+            format!("`{other}` is not a Ballista scheduler: write \"df://host:50050\", or \"standalone\" for an in-process cluster"),
+        ),
+    }
+    if raw.ballista.is_some() && !cfg!(feature = "ballista") {
+        problems.add(
+            "engine.ballista",
+            "this kpi-close was built without Ballista: build it with `cargo build --release --features ballista`, or remove the key",
+        );
+    }
     Engine {
         memory_limit_bytes,
         target_partitions: raw
@@ -608,6 +629,7 @@ fn convert_engine(raw: RawEngine, base: &Path, problems: &mut Problems) -> Engin
             .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
         spill_dir: raw.spill_dir.map(|d| resolve(base, &d)),
         sql_dir: raw.sql_dir.map(|d| resolve(base, &d)),
+        ballista: raw.ballista,
     }
 }
 

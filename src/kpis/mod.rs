@@ -145,6 +145,27 @@ fn mart_params(config: &Config, period: Period, revision: i64) -> Params {
 pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
     let ctx = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
     engine::register_functions(&ctx, config.company.timezone);
+    with_views(ctx, config, lake, scope).await
+}
+
+/// Where the indicator files run: `session`, or — with `engine.ballista` — the same tables and views
+/// on a Ballista cluster.
+async fn indicator_session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
+    let Some(endpoint) = &config.engine.ballista else { return session(config, lake, scope).await };
+    let local = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
+    engine::register_functions(&local, config.company.timezone);
+    let ctx = engine::ballista_session(endpoint, &local).await.map_err(KpiError::Engine)?;
+    tracing::info!(%endpoint, scope = scope.as_str(), "Indicator SQL runs on Ballista");
+    with_views(ctx, config, lake, scope).await
+}
+
+/// Registers the lake's datasets, the exclusion ledger for `scope` and the staging and audited views.
+async fn with_views(
+    ctx: SessionContext,
+    config: &Config,
+    lake: &Lake,
+    scope: Scope,
+) -> Result<SessionContext, KpiError> {
     engine::register_datasets(&ctx, lake).map_err(KpiError::Engine)?;
     engine::register_exclusions(&ctx, lake, scope).await.map_err(KpiError::Engine)?;
     let params = settings(config);
@@ -229,10 +250,10 @@ impl Role {
 #[tracing::instrument(name = "kpis", skip_all, fields(period = %period))]
 pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64) -> Result<Indicators, KpiError> {
     let cards = catalog::cards()?;
-    let net = session(config, lake, Scope::Net).await?;
+    let net = indicator_session(config, lake, Scope::Net).await?;
     // With no ledger the audited views keep every row: gross is net, so it is not computed twice.
     let gross = match engine::has_ledger(lake).await? {
-        true => Some(session(config, lake, Scope::Gross).await?),
+        true => Some(indicator_session(config, lake, Scope::Gross).await?),
         false => None,
     };
 
@@ -271,6 +292,11 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
         let copies = results.iter().filter(|b| is_current(b)).map(as_gross).collect::<Result<Vec<_>, _>>();
         results.extend(copies.map_err(|e| engine_err(e.into()))?);
     }
+    // The mart and the checks read the results in memory: they run here, whatever ran the files.
+    let net = match config.engine.ballista {
+        Some(_) => session(config, lake, Scope::Net).await?,
+        None => net,
+    };
     replace_table(&net, "kpi_results", MemTable::try_new(schema, vec![results]).map_err(engine_err)?)?;
     replace_table(&net, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(engine_err)?)?;
 

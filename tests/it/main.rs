@@ -4,6 +4,8 @@
 mod common;
 
 mod audit;
+#[cfg(feature = "ballista")]
+mod ballista;
 mod cdnow;
 mod cli;
 mod close;
