@@ -55,9 +55,23 @@ pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
 #[cfg(feature = "ballista")]
 pub async fn ballista_session(endpoint: &str, local: &SessionContext) -> Result<SessionContext, DataFusionError> {
     use ballista::prelude::SessionContextExt;
+    // Ballista's scheduler may swap a hash join's inputs once a stage's sizes are known, which
+    // DataFusion refuses after it built the join's dynamic filter: plan without them.
+    let mut config = local.copied_config();
+    let optimizer = &mut config.options_mut().optimizer;
+    optimizer.enable_dynamic_filter_pushdown = false;
+    optimizer.enable_join_dynamic_filter_pushdown = false;
+    optimizer.enable_topk_dynamic_filter_pushdown = false;
+    optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+    // A collected build side is per task on a cluster, so anti and outer joins would emit its
+    // unmatched rows once per task: hash-partition both sides instead.
+    optimizer.hash_join_single_partition_threshold = 0;
+    optimizer.hash_join_single_partition_threshold_rows = 0;
+    let state =
+        datafusion::execution::SessionStateBuilder::new_from_existing(local.state()).with_config(config).build();
     match endpoint {
-        "standalone" => SessionContext::standalone_with_state(local.state()).await,
-        url => SessionContext::remote_with_state(url, local.state()).await,
+        "standalone" => SessionContext::standalone_with_state(state).await,
+        url => SessionContext::remote_with_state(url, state).await,
     }
 }
 
@@ -372,7 +386,12 @@ pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
         ctx.register_table("exclusions", Arc::new(ListingTable::try_new(config)?))?;
     } else {
-        ctx.register_table("exclusions", Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+        // An empty view rather than an empty in-memory table: a plan reading it can be shipped to
+        // a Ballista cluster.
+        let columns: Vec<String> =
+            schema.fields().iter().map(|f| format!("CAST(NULL AS VARCHAR) AS {}", f.name())).collect();
+        let empty = ctx.sql(&format!("SELECT {} WHERE false", columns.join(", "))).await?;
+        ctx.register_table("exclusions", empty.into_view())?;
     }
     Ok(())
 }

@@ -155,6 +155,13 @@ async fn indicator_session(config: &Config, lake: &Lake, scope: Scope) -> Result
     let local = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
     engine::register_functions(&local, config.company.timezone);
     let ctx = engine::ballista_session(endpoint, &local).await.map_err(KpiError::Engine)?;
+    // The client plans too: Ballista's session starts from the default functions.
+    engine::register_functions(&ctx, config.company.timezone);
+    if let Ok(settings) = std::env::var("KPI_CLOSE_BALLISTA_SET") {
+        for s in settings.split(';').filter(|s| !s.trim().is_empty()) {
+            ctx.sql(&format!("SET {s}")).await.map_err(KpiError::Engine)?;
+        }
+    }
     tracing::info!(%endpoint, scope = scope.as_str(), "Indicator SQL runs on Ballista");
     with_views(ctx, config, lake, scope).await
 }

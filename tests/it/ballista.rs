@@ -26,6 +26,30 @@ impl Drop for Cluster {
     }
 }
 
+/// `run_with_env`, but a run that hangs (a Ballista job that never finishes) fails the test instead.
+fn run_within(config: &std::path::Path, args: &[&str], env: &[(&str, &str)], what: &str) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("KPI_CLOSE_CONFIG")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kpi-close");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while child.try_wait().expect("poll").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("{what}: no answer in 300 s:\n{}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("output")
+}
+
 fn spawn(config: &std::path::Path, args: &[&str]) -> Child {
     Command::new(bin())
         .args(args)
@@ -64,7 +88,7 @@ fn indicators_on_ballista_equal_the_local_engines_row_for_row() {
     assert!(expected.lines().count() > 500, "the demo's October has every indicator: {expected}");
     let log = [("KPI_CLOSE_LOG", "warn,kpi_close=info,ballista=info")];
     let same_as_local = |config: &std::path::Path, what: &str| {
-        let out = run_with_env(config, &["kpis", "--period", "2026-10", "--format", "csv"], &log);
+        let out = run_within(config, &["kpis", "--period", "2026-10", "--format", "csv"], &log, what);
         assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
         let log = stderr(&out);
         assert!(log.contains("Indicator SQL runs on Ballista"), "{what}: {log}");
