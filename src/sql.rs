@@ -198,11 +198,16 @@ pub async fn check_plans(ctx: &SessionContext, file: &SqlFile, params: &Params) 
 }
 
 /// Registers each file as a view named after it, in order, so later files can read earlier ones.
-/// A `materialized` file is run here and registered as its result.
-pub async fn register_views(ctx: &SessionContext, files: &[SqlFile], params: &Params) -> Result<(), SqlError> {
+/// With `materialize`, a `materialized` file is run here and registered as its result.
+pub async fn register_views(
+    ctx: &SessionContext,
+    files: &[SqlFile],
+    params: &Params,
+    materialize: bool,
+) -> Result<(), SqlError> {
     for file in files {
         let df = plan(ctx, file, params).await?;
-        let view = match file.materialized() {
+        let view = match materialize && file.materialized() {
             true => df.cache().await.map_err(|e| SqlError::execute(file, e))?.into_view(),
             false => df.into_view(),
         };

@@ -145,7 +145,7 @@ fn mart_params(config: &Config, period: Period, revision: i64) -> Params {
 pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
     let ctx = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
     engine::register_functions(&ctx, config.company.timezone);
-    with_views(ctx, config, lake, scope).await
+    with_views(ctx, config, lake, scope, true).await
 }
 
 /// Where the indicator files run: `session`, or — with `engine.ballista` — the same tables and views
@@ -157,27 +157,25 @@ async fn indicator_session(config: &Config, lake: &Lake, scope: Scope) -> Result
     let ctx = engine::ballista_session(endpoint, &local).await.map_err(KpiError::Engine)?;
     // The client plans too: Ballista's session starts from the default functions.
     engine::register_functions(&ctx, config.company.timezone);
-    if let Ok(settings) = std::env::var("KPI_CLOSE_BALLISTA_SET") {
-        for s in settings.split(';').filter(|s| !s.trim().is_empty()) {
-            ctx.sql(&format!("SET {s}")).await.map_err(KpiError::Engine)?;
-        }
-    }
     tracing::info!(%endpoint, scope = scope.as_str(), "Indicator SQL runs on Ballista");
-    with_views(ctx, config, lake, scope).await
+    // An in-memory table cannot be shipped to the cluster: every view stays a view there.
+    with_views(ctx, config, lake, scope, false).await
 }
 
-/// Registers the lake's datasets, the exclusion ledger for `scope` and the staging and audited views.
+/// Registers the lake's datasets, the exclusion ledger for `scope` and the staging and audited views
+/// (`materialize`: the files marked so are computed once, here).
 async fn with_views(
     ctx: SessionContext,
     config: &Config,
     lake: &Lake,
     scope: Scope,
+    materialize: bool,
 ) -> Result<SessionContext, KpiError> {
     engine::register_datasets(&ctx, lake).map_err(KpiError::Engine)?;
     engine::register_exclusions(&ctx, lake, scope).await.map_err(KpiError::Engine)?;
     let params = settings(config);
-    sql::register_views(&ctx, sql::STAGING, &params).await?;
-    sql::register_views(&ctx, sql::AUDITED, &params).await?;
+    sql::register_views(&ctx, sql::STAGING, &params, materialize).await?;
+    sql::register_views(&ctx, sql::AUDITED, &params, materialize).await?;
     Ok(ctx)
 }
 
@@ -226,7 +224,7 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
 
 /// Runs an ad-hoc query (the `query` command). Statements other than queries are refused.
 pub async fn query(config: &Config, lake: &Lake, scope: Scope, text: &str) -> Result<Vec<RecordBatch>, KpiError> {
-    let ctx = session(config, lake, scope).await?;
+    let ctx = indicator_session(config, lake, scope).await?;
     let options = datafusion::execution::context::SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)

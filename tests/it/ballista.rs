@@ -27,27 +27,34 @@ impl Drop for Cluster {
 }
 
 /// `run_with_env`, but a run that hangs (a Ballista job that never finishes) fails the test instead.
+/// Output goes to files while it runs: a pipe nobody reads would stop a chatty process.
 fn run_within(config: &std::path::Path, args: &[&str], env: &[(&str, &str)], what: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
     let mut child = Command::new(bin())
         .args(args)
         .arg("--config")
         .arg(config)
         .env_remove("KPI_CLOSE_CONFIG")
         .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
         .spawn()
         .expect("start kpi-close");
     let deadline = Instant::now() + Duration::from_secs(300);
-    while child.try_wait().expect("poll").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll") {
+            break status;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!("{what}: no answer in 300 s:\n{}", stderr(&out));
+            let _ = child.wait();
+            panic!("{what}: no answer in 300 s:\n{}", std::fs::read_to_string(&err_path).unwrap_or_default());
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().expect("output")
+    };
+    let read = |path: &std::path::Path| std::fs::read(path).expect("output file");
+    std::process::Output { status, stdout: read(&out_path), stderr: read(&err_path) }
 }
 
 fn spawn(config: &std::path::Path, args: &[&str]) -> Child {
