@@ -1,14 +1,14 @@
 -- Builds one dataset's lake rows from its staged exports.
 -- `staged` holds every row of every current export, with `_key` (the dataset key as text) and
 -- `_export_order` (later sorts newer). For each key, the rows of the newest export holding that key
--- are kept; duplicates within one export are kept too, for the audit rules to judge.
+-- are kept (rank 1: all of them, so duplicates within one export stay for the audit rules to judge).
+-- A window over rows sorted by key, not a join against each key's newest export: sorts spill to
+-- disk under `engine.memory_limit`, a hash join's build side does not.
 -- Sorted so each month partition is written once and the bytes are the same on every run.
-SELECT s.*
-FROM staged AS s
-JOIN (
-    SELECT _key, max(_export_order) AS newest
+SELECT * EXCLUDE (_newest)
+FROM (
+    SELECT *, rank() OVER (PARTITION BY _key ORDER BY _export_order DESC) AS _newest
     FROM staged
-    GROUP BY _key
-) AS n
-  ON s._key = n._key AND s._export_order = n.newest
-ORDER BY s._month, s._export_order, s.source_line
+) AS s
+WHERE _newest = 1
+ORDER BY _month, _export_order, source_line

@@ -119,7 +119,11 @@ impl IngestReport {
 pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let mut manifest = Manifest::load(lake).await?;
-    let ctx = engine::session(&config.engine, lake).map_err(|source| IngestError::Engine {
+    // The merge is one sort per dataset written in order: one partition keeps it to one external
+    // sort, which spills within `engine.memory_limit` where parallel sorts and the shuffle between
+    // them fail to reserve memory for their merges (or, in DataFusion 55, can wait on each other).
+    let merge_engine = crate::config::Engine { target_partitions: 1, ..config.engine.clone() };
+    let ctx = engine::session(&merge_engine, lake).map_err(|source| IngestError::Engine {
         dataset: "-",
         sql_file: "session".into(),
         source,
