@@ -36,8 +36,7 @@ pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
     if let Some(dir) = &engine.spill_dir {
         runtime = runtime.with_temp_file_path(dir);
     }
-    let mut config =
-        SessionConfig::new().with_target_partitions(engine.target_partitions).with_information_schema(false);
+    let mut config = SessionConfig::new().with_target_partitions(parallelism(engine)).with_information_schema(false);
     // Strings stay `Utf8` as the data contract declares them: with view types forced, a table whose
     // declared schema says `Utf8` can meet a `Utf8View` column at run time (the exclusion ledger), and
     // `CAST(… AS VARCHAR)` in SQL files means `Utf8`.
@@ -154,6 +153,18 @@ pub async fn ballista_session(_endpoint: &str, _local: &SessionContext) -> Resul
         "engine.ballista is set, but this kpi-close was built without Ballista: build it with `--features ballista`"
             .into(),
     ))
+}
+
+/// The memory each partition of a query gets at least: below it, sorts and the shuffles between
+/// them fail to reserve memory for their merges, or wait on each other, instead of spilling.
+pub const MEMORY_PER_PARTITION: u64 = 512 * 1024 * 1024;
+
+/// How many partitions a query runs on, and how many indicator queries run at once:
+/// `engine.target_partitions`, fewer when `engine.memory_limit` cannot give each
+/// `MEMORY_PER_PARTITION` (one under 1 GiB). DataFusion spills reliably on one partition.
+pub fn parallelism(engine: &Engine) -> usize {
+    let by_memory = (engine.memory_limit_bytes / MEMORY_PER_PARTITION).max(1) as usize;
+    engine.target_partitions.clamp(1, by_memory)
 }
 
 /// Registers every dataset of the data contract as a table over the lake's `data/` folder. A dataset
@@ -428,6 +439,22 @@ mod tests {
         let new_york = chrono_tz::America::New_York;
         assert_eq!(local_date_of("2026-03-09T04:30:00Z", new_york).await, "2026-03-09");
         assert_eq!(local_date_of("2026-11-02T04:30:00Z", new_york).await, "2026-11-01");
+    }
+
+    #[test]
+    fn a_small_memory_limit_runs_queries_on_fewer_partitions() {
+        let engine = |gib: f64, target_partitions| Engine {
+            memory_limit_bytes: (gib * (1u64 << 30) as f64) as u64,
+            target_partitions,
+            spill_dir: None,
+            sql_dir: None,
+            ballista: None,
+        };
+        assert_eq!(parallelism(&engine(2.0, 2)), 2);
+        assert_eq!(parallelism(&engine(2.0, 8)), 4, "512 MiB per partition");
+        assert_eq!(parallelism(&engine(1.0, 8)), 2);
+        assert_eq!(parallelism(&engine(0.25, 2)), 1, "under 1 GiB: one partition");
+        assert_eq!(parallelism(&engine(64.0, 1)), 1, "never more than asked for");
     }
 
     #[test]

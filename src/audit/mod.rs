@@ -22,7 +22,8 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use datafusion::prelude::{SessionContext, cast, col, lit};
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext, cast, col, lit};
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
@@ -141,9 +142,12 @@ pub async fn session(config: &Config, lake: &Lake, lists: &Lists) -> Result<Sess
 
 /// Computes the web events' staging view once for all the rules that read it (nine of them): its
 /// copy numbering sorts every event, which would otherwise happen once per rule. The columns the
-/// rules do not read are left out.
-async fn cache_web_events(ctx: &SessionContext) -> Result<(), AuditError> {
-    let engine = AuditError::Engine;
+/// rules do not read are left out. The result is written to a Parquet file in a scratch folder
+/// (under `engine.spill_dir`, else the system's temporary folder), not kept in memory: it is the
+/// size of the whole web history, so it streams to disk within `engine.memory_limit`. The folder
+/// goes when the returned guard is dropped.
+async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<Scratch, AuditError> {
+    let engine = |e: DataFusionError| AuditError::Engine(e.context("computing stg_web_events once for the web rules"));
     let columns = [
         "record_key",
         "event_id",
@@ -156,18 +160,40 @@ async fn cache_web_events(ctx: &SessionContext) -> Result<(), AuditError> {
         "lead_id",
         "month",
     ];
-    let cached = ctx
-        .table("stg_web_events")
+    let scratch = Scratch::new(config.engine.spill_dir.as_deref()).map_err(|e| engine(e.into()))?;
+    let path = scratch.0.join("stg_web_events.parquet");
+    let path = path.to_str().ok_or_else(|| engine(DataFusionError::Plan("scratch path is not UTF-8".into())))?;
+    ctx.table("stg_web_events")
         .await
         .map_err(engine)?
         .select_columns(&columns)
         .map_err(engine)?
-        .cache()
+        .write_parquet(path, DataFrameWriteOptions::new().with_single_file_output(true), None)
         .await
         .map_err(engine)?;
+    let cached = ctx.read_parquet(path, ParquetReadOptions::default()).await.map_err(engine)?;
     ctx.deregister_table("stg_web_events").map_err(engine)?;
     ctx.register_table("stg_web_events", cached.into_view()).map_err(engine)?;
-    Ok(())
+    Ok(scratch)
+}
+
+/// A scratch folder of this process, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(parent: Option<&std::path::Path>) -> std::io::Result<Scratch> {
+        let parent = parent.map(std::path::Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let dir = parent.join(format!("kpi-close-audit-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs every enabled rule over the whole lake and writes the ledger and the manifest.
@@ -176,7 +202,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
     let started = std::time::Instant::now();
     let lists = Lists::load(&config.audit)?;
     let ctx = session(config, lake, &lists).await?;
-    cache_web_events(&ctx).await?;
+    let _scratch = cache_web_events(&ctx, config).await?;
     let params = params(config);
     let mut manifest = AuditManifest {
         enabled: config.audit.enabled,

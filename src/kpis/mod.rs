@@ -277,7 +277,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     let bar = crate::progress::bar(runs.len(), &format!("indicators {period}"));
     let results: Vec<Vec<RecordBatch>> = futures::stream::iter(runs)
         .map(|(ctx, scope, role, file, params)| run_indicator(ctx, scope, role, file, params))
-        .buffered(config.engine.target_partitions.max(1))
+        .buffered(engine::parallelism(&config.engine))
         .inspect_ok(|_| bar.inc(1))
         .try_collect()
         .await?;
