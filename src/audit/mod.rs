@@ -133,9 +133,13 @@ pub fn ledger_path(rule_id: &str) -> String {
     format!("{EXCLUSIONS_DIR}/{rule_id}.parquet")
 }
 
-/// A session over the lake's staging data (no exclusions) with the lists registered.
-pub async fn session(config: &Config, lake: &Lake, lists: &Lists) -> Result<SessionContext, AuditError> {
-    let ctx = kpis::session(config, lake, Scope::Gross).await?;
+/// A session over the lake's staging data (no exclusions) with the lists registered; `to_run`: for
+/// running the rules (the staging lookups computed once), else for planning them.
+pub async fn session(config: &Config, lake: &Lake, lists: &Lists, to_run: bool) -> Result<SessionContext, AuditError> {
+    let ctx = match to_run {
+        true => kpis::computing_session(config, lake, Scope::Gross).await?,
+        false => kpis::session(config, lake, Scope::Gross).await?,
+    };
     lists.register(&ctx).map_err(AuditError::Engine)?;
     Ok(ctx)
 }
@@ -201,7 +205,7 @@ impl Drop for Scratch {
 pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditError> {
     let started = std::time::Instant::now();
     let lists = Lists::load(&config.audit)?;
-    let ctx = session(config, lake, &lists).await?;
+    let ctx = session(config, lake, &lists, true).await?;
     let _scratch = cache_web_events(&ctx, config).await?;
     let params = params(config);
     let mut manifest = AuditManifest {
@@ -283,7 +287,7 @@ pub async fn check(config: &Config, lake: &Lake) -> Result<Vec<String>, AuditErr
     if let Err(e) = rules::rules() {
         problems.push(e.to_string());
     }
-    let ctx = session(config, lake, &lists).await?;
+    let ctx = session(config, lake, &lists, false).await?;
     let table = MemTable::try_new(flag_schema(), vec![vec![]]).map_err(AuditError::Engine)?;
     ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
     let params = params(config);

@@ -141,17 +141,38 @@ fn mart_params(config: &Config, period: Period, revision: i64) -> Params {
 }
 
 /// A session with the lake's datasets, `local_date`, the exclusion ledger for `scope` and the
-/// staging and audited views.
+/// staging and audited views, all of them views: nothing runs until a query reads them (`validate`,
+/// `query`, and the stages that read only the output tables).
 pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
-    let ctx = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
-    engine::register_functions(&ctx, config.company.timezone);
-    with_views(ctx, config, lake, scope, true).await
+    local_session(config, lake, scope, false).await
 }
 
-/// Where the indicator files run: `session`, or — with `engine.ballista` — the same tables and views
-/// on a Ballista cluster.
-async fn indicator_session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
-    let Some(endpoint) = &config.engine.ballista else { return session(config, lake, scope).await };
+/// `session` for a stage that runs many queries over the staging views (the indicators, the audit
+/// rules): the files marked `-- materialize:` are computed once, here, instead of once per query.
+pub async fn computing_session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
+    local_session(config, lake, scope, true).await
+}
+
+async fn local_session(
+    config: &Config,
+    lake: &Lake,
+    scope: Scope,
+    materialize: bool,
+) -> Result<SessionContext, KpiError> {
+    let ctx = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
+    engine::register_functions(&ctx, config.company.timezone);
+    with_views(ctx, config, lake, scope, materialize).await
+}
+
+/// Where the indicator files run: `local_session`, or — with `engine.ballista` — the same tables and
+/// views on a Ballista cluster.
+async fn indicator_session(
+    config: &Config,
+    lake: &Lake,
+    scope: Scope,
+    materialize: bool,
+) -> Result<SessionContext, KpiError> {
+    let Some(endpoint) = &config.engine.ballista else { return local_session(config, lake, scope, materialize).await };
     let local = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
     engine::register_functions(&local, config.company.timezone);
     let ctx = engine::ballista_session(endpoint, &local).await.map_err(KpiError::Engine)?;
@@ -224,7 +245,7 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
 
 /// Runs an ad-hoc query (the `query` command). Statements other than queries are refused.
 pub async fn query(config: &Config, lake: &Lake, scope: Scope, text: &str) -> Result<Vec<RecordBatch>, KpiError> {
-    let ctx = indicator_session(config, lake, scope).await?;
+    let ctx = indicator_session(config, lake, scope, false).await?;
     let options = datafusion::execution::context::SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
@@ -255,10 +276,10 @@ impl Role {
 #[tracing::instrument(name = "kpis", skip_all, fields(period = %period))]
 pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64) -> Result<Indicators, KpiError> {
     let cards = catalog::cards()?;
-    let net = indicator_session(config, lake, Scope::Net).await?;
+    let net = indicator_session(config, lake, Scope::Net, true).await?;
     // With no ledger the audited views keep every row: gross is net, so it is not computed twice.
     let gross = match engine::has_ledger(lake).await? {
-        true => Some(indicator_session(config, lake, Scope::Gross).await?),
+        true => Some(indicator_session(config, lake, Scope::Gross, true).await?),
         false => None,
     };
 
