@@ -11,6 +11,7 @@
 
 mod company;
 mod writer;
+pub mod year;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -112,17 +112,62 @@ impl Text {
     }
 }
 
+/// A large CSV export written row by row as it is generated: memory stays flat whatever its size.
+pub struct CsvStream {
+    path: String,
+    file: std::io::BufWriter<std::fs::File>,
+    line: String,
+    bytes: u64,
+}
+
+impl CsvStream {
+    /// Creates `out/path` (and its folders) with the header row.
+    pub fn create(out: &Path, path: &str, columns: &[&str]) -> std::io::Result<CsvStream> {
+        let target = out.join(path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&target)?);
+        let mut stream = CsvStream { path: path.to_string(), file, line: String::new(), bytes: 0 };
+        stream.row(columns)?;
+        Ok(stream)
+    }
+
+    pub fn row(&mut self, cells: &[&str]) -> std::io::Result<()> {
+        self.line.clear();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                self.line.push(',');
+            }
+            if cell.contains([',', '"', '\n', '\r']) {
+                self.line.push_str(&csv_cell(cell));
+            } else {
+                self.line.push_str(cell);
+            }
+        }
+        self.line.push_str("\r\n");
+        self.bytes += self.line.len() as u64;
+        self.file.write_all(self.line.as_bytes())
+    }
+
+    /// Flushes and returns the path written and its size.
+    pub fn finish(mut self) -> std::io::Result<(String, u64)> {
+        self.file.flush()?;
+        Ok((self.path, self.bytes))
+    }
+}
+
 fn csv_cell(cell: &str) -> String {
     if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell.to_string() }
 }
 
 /// One day of one campaign's spend.
 #[derive(Clone, Copy)]
-pub struct SpendRow {
+pub struct SpendRow<'a> {
     pub date: NaiveDate,
-    pub channel: &'static str,
-    pub campaign: &'static str,
-    pub team: &'static str,
+    pub channel: &'a str,
+    pub campaign: &'a str,
+    pub team: &'a str,
     pub cents: i64,
 }
 
@@ -139,7 +184,7 @@ impl Files {
     }
 
     /// Ad spend as an ads platform's Parquet export: typed date and decimal cost.
-    pub fn add_spend(&mut self, path: &str, rows: Vec<SpendRow>) {
+    pub fn add_spend(&mut self, path: &str, rows: Vec<SpendRow<'_>>) {
         let schema = Arc::new(Schema::new(vec![
             Field::new("date", DataType::Date32, false),
             Field::new("channel", DataType::Utf8, false),
@@ -205,6 +250,11 @@ impl Files {
         if exports.exists() {
             std::fs::remove_dir_all(&exports)?;
         }
+        self.write_beside(out)
+    }
+
+    /// Writes everything under `out`, beside what is already there.
+    pub fn write_beside(self, out: &Path) -> std::io::Result<Vec<(String, u64)>> {
         let mut written = Vec::new();
         for (path, bytes) in self.files {
             let target = out.join(&path);
