@@ -252,7 +252,7 @@ fn cutoff() -> NaiveDateTime {
 
 /// A fixed mixing of a number, for attributes derived from an id (a visitor's address and browser).
 fn mix(n: u64) -> u64 {
-    Rng(n ^ 0x5EED_0F_B1A5).next()
+    Rng(n ^ 0x005E_ED0F_B1A5).next()
 }
 
 fn person_email(id: &str) -> String {
@@ -1053,7 +1053,7 @@ impl Year {
         let Some(mut orders) = self.pending.remove(&day) else { return Ok(()) };
         orders.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
         let month = day.month();
-        let void = day.day() == 20 && month % 4 == 0;
+        let void = day.day() == 20 && month.is_multiple_of(4);
         for (i, o) in orders.iter().enumerate() {
             if let Some((email, owner)) = &o.new_customer {
                 let churned = self.rng.chance(0.25).then(|| month + 1 + self.rng.below(12) as u32);
