@@ -156,12 +156,14 @@ pub async fn ballista_session(_endpoint: &str, _local: &SessionContext) -> Resul
 }
 
 /// The memory each partition of a query gets at least: below it, sorts and the shuffles between
-/// them fail to reserve memory for their merges, or wait on each other, instead of spilling.
-pub const MEMORY_PER_PARTITION: u64 = 512 * 1024 * 1024;
+/// them fail to reserve memory for their merges, or wait on each other, instead of spilling. (The
+/// pool is shared first come, first served: on the benchmark year, 1 GiB over two partitions had one
+/// partition's sort holding 550 MB while the other's final merge could not get 2 MB.)
+pub const MEMORY_PER_PARTITION: u64 = 1024 * 1024 * 1024;
 
 /// How many partitions a query runs on, and how many indicator queries run at once:
 /// `engine.target_partitions`, fewer when `engine.memory_limit` cannot give each
-/// `MEMORY_PER_PARTITION` (one under 1 GiB). DataFusion spills reliably on one partition.
+/// `MEMORY_PER_PARTITION` (one under 2 GiB). DataFusion spills reliably on one partition.
 pub fn parallelism(engine: &Engine) -> usize {
     let by_memory = (engine.memory_limit_bytes / MEMORY_PER_PARTITION).max(1) as usize;
     engine.target_partitions.clamp(1, by_memory)
@@ -451,9 +453,9 @@ mod tests {
             ballista: None,
         };
         assert_eq!(parallelism(&engine(2.0, 2)), 2);
-        assert_eq!(parallelism(&engine(2.0, 8)), 4, "512 MiB per partition");
-        assert_eq!(parallelism(&engine(1.0, 8)), 2);
-        assert_eq!(parallelism(&engine(0.25, 2)), 1, "under 1 GiB: one partition");
+        assert_eq!(parallelism(&engine(4.0, 8)), 4, "1 GiB per partition");
+        assert_eq!(parallelism(&engine(1.5, 8)), 1, "under 2 GiB: one partition");
+        assert_eq!(parallelism(&engine(0.25, 2)), 1);
         assert_eq!(parallelism(&engine(64.0, 1)), 1, "never more than asked for");
     }
 
