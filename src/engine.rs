@@ -47,6 +47,30 @@ pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
     Ok(ctx)
 }
 
+/// A scratch folder of this process under `engine.spill_dir` (else the system's temporary folder),
+/// for intermediate results too large to keep in memory; removed when dropped.
+pub struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    pub fn new(parent: Option<&std::path::Path>, stage: &str) -> std::io::Result<Scratch> {
+        let parent = parent.map(std::path::Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let dir = parent.join(format!("kpi-close-{stage}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A session whose queries run on the Ballista cluster `endpoint` names (`df://host:port`, or
 /// `standalone`: a scheduler and an executor started in this process), with `local`'s
 /// configuration, memory limit, object stores and functions — the executors of a standalone cluster

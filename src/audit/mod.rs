@@ -150,7 +150,7 @@ pub async fn session(config: &Config, lake: &Lake, lists: &Lists, to_run: bool) 
 /// (under `engine.spill_dir`, else the system's temporary folder), not kept in memory: it is the
 /// size of the whole web history, so it streams to disk within `engine.memory_limit`. The folder
 /// goes when the returned guard is dropped.
-async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<Scratch, AuditError> {
+async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<engine::Scratch, AuditError> {
     let engine = |e: DataFusionError| AuditError::Engine(e.context("computing stg_web_events once for the web rules"));
     let columns = [
         "record_key",
@@ -164,8 +164,8 @@ async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<Scrat
         "lead_id",
         "month",
     ];
-    let scratch = Scratch::new(config.engine.spill_dir.as_deref()).map_err(|e| engine(e.into()))?;
-    let path = scratch.0.join("stg_web_events.parquet");
+    let scratch = engine::Scratch::new(config.engine.spill_dir.as_deref(), "audit").map_err(|e| engine(e.into()))?;
+    let path = scratch.path().join("stg_web_events.parquet");
     let path = path.to_str().ok_or_else(|| engine(DataFusionError::Plan("scratch path is not UTF-8".into())))?;
     ctx.table("stg_web_events")
         .await
@@ -179,25 +179,6 @@ async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<Scrat
     ctx.deregister_table("stg_web_events").map_err(engine)?;
     ctx.register_table("stg_web_events", cached.into_view()).map_err(engine)?;
     Ok(scratch)
-}
-
-/// A scratch folder of this process, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(parent: Option<&std::path::Path>) -> std::io::Result<Scratch> {
-        let parent = parent.map(std::path::Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        let dir = parent.join(format!("kpi-close-audit-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs every enabled rule over the whole lake and writes the ledger and the manifest.
