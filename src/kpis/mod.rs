@@ -340,6 +340,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
 
     let roles = [(Role::Current, period), (Role::Previous, period.previous()), (Role::YearAgo, period.year_ago())];
     let sessions: Vec<&SessionContext> = std::iter::once(&net).chain(&gross).collect();
+    let started = std::time::Instant::now();
     let _scratch = match config.engine.ballista {
         None => Some(cache_web_events(config, &sessions, roles.map(|(_, p)| p)).await?),
         Some(_) => None,
@@ -355,7 +356,6 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
             }
         }
     }
-    let started = std::time::Instant::now();
     let bar = crate::progress::bar(runs.len(), &format!("indicators {period}"));
     let results: Vec<Vec<RecordBatch>> = futures::stream::iter(runs)
         .map(|(ctx, scope, role, file, params)| run_indicator(ctx, scope, role, file, params))
