@@ -21,6 +21,8 @@ import datetime as dt
 import json
 import pathlib
 import re
+import shutil
+import tempfile
 import time
 import zoneinfo
 
@@ -161,9 +163,20 @@ def main():
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
     con.execute(f"SET memory_limit = '{args.memory_limit}'")
+    # DuckDB spills to ./.tmp by default: into the repository when run from it. A folder of its own.
+    spill = tempfile.mkdtemp(prefix="kpi-close-duckdb-")
+    con.execute(f"SET temp_directory = '{spill}'")
     con.execute(f"SET TimeZone = 'UTC'")
     con.execute(f"CREATE MACRO local_date(ts) AS CAST(timezone('{args.timezone}', ts) AS DATE)")
     register_lake(con, args.lake.resolve())
+    try:
+        run(con, args)
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def run(con, args):
     indicators = sql_files("kpi")
     for period in args.period:
         months = months_of(period)
