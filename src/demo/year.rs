@@ -24,7 +24,7 @@ use super::company::{
     DISPOSABLE_DOMAINS, GIVEN_NAMES, MAIL_DOMAINS, NON_BROWSER_AGENTS, OFFICE_PREFIX, PAGES, SURNAMES,
 };
 use super::writer::{CsvStream, Files, SpendRow, Text};
-use super::{Rng, SEASON, iso, iso_utc, money, naive};
+use super::{OrderTerms, Rng, SEASON, iso, iso_utc, money, naive};
 
 const YEAR: i32 = 2025;
 /// Volumes of the year at scale 1 (SPEC §10).
@@ -944,22 +944,8 @@ impl Year {
     }
 
     fn order(&mut self, customer: u64, email: String, owner: usize, at: NaiveDateTime, lead: Option<u64>) -> Order {
-        let cents = ((7.45 + 0.55 * self.rng.normal()).exp() * 100.0).round() as i64;
-        let usd = self.rng.chance(0.03);
-        let (cents, currency) = if usd { (cents * 10 / 72, "USD") } else { (cents, "CNY") };
-        let margin_cents = self.rng.chance(0.7).then(|| (cents as f64 * self.rng.range(0.28, 0.42)).round() as i64);
-        let roll = self.rng.unit();
-        let recent = cutoff() - at < Duration::days(3);
-        let (status, refunded_at) = if recent && roll < 0.3 {
-            ("pending", None)
-        } else if roll < 0.02 {
-            let late = at + Duration::days(10 + self.rng.below(30) as i64);
-            ("refunded", Some(late).filter(|t| *t < cutoff()))
-        } else if roll < 0.035 {
-            ("cancelled", None)
-        } else {
-            ("paid", None)
-        };
+        let OrderTerms { cents, currency, margin_cents, status, refunded_at } =
+            OrderTerms::draw(&mut self.rng, at, cutoff());
         Order {
             id: self.id('O'),
             customer,
