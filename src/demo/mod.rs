@@ -172,6 +172,52 @@ fn money_pretty(cents: i64) -> String {
     format!("{}¥{grouped}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() % 100)
 }
 
+/// The canonical headers of the web, CRM and shop exports (as the data contract names the columns).
+const EVENT_HEADER: &[&str] = &[
+    "event_id",
+    "event_time",
+    "event_type",
+    "visitor_id",
+    "session_id",
+    "campaign_id",
+    "channel",
+    "page",
+    "ip",
+    "user_agent",
+    "duration_ms",
+    "lead_id",
+];
+const LEAD_HEADER: &[&str] = &[
+    "lead_id",
+    "owner_id",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "channel",
+    "campaign_id",
+    "status",
+    "created_at",
+    "mql_at",
+    "sql_at",
+    "first_contact_at",
+    "visitor_id",
+    "is_test",
+];
+const ORDER_HEADER: &[&str] = &[
+    "order_id",
+    "customer_id",
+    "owner_id",
+    "order_at",
+    "amount",
+    "currency",
+    "status",
+    "refunded_at",
+    "lead_id",
+    "gross_margin",
+    "customer_email",
+];
+
 /// What an order is worth and what became of it: a log-normal amount around 1,700 CNY (3 % in USD),
 /// a margin on 70 % of them, and the status — pending near `cutoff`, 2 % refunded weeks later,
 /// 1.5 % cancelled, the rest paid. Both generators draw them alike.
@@ -444,20 +490,7 @@ impl Generator {
         }
 
         events.sort_by(|a, b| a[1].cmp(&b[1]).then(a[0].cmp(&b[0])));
-        let mut file = self.text(&format!("exports/web/web_events_{label}.csv")).header(&[
-            "event_id",
-            "event_time",
-            "event_type",
-            "visitor_id",
-            "session_id",
-            "campaign_id",
-            "channel",
-            "page",
-            "ip",
-            "user_agent",
-            "duration_ms",
-            "lead_id",
-        ]);
+        let mut file = self.text(&format!("exports/web/web_events_{label}.csv")).header(EVENT_HEADER);
         for e in &events {
             file.row(&e.iter().map(String::as_str).collect::<Vec<_>>());
         }
@@ -963,19 +996,6 @@ impl Generator {
     }
 
     fn write_orders(&mut self) {
-        const HEADER: &[&str] = &[
-            "order_id",
-            "customer_id",
-            "owner_id",
-            "order_at",
-            "amount",
-            "currency",
-            "status",
-            "refunded_at",
-            "lead_id",
-            "gross_margin",
-            "customer_email",
-        ];
         self.orders.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
         let mut by_month: BTreeMap<usize, Vec<Vec<String>>> = BTreeMap::new();
         for o in &self.orders {
@@ -992,7 +1012,7 @@ impl Generator {
             }
         }
         for (index, rows) in &by_month {
-            let mut file = Text::new(&format!("exports/shop/orders_{}.csv", month_label(*index))).header(HEADER);
+            let mut file = Text::new(&format!("exports/shop/orders_{}.csv", month_label(*index))).header(ORDER_HEADER);
             for row in rows {
                 file.row(&row.iter().map(String::as_str).collect::<Vec<_>>());
             }
@@ -1081,7 +1101,7 @@ impl Generator {
         // A re-export of the last ten days of October, taken two days later: three sales were refunded.
         let window = cutoff() - Duration::days(10);
         let mut reexport =
-            Text::new(&format!("exports/shop/orders_{}_reexport.csv", month_label(MONTHS - 1))).header(HEADER);
+            Text::new(&format!("exports/shop/orders_{}_reexport.csv", month_label(MONTHS - 1))).header(ORDER_HEADER);
         let mut changed = 0;
         for o in self.orders.iter_mut().filter(|o| o.at >= window && o.at < cutoff()) {
             planted.push((o.id.clone(), "INGEST_REEXPORT", "superseded by the re-export".to_string()));
@@ -1504,23 +1524,7 @@ impl Generator {
                     "Test Lead",
                 ])
             } else {
-                Text::new(&format!("exports/crm/leads_{}.csv", month_label(index))).header(&[
-                    "lead_id",
-                    "owner_id",
-                    "name",
-                    "email",
-                    "phone",
-                    "company",
-                    "channel",
-                    "campaign_id",
-                    "status",
-                    "created_at",
-                    "mql_at",
-                    "sql_at",
-                    "first_contact_at",
-                    "visitor_id",
-                    "is_test",
-                ])
+                Text::new(&format!("exports/crm/leads_{}.csv", month_label(index))).header(LEAD_HEADER)
             };
             for l in leads {
                 let status = if l.sql.is_some() {

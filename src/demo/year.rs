@@ -24,7 +24,7 @@ use super::company::{
     DISPOSABLE_DOMAINS, GIVEN_NAMES, MAIL_DOMAINS, NON_BROWSER_AGENTS, OFFICE_PREFIX, PAGES, SURNAMES,
 };
 use super::writer::{CsvStream, Files, SpendRow, Text};
-use super::{OrderTerms, Rng, SEASON, iso, iso_utc, money, naive};
+use super::{EVENT_HEADER, LEAD_HEADER, ORDER_HEADER, OrderTerms, Rng, SEASON, iso, iso_utc, money, naive};
 
 const YEAR: i32 = 2025;
 /// Volumes of the year at scale 1 (SPEC §10).
@@ -42,51 +42,6 @@ const HUMAN_SHARE: f64 = 0.958;
 const OFFLINE_LEAD_SHARE: f64 = 0.1;
 /// The company's id in the plan (as the demo configuration names it).
 const COMPANY_ID: &str = "DEMO";
-
-const EVENT_HEADER: &[&str] = &[
-    "event_id",
-    "event_time",
-    "event_type",
-    "visitor_id",
-    "session_id",
-    "campaign_id",
-    "channel",
-    "page",
-    "ip",
-    "user_agent",
-    "duration_ms",
-    "lead_id",
-];
-const LEAD_HEADER: &[&str] = &[
-    "lead_id",
-    "owner_id",
-    "name",
-    "email",
-    "phone",
-    "company",
-    "channel",
-    "campaign_id",
-    "status",
-    "created_at",
-    "mql_at",
-    "sql_at",
-    "first_contact_at",
-    "visitor_id",
-    "is_test",
-];
-const ORDER_HEADER: &[&str] = &[
-    "order_id",
-    "customer_id",
-    "owner_id",
-    "order_at",
-    "amount",
-    "currency",
-    "status",
-    "refunded_at",
-    "lead_id",
-    "gross_margin",
-    "customer_email",
-];
 
 /// What was written, with the row counts of the large exports.
 pub struct YearSummary {
