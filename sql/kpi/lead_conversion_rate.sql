@@ -14,6 +14,9 @@
 -- bounds: 0..
 -- volume: page_view and form_submit events in P
 -- version: 1
+
+-- One row per visitor and grouping first, then plain counts: a count(DISTINCT) over grouping sets
+-- keeps each grouping's visitors in one set that cannot spill (the company's holds them all).
 SELECT
     grain,
     entity_id,
@@ -23,19 +26,29 @@ SELECT
     volume
 FROM (
     SELECT
-        CASE
-            WHEN grouping(team_id) = 0 THEN 'team'
-            WHEN grouping(person_id) = 0 THEN 'person'
-            WHEN grouping(channel) = 0 THEN 'channel'
-            ELSE 'company'
-        END AS grain,
-        coalesce(team_id, person_id, channel, $company_id) AS entity_id,
-        sum(CASE WHEN event_type = 'form_submit' THEN 1 ELSE 0 END) AS numerator,
-        count(DISTINCT CASE WHEN event_type = 'page_view' THEN visitor_id END) AS denominator,
-        count(*) AS volume
-    FROM aud_web_events
-    WHERE event_type IN ('page_view', 'form_submit')
-        AND month >= $month_from AND month < $month_to
-        AND event_time >= $start_at AND event_time < $end_at
-    GROUP BY GROUPING SETS ((), (team_id), (person_id), (channel))
+        grain,
+        entity_id,
+        sum(forms) AS numerator,
+        count(CASE WHEN viewed = 1 THEN visitor_id END) AS denominator,
+        sum(events) AS volume
+    FROM (
+        SELECT
+            CASE
+                WHEN grouping(team_id) = 0 THEN 'team'
+                WHEN grouping(person_id) = 0 THEN 'person'
+                WHEN grouping(channel) = 0 THEN 'channel'
+                ELSE 'company'
+            END AS grain,
+            coalesce(team_id, person_id, channel, $company_id) AS entity_id,
+            visitor_id,
+            sum(CASE WHEN event_type = 'form_submit' THEN 1 ELSE 0 END) AS forms,
+            max(CASE WHEN event_type = 'page_view' THEN 1 ELSE 0 END) AS viewed,
+            count(*) AS events
+        FROM aud_web_events
+        WHERE event_type IN ('page_view', 'form_submit')
+            AND month >= $month_from AND month < $month_to
+            AND event_time >= $start_at AND event_time < $end_at
+        GROUP BY GROUPING SETS ((visitor_id), (team_id, visitor_id), (person_id, visitor_id), (channel, visitor_id))
+    ) AS v
+    GROUP BY grain, entity_id
 ) AS g

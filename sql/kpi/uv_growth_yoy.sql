@@ -14,6 +14,9 @@
 -- bounds: -1..
 -- volume: page_view events in P
 -- version: 1
+
+-- One row per visitor and grouping first, then plain counts: a count(DISTINCT) over grouping sets
+-- keeps each grouping's visitors in one set that cannot spill (the company's holds them all).
 SELECT
     grain,
     entity_id,
@@ -23,20 +26,30 @@ SELECT
     volume
 FROM (
     SELECT
-        CASE
-            WHEN grouping(team_id) = 0 THEN 'team'
-            WHEN grouping(person_id) = 0 THEN 'person'
-            WHEN grouping(channel) = 0 THEN 'channel'
-            ELSE 'company'
-        END AS grain,
-        coalesce(team_id, person_id, channel, $company_id) AS entity_id,
-        count(DISTINCT CASE WHEN event_time >= $start_at THEN visitor_id END) AS uv,
-        count(DISTINCT CASE WHEN event_time < $yoy_end_at THEN visitor_id END) AS uv_year_ago,
-        sum(CASE WHEN event_time >= $start_at THEN 1 ELSE 0 END) AS volume
-    FROM aud_web_events
-    WHERE event_type = 'page_view'
-        -- The month condition stands alone so that it prunes partitions.
-        AND ((month >= $month_from AND month < $month_to) OR (month >= $yoy_month_from AND month < $yoy_month_to))
-        AND ((event_time >= $start_at AND event_time < $end_at) OR (event_time >= $yoy_start_at AND event_time < $yoy_end_at))
-    GROUP BY GROUPING SETS ((), (team_id), (person_id), (channel))
+        grain,
+        entity_id,
+        count(CASE WHEN seen_now = 1 THEN visitor_id END) AS uv,
+        count(CASE WHEN seen_year_ago = 1 THEN visitor_id END) AS uv_year_ago,
+        sum(views) AS volume
+    FROM (
+        SELECT
+            CASE
+                WHEN grouping(team_id) = 0 THEN 'team'
+                WHEN grouping(person_id) = 0 THEN 'person'
+                WHEN grouping(channel) = 0 THEN 'channel'
+                ELSE 'company'
+            END AS grain,
+            coalesce(team_id, person_id, channel, $company_id) AS entity_id,
+            visitor_id,
+            max(CASE WHEN event_time >= $start_at THEN 1 ELSE 0 END) AS seen_now,
+            max(CASE WHEN event_time < $yoy_end_at THEN 1 ELSE 0 END) AS seen_year_ago,
+            sum(CASE WHEN event_time >= $start_at THEN 1 ELSE 0 END) AS views
+        FROM aud_web_events
+        WHERE event_type = 'page_view'
+            -- The month condition stands alone so that it prunes partitions.
+            AND ((month >= $month_from AND month < $month_to) OR (month >= $yoy_month_from AND month < $yoy_month_to))
+            AND ((event_time >= $start_at AND event_time < $end_at) OR (event_time >= $yoy_start_at AND event_time < $yoy_end_at))
+        GROUP BY GROUPING SETS ((visitor_id), (team_id, visitor_id), (person_id, visitor_id), (channel, visitor_id))
+    ) AS v
+    GROUP BY grain, entity_id
 ) AS g
