@@ -582,10 +582,16 @@ fn render_indicators(indicators: &Indicators, format: OutputFormat) -> Result<Ve
 
 fn render_audit_run(run: &crate::audit::AuditManifest) -> String {
     let flagged: u64 = run.rules.values().map(|r| r.rows_flagged).sum();
-    let mut text = format!(
-        "\nAudit: {} rule(s) ran over the whole lake and flagged {flagged} row(s); the ledger is exclusions/<RULE>.parquet.\n",
-        run.rules.len()
-    );
+    let mut text = match run.kept {
+        false => format!(
+            "\nAudit: {} rule(s) ran over the whole lake and flagged {flagged} row(s); the ledger is exclusions/<RULE>.parquet.\n",
+            run.rules.len()
+        ),
+        true => format!(
+            "\nAudit: the exports, rules, lists and settings are those of the last audit; its ledger of {flagged} flagged row(s) from {} rule(s) stands (exclusions/<RULE>.parquet).\n",
+            run.rules.len()
+        ),
+    };
     for (rule, why) in &run.skipped {
         text.push_str(&format!("  {rule} did not run: {why}\n"));
     }

@@ -29,7 +29,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use tracing::Instrument;
 
-pub use manifest::{DatasetEntry, FileEntry, Manifest};
+pub use manifest::{DatasetEntry, FileEntry, Manifest, PATH as MANIFEST};
 pub use merge::{data_dir, rejects_table};
 pub use parse::{parse_money, parse_timestamp};
 pub use plan::{DatasetPlan, FileStatus, IngestPlan, PlannedFile, check_sources, hash_file, plan};

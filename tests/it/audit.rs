@@ -150,3 +150,39 @@ fn bot_lists_on_the_uap_core_corpus() {
     assert!(recall >= 0.8, "recall {recall:.3}");
     assert!(fpr <= 0.01, "false-positive rate {fpr:.4}");
 }
+
+/// An audit of unchanged inputs keeps the last ledger (no object is written again); a changed
+/// threshold, or a ledger object gone, makes it run again.
+#[test]
+fn an_audit_of_unchanged_inputs_keeps_the_ledger_and_a_change_runs_it_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lake = dir.path().join("lake");
+    let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let audit = || {
+        let out = run(&config, &["audit", "--period", "2026-10"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let ran = "18 rule(s) ran over the whole lake";
+    assert!(audit().contains(ran));
+    let ledger = lake.join("exclusions/UA_BOT.parquet");
+    let written = std::fs::metadata(&ledger).and_then(|m| m.modified()).expect("ledger");
+    let bytes = std::fs::read(&ledger).expect("ledger");
+
+    let again = audit();
+    assert!(again.contains("its ledger of") && again.contains("flagged row(s) from 18 rule(s) stands"), "{again}");
+    assert_eq!(std::fs::metadata(&ledger).and_then(|m| m.modified()).expect("ledger"), written, "not written again");
+
+    std::fs::remove_file(lake.join("exclusions/RATE_IP.parquet")).expect("remove");
+    assert!(audit().contains(ran), "a missing ledger object runs the audit again");
+    assert!(lake.join("exclusions/RATE_IP.parquet").exists());
+    assert_eq!(std::fs::read(&ledger).expect("ledger"), bytes, "same inputs, same ledger");
+
+    let text = std::fs::read_to_string(&config).unwrap().replace("[audit]\n", "[audit]\nrate_ip_per_minute = 5\n");
+    std::fs::write(&config, text).unwrap();
+    let changed = audit();
+    assert!(changed.contains(ran), "a changed threshold runs the audit again: {changed}");
+    assert!(audit().contains("stands"), "and the run after it keeps that ledger");
+}
