@@ -12,7 +12,8 @@
 //! month. The manifest also keeps a fingerprint of everything the ledger follows from (the ingest
 //! manifest, this program's SQL, the lists, `[audit]`, the timezone): an audit whose inputs have not
 //! changed since the last finished one keeps that ledger instead of computing it again (at the
-//! benchmark scale that is half an hour a re-run close does not spend). Fails: a list that does not load (file, line), a rule that does not plan or run (named).
+//! benchmark scale that is half an hour a re-run close does not spend). Fails: a list that does not
+//! load (file, line), a rule that does not plan or run (named).
 
 pub mod lists;
 pub mod report;
