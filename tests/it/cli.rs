@@ -83,9 +83,16 @@ fn close_runs_every_stage_and_says_where_to_look() {
     let dir = tempfile::tempdir().expect("temp dir");
     let lake = dir.path().join("lake");
     let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    let dry = run(&config, &["close", "--month", "2026-10", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}\n{}", stdout(&dry), stderr(&dry));
+    snapshot_output("close_dry_run_empty_lake_2026-10", dir.path(), &stdout(&dry));
     let out = run(&config, &["close", "--month", "2026-10"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
+    snapshot_output("close_2026-10", dir.path(), &text);
+    let dry = run(&config, &["close", "--month", "2026-10", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}\n{}", stdout(&dry), stderr(&dry));
+    snapshot_output("close_dry_run_closed_2026-10", dir.path(), &stdout(&dry));
     assert!(text.contains("2026-10: data for web_events, leads, orders"), "{text}");
     assert!(text.contains("Indicators 2026-10: 510 rows, all checks passed"), "{text}");
     assert!(text.contains("Scorecards 2026-10: 12 people scored"), "{text}");
@@ -114,3 +121,17 @@ fn close_runs_every_stage_and_says_where_to_look() {
     let out = run(&config, &["close", "--month", "2026-10", "--from", "2026-09"]);
     assert_eq!(out.status.code(), Some(2), "--month and --from do not go together");
 }
+
+/// A command's output as a reviewed snapshot, with what differs from run to run masked: the
+/// test's folder, seconds and throughput.
+fn snapshot_output(name: &str, dir: &std::path::Path, text: &str) {
+    let dir = regex::escape(&dir.display().to_string());
+    insta::with_settings!({ filters => vec![
+        (dir.as_str(), "[DIR]"),
+        (r"\d+\.\d s\b", "[SECONDS] s"),
+        (r"\d+\.\d MB/s", "[RATE] MB/s"),
+    ] }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
