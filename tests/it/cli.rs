@@ -123,11 +123,13 @@ fn close_runs_every_stage_and_says_where_to_look() {
 }
 
 /// A command's output as a reviewed snapshot, with what differs from run to run masked: the
-/// test's folder, seconds and throughput.
+/// test's folder, the checkout's, seconds and throughput.
 fn snapshot_output(name: &str, dir: &std::path::Path, text: &str) {
     let dir = regex::escape(&dir.display().to_string());
+    let repo = regex::escape(&repo().display().to_string());
     insta::with_settings!({ filters => vec![
         (dir.as_str(), "[DIR]"),
+        (repo.as_str(), "[REPO]"),
         (r"\d+\.\d s\b", "[SECONDS] s"),
         (r"\d+\.\d MB/s", "[RATE] MB/s"),
     ] }, {
