@@ -1,4 +1,4 @@
-//! `schedule`: when the next close runs. A five-field cron expression (minute hour day-of-month
+//! When the next scheduled run is: a five-field cron expression (minute hour day-of-month
 //! month day-of-week; `*`, numbers, `a-b`, lists, `*/n` and `a-b/n`) read in the company's
 //! timezone, so "06:00 on the 3rd" is 06:00 on the company's wall clock in every season. A local
 //! time that does not exist (the hour skipped when DST starts) runs at the first minute after the
@@ -134,12 +134,6 @@ fn resolve(local: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     None
 }
 
-/// The month a run at `at` closes: the month before, on the company's calendar.
-pub fn month_to_close(at: DateTime<Utc>, tz: Tz) -> crate::period::Period {
-    let local = at.with_timezone(&tz);
-    crate::period::Period::Month { year: local.year(), month: local.month() }.shifted(-1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,10 +149,8 @@ mod tests {
         // After the October run, the next is 3 November 06:00 +08:00 — across the month end.
         let next = cron.next_after(utc("2026-10-31T23:59:59+08:00"), shanghai).unwrap();
         assert_eq!(next, utc("2026-11-03T06:00:00+08:00"));
-        assert_eq!(month_to_close(next, shanghai).to_string(), "2026-10");
         // Exactly at a run time: the next one, a month later; across the year end.
         assert_eq!(cron.next_after(utc("2026-12-03T06:00:00+08:00"), shanghai), Some(utc("2027-01-03T06:00:00+08:00")));
-        assert_eq!(month_to_close(utc("2027-01-03T06:00:00+08:00"), shanghai).to_string(), "2026-12");
     }
 
     #[test]

@@ -1,23 +1,14 @@
-//! The crate's one error type and the exit code each class of failure maps to.
-//!
-//! Stages have their own error enums (`ConfigError`, `LakeError`, `IngestError`, `KpiError`); this module joins
-//! them and decides the process exit code (SPEC §1): 0 ok, 1 a data gate or check failed,
-//! 2 usage or configuration error, 3 runtime or infrastructure failure.
+//! The command line's one error type: every module's error joined, each knowing its exit code
+//! (`exit`): 0 ok, 1 a data gate or check failed, 2 usage or configuration error, 3 runtime or
+//! infrastructure failure.
 
-use crate::audit::AuditError;
+use crate::close::CloseError;
 use crate::config::ConfigError;
-use crate::ingest::IngestError;
-use crate::kpis::KpiError;
+use crate::engine::EngineError;
+pub use crate::exit::ExitCode;
 use crate::lake::LakeError;
-
-/// Process exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    Ok = 0,
-    DataGate = 1,
-    Usage = 2,
-    Runtime = 3,
-}
+use crate::sql::cards::CardError;
+use crate::validate::ValidateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -26,27 +17,21 @@ pub enum Error {
     #[error(transparent)]
     Lake(#[from] LakeError),
     #[error(transparent)]
-    Ingest(#[from] IngestError),
+    Close(#[from] CloseError),
     #[error(transparent)]
-    Audit(#[from] AuditError),
+    Validate(#[from] ValidateError),
     #[error(transparent)]
-    Kpis(#[from] KpiError),
+    Engine(#[from] EngineError),
     #[error(transparent)]
-    SqlDir(#[from] crate::sql::SqlDirError),
-    #[error(transparent)]
-    Proof(#[from] crate::proof::ProofError),
-    #[error(transparent)]
-    Score(#[from] crate::score::ScoreError),
-    #[error(transparent)]
-    Report(#[from] crate::report::ReportError),
-    #[error(transparent)]
-    Deliver(#[from] crate::deliver::DeliverError),
-    #[error(transparent)]
-    Lock(#[from] crate::close::lock::LockError),
+    Card(#[from] CardError),
+    #[error("{0}")]
+    Usage(String),
     #[error("no indicator `{0}`; `kpi-close explain` lists them")]
     UnknownKpi(String),
     #[error("cannot write to standard output: {0}")]
     Stdout(#[source] std::io::Error),
+    #[error("cannot format the output: {0}")]
+    Output(#[source] datafusion::arrow::error::ArrowError),
     #[error("cannot write demo data to {}: {source}", out.display())]
     Demo {
         out: std::path::PathBuf,
@@ -58,24 +43,15 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) | Error::UnknownKpi(_) | Error::SqlDir(_) => ExitCode::Usage,
-            Error::Lake(_) | Error::Stdout(_) | Error::Demo { .. } | Error::Kpis(_) | Error::Audit(_) => {
-                ExitCode::Runtime
-            }
-            Error::Ingest(e) => e.exit_code(),
-            Error::Proof(crate::proof::ProofError::Missing { .. }) => ExitCode::Usage,
-            Error::Proof(_) => ExitCode::Runtime,
-            Error::Score(crate::score::ScoreError::UnknownScheme { .. }) => ExitCode::Usage,
-            Error::Score(_) => ExitCode::Runtime,
-            Error::Report(crate::report::ReportError::NotScored { .. })
-            | Error::Deliver(crate::deliver::DeliverError::Report(crate::report::ReportError::NotScored { .. })) => {
-                ExitCode::Usage
-            }
-            Error::Deliver(crate::deliver::DeliverError::Draft { .. }) => ExitCode::DataGate,
-            Error::Deliver(crate::deliver::DeliverError::Transport(crate::deliver::transport::SendError::Setup(_))) => {
-                ExitCode::Usage
-            }
-            Error::Report(_) | Error::Deliver(_) | Error::Lock(_) => ExitCode::Runtime,
+            Error::Config(_) | Error::Usage(_) | Error::UnknownKpi(_) => ExitCode::Usage,
+            Error::Close(e) => e.exit_code(),
+            Error::Validate(e) => e.exit_code(),
+            Error::Lake(_)
+            | Error::Engine(_)
+            | Error::Card(_)
+            | Error::Stdout(_)
+            | Error::Output(_)
+            | Error::Demo { .. } => ExitCode::Runtime,
         }
     }
 }

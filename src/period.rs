@@ -134,6 +134,28 @@ impl Period {
         ]
     }
 
+    /// The periods a close of this month computes: the month, and the quarter, half-year and year
+    /// it ends (a longer period: itself).
+    pub fn ended_by(self) -> Vec<Period> {
+        let Period::Month { year, month } = self else { return vec![self] };
+        let mut periods = vec![self];
+        if month % 3 == 0 {
+            periods.push(Period::Quarter { year, quarter: month / 3 });
+        }
+        if month % 6 == 0 {
+            periods.push(Period::Half { year, half: month / 6 });
+        }
+        if month == 12 {
+            periods.push(Period::Year { year });
+        }
+        periods
+    }
+
+    /// The months `self` … `last`, in order (none when `last` is earlier).
+    pub fn through(self, last: Period) -> impl Iterator<Item = Period> {
+        std::iter::successors(Some(self).filter(|m| *m <= last), move |m| Some(m.shifted(1)).filter(|m| *m <= last))
+    }
+
     /// The period just before (for MoM / QoQ change).
     pub fn previous(self) -> Period {
         self.shifted(-(self.kind().months() as i32))
@@ -220,6 +242,21 @@ fn month_start(year: i32, month: u32, tz: Tz) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_close_computes_the_month_and_every_period_it_ends() {
+        let periods =
+            |m: &str| m.parse::<Period>().unwrap().ended_by().iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(periods("2026-10"), ["2026-10"]);
+        assert_eq!(periods("2026-09"), ["2026-09", "2026-Q3"]);
+        assert_eq!(periods("2026-06"), ["2026-06", "2026-Q2", "2026-H1"]);
+        assert_eq!(periods("2026-12"), ["2026-12", "2026-Q4", "2026-H2", "2026"]);
+        let months = |a: &str, b: &str| {
+            a.parse::<Period>().unwrap().through(b.parse().unwrap()).map(|p| p.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(months("2025-11", "2026-01"), ["2025-11", "2025-12", "2026-01"]);
+        assert!(months("2026-02", "2026-01").is_empty());
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap()

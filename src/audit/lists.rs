@@ -22,6 +22,7 @@ use regex::{RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::config::Audit;
+use crate::net::{parse_cidr, to_u128};
 
 pub const BOT_USER_AGENTS: &str = include_str!("../../reference/bot_user_agents.txt");
 pub const BOT_USER_AGENT_TOKENS: &str = include_str!("../../reference/bot_user_agent_tokens.txt");
@@ -248,37 +249,6 @@ impl Ranges {
         let after = self.0.partition_point(|(start, _, _)| *start <= address);
         self.0[..after].iter().rev().find(|(_, end, _)| *end >= address).map(|(_, _, label)| label.as_str())
     }
-}
-
-fn to_u128(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
-        IpAddr::V6(v6) => u128::from(v6),
-    }
-}
-
-/// `a.b.c.d/n` or an IPv6 CIDR (a bare address is a /32 or /128) → the first and last address.
-pub fn parse_cidr(text: &str) -> Result<(u128, u128), String> {
-    let (address, bits) = match text.split_once('/') {
-        Some((a, b)) => (a, Some(b)),
-        None => (text, None),
-    };
-    let ip: IpAddr =
-        address.trim().parse().map_err(|_| format!("`{text}` is not an IP range; write e.g. 203.0.113.0/24"))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits: u32 = match bits {
-        None => max,
-        Some(b) => b
-            .trim()
-            .parse()
-            .ok()
-            .filter(|b| *b <= max)
-            .ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {max}"))?,
-    };
-    let host_bits = max - bits;
-    let start = to_u128(ip);
-    let mask = if host_bits == 0 { 0 } else { (1u128 << host_bits) - 1 };
-    Ok((start & !mask, start | mask))
 }
 
 #[derive(Debug, Clone)]

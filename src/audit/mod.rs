@@ -1,9 +1,10 @@
 //! Stage `audit`: flags fake traffic and brushed volume, row by row, never deleting anything.
 //!
 //! In: the lake's staging views (`stg_*`), the reference lists (`lists`) and the thresholds in
-//! `[audit]`. Each rule of SPEC §5 is one `sql/audit/<rule>.sql` returning the rows it catches; the
+//! `[audit]`. Each rule of README, "Audit" is one `sql/audit/<rule>.sql` returning the rows it catches; the
 //! stage labels them with the dataset, rule id and rule version and writes the exclusion ledger, one
-//! object per rule: `exclusions/<RULE_ID>.parquet`, sorted by period and record key. A rule switched
+//! object per rule: `exclusions/<RULE_ID>.parquet`, sorted by period and record key (rule cards:
+//! `sql::rules`). A rule switched
 //! off (or on a switched-off dataset) has no object. `manifests/audit.json`, written last, records the
 //! rule set that ran, the thresholds and the SHA-256 of every list. The `aud_*` views, and so every
 //! net indicator, read the ledger.
@@ -17,30 +18,25 @@
 
 pub mod lists;
 pub mod report;
-pub mod rules;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use datafusion::prelude::{ParquetReadOptions, SessionContext, cast, col, lit};
+use datafusion::prelude::{SessionContext, cast, col, lit};
 use datafusion::scalar::ScalarValue;
-use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::engine::{self, EXCLUSIONS_DIR, Scope};
-use crate::kpis::{self, KpiError};
-use crate::lake::{Lake, LakeError};
+use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::exit::ExitCode;
+use crate::lake::records::{self, AuditManifest, ListEntry, RuleRun};
+use crate::lake::{Lake, LakeError, layout, tables};
+use crate::sql::rules::{self, Rule, RuleError};
 use crate::sql::{self, Params, SqlError};
 pub use lists::{ListError, Lists};
-pub use rules::{Rule, RuleError};
-
-/// Where the audit records what ran.
-pub const MANIFEST: &str = "manifests/audit.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -51,54 +47,16 @@ pub enum AuditError {
     #[error(transparent)]
     Sql(#[from] SqlError),
     #[error(transparent)]
-    Kpis(#[from] KpiError),
+    Session(#[from] EngineError),
     #[error(transparent)]
     Lake(#[from] LakeError),
     #[error("the audit engine failed: {0}")]
     Engine(#[source] DataFusionError),
-    #[error("cannot read {MANIFEST}: {0}")]
-    Manifest(#[source] serde_json::Error),
 }
 
-/// What one audit run did, as recorded in `manifests/audit.json`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct AuditManifest {
-    pub enabled: bool,
-    /// Rules that ran: id → (version, rows flagged).
-    pub rules: BTreeMap<String, RuleRun>,
-    /// Rules that did not run, with why.
-    pub skipped: BTreeMap<String, String>,
-    /// The thresholds the rules were given.
-    pub thresholds: BTreeMap<String, String>,
-    /// Reference lists: name → origin and SHA-256.
-    pub lists: BTreeMap<String, ListEntry>,
-    /// SHA-256 of the audit's inputs (see the module); empty in manifests written before it existed.
-    #[serde(default)]
-    pub inputs: String,
-    /// This run kept the last audit's ledger: its inputs had not changed.
-    #[serde(skip)]
-    pub kept: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RuleRun {
-    pub dataset: String,
-    pub rule_version: String,
-    pub rows_flagged: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ListEntry {
-    pub origin: String,
-    pub sha256: String,
-}
-
-impl AuditManifest {
-    pub async fn load(lake: &Lake) -> Result<Option<AuditManifest>, AuditError> {
-        match lake.get(MANIFEST).await? {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(AuditError::Manifest),
-        }
+impl AuditError {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Runtime
     }
 }
 
@@ -138,18 +96,11 @@ fn thresholds(config: &Config) -> BTreeMap<String, String> {
     .collect()
 }
 
-/// The ledger object of one rule.
-pub fn ledger_path(rule_id: &str) -> String {
-    format!("{EXCLUSIONS_DIR}/{rule_id}.parquet")
-}
-
 /// A session over the lake's staging data (no exclusions) with the lists registered; `to_run`: for
 /// running the rules (the staging lookups computed once), else for planning them.
 pub async fn session(config: &Config, lake: &Lake, lists: &Lists, to_run: bool) -> Result<SessionContext, AuditError> {
-    let ctx = match to_run {
-        true => kpis::computing_session(config, lake, Scope::Gross).await?,
-        false => kpis::session(config, lake, Scope::Gross).await?,
-    };
+    let lookups = if to_run { Lookups::Computed } else { Lookups::Views };
+    let ctx = engine::session(config, lake, Scope::Gross, lookups).await?;
     lists.register(&ctx).map_err(AuditError::Engine)?;
     Ok(ctx)
 }
@@ -175,17 +126,9 @@ async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<engin
         "month",
     ];
     let scratch = engine::Scratch::new(config.engine.spill_dir.as_deref(), "audit").map_err(|e| engine(e.into()))?;
-    let path = scratch.path().join("stg_web_events.parquet");
-    let path = path.to_str().ok_or_else(|| engine(DataFusionError::Plan("scratch path is not UTF-8".into())))?;
-    ctx.table("stg_web_events")
-        .await
-        .map_err(engine)?
-        .select_columns(&columns)
-        .map_err(engine)?
-        .write_parquet(path, DataFrameWriteOptions::new().with_single_file_output(true), None)
-        .await
-        .map_err(engine)?;
-    let cached = ctx.read_parquet(path, ParquetReadOptions::default()).await.map_err(engine)?;
+    let events = ctx.table("stg_web_events").await.map_err(engine)?.select_columns(&columns).map_err(engine)?;
+    let cached = engine::materialize(events, &scratch, "stg_web_events").await.map_err(engine)?;
+    let cached = cached.read(ctx).await.map_err(engine)?;
     ctx.deregister_table("stg_web_events").map_err(engine)?;
     ctx.register_table("stg_web_events", cached.into_view()).map_err(engine)?;
     Ok(scratch)
@@ -218,7 +161,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         );
         return Ok(AuditManifest { kept: true, ..last });
     }
-    lake.delete(MANIFEST).await?;
+    lake.delete(layout::AUDIT_MANIFEST).await?;
     let mut web_flags = Vec::new();
     let bar = crate::progress::bar(rules::rules()?.len(), "audit");
     for rule in rules::rules()? {
@@ -234,7 +177,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
             None
         };
         if let Some(why) = why_not {
-            lake.delete(&ledger_path(&rule.id)).await?;
+            lake.delete(&layout::ledger(&rule.id)).await?;
             manifest.skipped.insert(rule.id.clone(), why.to_string());
             continue;
         }
@@ -247,7 +190,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         let started = std::time::Instant::now();
         let batches = run_rule(&ctx, rule, &params).await?;
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        lake.write_parquet(&ledger_path(&rule.id), engine::exclusions_schema(), &batches).await?;
+        lake.write_parquet(&layout::ledger(&rule.id), tables::exclusions(), &batches).await?;
         tracing::info!(rule = %rule.id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "Rule ran");
         if rule.dataset == "web_events" {
             for b in &batches {
@@ -265,8 +208,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         );
     }
     bar.finish_and_clear();
-    let json = serde_json::to_vec_pretty(&manifest).map_err(AuditError::Manifest)?;
-    lake.put(MANIFEST, json).await?;
+    records::write(lake, layout::AUDIT_MANIFEST, &manifest).await?;
     let flagged: u64 = manifest.rules.values().map(|r| r.rows_flagged).sum();
     tracing::info!(
         rules = manifest.rules.len(),
@@ -288,25 +230,25 @@ async fn fingerprint(config: &Config, lake: &Lake, manifest: &AuditManifest) -> 
         hash.update(bytes);
     };
     part(env!("CARGO_PKG_VERSION").as_bytes());
-    part(&lake.get(crate::ingest::MANIFEST).await?.unwrap_or_default());
+    part(&lake.get(layout::INGEST_MANIFEST).await?.unwrap_or_default());
     for file in sql::STAGING.iter().chain(sql::AUDIT_RULES).chain(sql::AUDITED) {
         part(file.path().as_bytes());
         part(file.text().as_bytes());
     }
     part(format!("{:?}", config.audit).as_bytes());
     part(format!("{:?}", config.company.timezone).as_bytes());
-    part(&serde_json::to_vec(manifest).map_err(AuditError::Manifest)?);
+    part(&serde_json::to_vec(manifest).unwrap_or_default());
     Ok(hex::encode(hash.finalize()))
 }
 
 /// The last finished audit, if its inputs were the same and every ledger object it wrote is there.
 async fn unchanged(lake: &Lake, manifest: &AuditManifest) -> Result<Option<AuditManifest>, AuditError> {
-    let Some(last) = AuditManifest::load(lake).await.ok().flatten() else { return Ok(None) };
+    let Some(last) = AuditManifest::load(lake).await? else { return Ok(None) };
     if last.inputs != manifest.inputs {
         return Ok(None);
     }
     for rule in last.rules.keys() {
-        if !lake.exists(&ledger_path(rule)).await? {
+        if !lake.exists(&layout::ledger(rule)).await? {
             return Ok(None);
         }
     }
@@ -333,7 +275,7 @@ pub async fn check(config: &Config, lake: &Lake) -> Result<Vec<String>, AuditErr
             problems.push(e.to_string());
         }
     }
-    let report_params = kpis::params(config, crate::period::Period::Month { year: 2026, month: 1 });
+    let report_params = engine::params(config, crate::period::Period::Month { year: 2026, month: 1 });
     for file in sql::AUDIT_REPORT {
         if let Err(e) = sql::check_plans(&ctx, file, &report_params).await {
             problems.push(e.to_string());
@@ -367,7 +309,7 @@ async fn run_rule(ctx: &SessionContext, rule: &Rule, params: &Params) -> Result<
         .sort(vec![col("period").sort(true, true), col("record_key").sort(true, true)])
         .map_err(plan_err)?;
     let batches = df.collect().await.map_err(|e| SqlError::execute(rule.file, e))?;
-    let schema = engine::exclusions_schema();
+    let schema = tables::exclusions();
     batches
         .iter()
         .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))

@@ -1,16 +1,16 @@
-//! The audit's figures for one period (SPEC §5): rows in, flagged per rule per dataset, gross →
-//! excluded → net for every company indicator, rejects, de-duplicated re-exports, and the input
-//! files with their SHA-256. The counts come from `sql/audit_report/`; the indicators from the
-//! `kpis` stage; files, rejects and re-exports from the ingest manifest.
+//! The audit's figures for one period (README, "Audit"): rows in, flagged per rule per dataset,
+//! gross → excluded → net for every company indicator, rejects, de-duplicated re-exports, and the
+//! input files with their SHA-256. The counts come from `sql/audit_report/`; files, rejects and
+//! re-exports from the ingest manifest; the indicator rows are the period's, as the indicator stage
+//! computed them.
 
 use datafusion::arrow::array::RecordBatch;
 
-use super::{AuditError, AuditManifest};
+use super::AuditError;
 use crate::config::Config;
-use crate::engine::Scope;
-use crate::ingest::Manifest;
-use crate::kpis::{self, Indicators};
+use crate::engine::{self, Lookups, Scope};
 use crate::lake::Lake;
+use crate::lake::records::{AuditManifest, IngestManifest};
 use crate::period::Period;
 use crate::sql::{self, SqlError};
 
@@ -21,14 +21,20 @@ pub struct AuditReport {
     pub datasets: Vec<RecordBatch>,
     /// dataset, rule_id, rule_version, rows_flagged.
     pub rules: Vec<RecordBatch>,
-    pub indicators: Indicators,
-    pub ingest: Manifest,
+    /// The period's `indicators` rows.
+    pub indicators: Vec<RecordBatch>,
+    pub ingest: IngestManifest,
     pub audit: Option<AuditManifest>,
 }
 
-pub async fn build(config: &Config, lake: &Lake, period: Period) -> Result<AuditReport, AuditError> {
-    let ctx = kpis::session(config, lake, Scope::Net).await?;
-    let params = kpis::params(config, period);
+pub async fn build(
+    config: &Config,
+    lake: &Lake,
+    period: Period,
+    indicators: Vec<RecordBatch>,
+) -> Result<AuditReport, AuditError> {
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let params = engine::params(config, period);
     let (mut datasets, mut rules) = (Vec::new(), Vec::new());
     for file in sql::AUDIT_REPORT {
         let batches = sql::plan(&ctx, file, &params).await?.collect().await.map_err(|e| SqlError::execute(file, e))?;
@@ -37,8 +43,7 @@ pub async fn build(config: &Config, lake: &Lake, period: Period) -> Result<Audit
             _ => rules = batches,
         }
     }
-    let indicators = kpis::compute(config, lake, period, 1).await?;
-    let ingest = Manifest::load(lake).await?;
+    let ingest = IngestManifest::load(lake).await?;
     let audit = AuditManifest::load(lake).await?;
     Ok(AuditReport { period, datasets, rules, indicators, ingest, audit })
 }

@@ -1,6 +1,7 @@
-//! Gates before anything is sent (SPEC §9). A close mails a period only when every gate passes;
+//! Gates before anything is sent (README, "Operating the close"). A close mails a period only when every gate passes;
 //! otherwise its reports are rendered as DRAFT, nothing is sent, and the close exits 1 with what
-//! failed. The result is stored as `gates/period=<P>.json`, which `render` and `send` read.
+//! failed. The result is stored as `gates/period=<P>.json` (`lake::records::Gates`), which `render`
+//! and `send` read.
 //!
 //! - sources: every dataset that had data in the month before has data in the closing month (a
 //!   missing or stale export shows up as a dataset that stopped);
@@ -9,42 +10,12 @@
 //! - checks: every SQL check in `sql/checks/` returned no rows for every period computed, which
 //!   includes the reconciliation of person → team → company sums.
 
-use serde::{Deserialize, Serialize};
-
-use crate::ingest::Manifest;
-use crate::lake::{Lake, LakeError};
+use crate::lake::records::{self, Gate, Gates, IngestManifest};
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Gate {
-    pub name: String,
-    pub passed: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
-pub struct Gates {
-    pub period: String,
-    pub gates: Vec<Gate>,
-}
-
-impl Gates {
-    pub fn passed(&self) -> bool {
-        self.gates.iter().all(|g| g.passed)
-    }
-
-    /// One line per failed gate.
-    pub fn failures(&self) -> Vec<String> {
-        self.gates.iter().filter(|g| !g.passed).map(|g| format!("{}: {}", g.name, g.detail)).collect()
-    }
-}
-
-pub fn path(period: Period) -> String {
-    format!("gates/period={period}.json")
-}
-
 /// Datasets that had data in the month before `month` but have none in it.
-pub fn sources(manifest: &Manifest, month: Period) -> Gate {
+pub fn sources(manifest: &IngestManifest, month: Period) -> Gate {
     let (this, before) = (month.to_string(), month.shifted(-1).to_string());
     let stopped: Vec<&str> = manifest
         .datasets
@@ -78,19 +49,13 @@ pub fn checks(failed_periods: &[Period]) -> Gate {
 }
 
 pub async fn write(lake: &Lake, period: Period, gates: &Gates) -> Result<(), LakeError> {
-    let mut bytes = serde_json::to_vec_pretty(gates).unwrap_or_default();
-    bytes.push(b'\n');
-    lake.put(&path(period), bytes).await
-}
-
-pub async fn read(lake: &Lake, period: Period) -> Result<Option<Gates>, LakeError> {
-    Ok(lake.get(&path(period)).await?.and_then(|b| serde_json::from_slice(&b).ok()))
+    records::write(lake, &layout::gates(period), gates).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::DatasetEntry;
+    use crate::lake::records::DatasetEntry;
 
     #[test]
     fn a_dataset_that_stops_fails_the_sources_gate() {
@@ -99,7 +64,7 @@ mod tests {
             months: months.iter().map(|m| m.to_string()).collect(),
             ..Default::default()
         };
-        let mut manifest = Manifest::default();
+        let mut manifest = IngestManifest::default();
         manifest.datasets.insert("orders".into(), entry(&["2026-09", "2026-10"]));
         manifest.datasets.insert("nps_responses".into(), entry(&["2026-06"]));
         manifest.datasets.insert("people".into(), entry(&[]));

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exit::ExitCode;
+use crate::lake::layout::LOCK as PATH;
 use crate::lake::{Lake, LakeError};
-
-pub const PATH: &str = "locks/close.lock";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Holder {
@@ -28,6 +28,12 @@ pub enum LockError {
         holder.command, holder.pid, holder.host, holder.started_at
     )]
     Held { holder: Holder, waited: u64 },
+}
+
+impl LockError {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Runtime
+    }
 }
 
 /// The lake's lock, held until `release`.

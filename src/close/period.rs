@@ -2,11 +2,11 @@
 //! or — when it is already closed — recompute it, compare with what was reported, and write nothing
 //! unless `--reopen` asks for a restatement and something changed.
 
-use crate::close::revision::{self, Decision};
+use super::revision::{self, Decision};
+use super::{CloseError, Result};
 use crate::config::Config;
-use crate::error::Result;
 use crate::kpis::{self, Indicators};
-use crate::lake::{self, Lake};
+use crate::lake::{self, Lake, layout, tables};
 use crate::period::Period;
 use crate::score::{self, Scorecards};
 
@@ -29,17 +29,16 @@ pub enum Outcome {
     Changed { revision: i64, changes: Vec<String> },
 }
 
-/// Closes `period` under the decision its close state implies (`reopen`: the reason, when the
-/// close was started with `--reopen`).
+/// Closes `period` under the decision its close state implied when the close was planned
+/// (`reopen`: the reason, when the close was started with `--reopen`).
 pub async fn close(
     config: &Config,
     lake: &Lake,
     period: Period,
+    decision: Decision,
     reopen: Option<&str>,
     run_id: &str,
 ) -> Result<Outcome> {
-    let state = revision::read(lake, period).await?;
-    let decision = revision::decide(state.as_ref(), reopen.is_some());
     let revision = match decision {
         Decision::First => 1,
         Decision::Resume(r) | Decision::Frozen(r) | Decision::Reopen(r) => r,
@@ -62,9 +61,9 @@ pub async fn close(
         }
     };
     revision::begin(lake, period, revision, reason, run_id).await?;
-    let indicators = indicators.with_revision(revision).map_err(|e| kpis::KpiError::Engine(e.into()))?;
+    let indicators = indicators.with_revision(revision).map_err(CloseError::arrow)?;
     kpis::write(lake, &indicators).await?;
-    crate::proof::write(config, lake, &indicators, revision).await?;
+    crate::proof::write(config, lake, period, &indicators.batches, revision).await?;
     let scorecards = score::compute(config, lake, period).await?;
     score::write(lake, &scorecards, revision).await?;
     let flags = score::flags(config, lake, &scorecards).await?;
@@ -78,25 +77,24 @@ pub async fn close(
 /// Empty: identical.
 async fn changes(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<Vec<String>> {
     let period = indicators.period;
-    let stored = lake.get(&kpis::lake_path(period)).await?;
+    let stored = lake.get(&layout::indicators(period)).await?;
     let now = lake::parquet_bytes(indicators.schema.clone(), &indicators.batches)?;
     if stored.as_deref() != Some(&now[..]) {
-        return Ok(crate::proof::indicator_changes(lake, indicators).await?);
+        return Ok(crate::proof::indicator_changes(lake, period, &indicators.batches).await?);
     }
     let mut out = Vec::new();
     let scorecards = score::compute(config, lake, period).await?;
-    let batch = scorecards.batch(revision).map_err(|e| kpis::KpiError::Engine(e.into()))?;
-    if lake.get(&score::lake_path(period)).await?.as_deref()
-        != Some(&lake::parquet_bytes(score::schema(), &[batch])?[..])
+    let batch = scorecards.batch(revision).map_err(CloseError::arrow)?;
+    if lake.get(&layout::scorecards(period)).await?.as_deref()
+        != Some(&lake::parquet_bytes(tables::scorecards(), &[batch])?[..])
     {
         out.push(format!(
             "scorecards {period}: differ from those reported (targets, schemes or scoring rules changed)"
         ));
     }
     let flags = score::flags(config, lake, &scorecards).await?;
-    let batch = score::flags_batch(&flags).map_err(|e| kpis::KpiError::Engine(e.into()))?;
-    if lake.get(&score::flags_path(period)).await?.as_deref()
-        != Some(&lake::parquet_bytes(score::flags_schema(), &[batch])?[..])
+    let batch = score::flags_batch(&flags).map_err(CloseError::arrow)?;
+    if lake.get(&layout::flags(period)).await?.as_deref() != Some(&lake::parquet_bytes(tables::flags(), &[batch])?[..])
     {
         out.push(format!("flags {period}: differ from those reported"));
     }

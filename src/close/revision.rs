@@ -1,4 +1,5 @@
-//! Closed periods are frozen (SPEC §9). `closes/period=P.json` in the lake records each period's
+//! Closed periods are frozen (README, "Operating the close"). `closes/period=P.json` in the lake
+//! (`lake::records::PeriodClose`) records each period's
 //! revisions: revision 1 is the first close; a later close of a closed period recomputes it and
 //! compares, writing nothing, and only `close --reopen --reason "…"` makes revision 2 — after the
 //! figures as reported are copied to `restatements/period=P/rev=1/` (indicators, scorecards, flags,
@@ -8,37 +9,9 @@
 //! delivered; a close that died or could not deliver leaves it `closing`, and the next close resumes
 //! the same revision (recomputing, and sending only what was not sent).
 
-use serde::{Deserialize, Serialize};
-
-use crate::lake::{Lake, LakeError};
+use crate::lake::records::{self, PeriodClose, Revision, Status};
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Closing,
-    Closed,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Revision {
-    pub revision: i64,
-    /// Why it was made: none for revision 1, the `--reason` for a restatement.
-    pub reason: Option<String>,
-    pub run_id: String,
-    pub started_at: String,
-    pub closed_at: Option<String>,
-}
-
-/// One period's close state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PeriodClose {
-    pub period: String,
-    /// The revision the lake's tables hold.
-    pub revision: i64,
-    pub status: Status,
-    pub revisions: Vec<Revision>,
-}
 
 /// What a close does with one period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,35 +35,16 @@ pub fn decide(state: Option<&PeriodClose>, reopen: bool) -> Decision {
     }
 }
 
-pub fn path(period: Period) -> String {
-    format!("closes/period={period}.json")
-}
-
-/// Where revision `revision` of `period` is kept once a later revision replaces it.
-pub fn archive_folder(period: Period, revision: i64) -> String {
-    format!("restatements/period={period}/rev={revision}")
-}
-
-/// The archived copy of one of the period's tables (`indicators`, `scorecards`, `flags`).
-pub fn archived_table(period: Period, revision: i64, table: &str) -> String {
-    format!("{}/{table}.parquet", archive_folder(period, revision))
-}
-
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 pub async fn read(lake: &Lake, period: Period) -> Result<Option<PeriodClose>, LakeError> {
-    let Some(bytes) = lake.get(&path(period)).await? else { return Ok(None) };
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| LakeError::Corrupt { path: path(period), message: e.to_string() })
+    PeriodClose::load(lake, period).await
 }
 
 async fn write(lake: &Lake, period: Period, state: &PeriodClose) -> Result<(), LakeError> {
-    let mut bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
-    bytes.push(b'\n');
-    lake.put(&path(period), bytes).await
+    records::write(lake, &layout::close_state(period), state).await
 }
 
 /// Records that `revision` of `period` is being computed (by `run_id`, for `reason`).
@@ -138,17 +92,17 @@ pub async fn finish(lake: &Lake, period: Period) -> Result<(), LakeError> {
 /// The lake objects that make up one revision of a period as reported, each with where its archived
 /// copy goes.
 async fn reported_objects(lake: &Lake, period: Period, revision: i64) -> Result<Vec<(String, String)>, LakeError> {
-    let folder = archive_folder(period, revision);
     let mut out = vec![
-        (crate::kpis::lake_path(period), archived_table(period, revision, "indicators")),
-        (crate::score::lake_path(period), archived_table(period, revision, "scorecards")),
-        (crate::score::flags_path(period), archived_table(period, revision, "flags")),
-        (crate::proof::bundle_path(period), format!("{folder}/bundle.json")),
+        (layout::indicators(period), layout::restated_table(period, revision, layout::INDICATORS_DIR)),
+        (layout::scorecards(period), layout::restated_table(period, revision, layout::SCORECARDS_DIR)),
+        (layout::flags(period), layout::restated_table(period, revision, layout::FLAGS_DIR)),
+        (layout::bundle(period), layout::restated_bundle(period, revision)),
     ];
-    let reports = format!("reports/period={period}");
+    let reports = layout::reports(period);
+    let kept = layout::restated_reports(period, revision);
     for object in lake.list(&reports).await? {
         let rest = object.strip_prefix(&format!("{reports}/")).unwrap_or(&object).to_string();
-        out.push((object, format!("{folder}/reports/{rest}")));
+        out.push((object, format!("{kept}/{rest}")));
     }
     Ok(out)
 }
@@ -188,8 +142,8 @@ mod tests {
     async fn revisions_are_recorded_once_each_and_the_reported_figures_are_archived() {
         let lake = Lake::in_memory();
         let period: Period = "2026-10".parse().unwrap();
-        lake.put(&crate::kpis::lake_path(period), "rev 1 figures").await.unwrap();
-        lake.put(&format!("reports/period={period}/en/leadership.html"), "<p>rev 1</p>").await.unwrap();
+        lake.put(&layout::indicators(period), "rev 1 figures").await.unwrap();
+        lake.put(&layout::report_file(period, "en", "leadership", "html"), "<p>rev 1</p>").await.unwrap();
         begin(&lake, period, 1, None, "run-a").await.unwrap();
         begin(&lake, period, 1, None, "run-b").await.unwrap();
         assert_eq!(read(&lake, period).await.unwrap().unwrap().revisions.len(), 1, "a resumed close adds nothing");
@@ -200,11 +154,10 @@ mod tests {
 
         assert_eq!(archive(&lake, period, 1).await.unwrap(), 2);
         begin(&lake, period, 2, Some("late orders"), "run-c").await.unwrap();
-        lake.put(&crate::kpis::lake_path(period), "rev 2 figures").await.unwrap();
-        let folder = archive_folder(period, 1);
-        let kept = lake.get(&archived_table(period, 1, "indicators")).await.unwrap().unwrap();
+        lake.put(&layout::indicators(period), "rev 2 figures").await.unwrap();
+        let kept = lake.get(&layout::restated_table(period, 1, "indicators")).await.unwrap().unwrap();
         assert_eq!(&kept[..], b"rev 1 figures");
-        assert!(lake.exists(&format!("{folder}/reports/en/leadership.html")).await.unwrap());
+        assert!(lake.exists(&format!("{}/en/leadership.html", layout::restated_reports(period, 1))).await.unwrap());
         let state = read(&lake, period).await.unwrap().unwrap();
         assert_eq!((state.revision, state.status), (2, Status::Closing));
         assert_eq!(state.revisions[1].reason.as_deref(), Some("late orders"));

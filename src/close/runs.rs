@@ -1,58 +1,9 @@
-//! The record of every close (`runs/<run id>.json` in the lake): what ran, for which periods, how
-//! long each stage took, how it ended and what was mailed to whom. Written when a close starts
-//! (`running`) and again when it ends, so a close that died shows as `running` with no end.
+//! The record of every close (`runs/<run-id>.json`, `lake::records::Run`): started `running`,
+//! saved after each stage and again when the close ends.
 
-use serde::{Deserialize, Serialize};
-
-use crate::lake::{Lake, LakeError};
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Stage {
-    pub name: String,
-    pub seconds: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Sent {
-    pub period: String,
-    pub report: String,
-    pub recipient: String,
-    /// `sent`, `already sent`, `failed`, `uncertain`.
-    pub status: String,
-}
-
-/// What a close got through: the figures of its one-line summary.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Totals {
-    /// Rows in the lake after ingest, and rows rejected.
-    pub rows: u64,
-    pub rejected: u64,
-    /// Rows the audit rules flagged (and the indicators exclude).
-    pub flagged: u64,
-    /// Indicator rows written, and for how many periods.
-    pub indicators: usize,
-    pub periods: usize,
-    /// Report documents rendered.
-    pub reports: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Run {
-    pub run_id: String,
-    pub command: String,
-    pub periods: Vec<String>,
-    pub revision: i64,
-    /// `running`, `ok`, `gate failed`, `failed`.
-    pub status: String,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub stages: Vec<Stage>,
-    pub sent: Vec<Sent>,
-    #[serde(default)]
-    pub totals: Totals,
-    /// Why it did not end `ok`.
-    pub message: Option<String>,
-}
+use crate::deliver;
+use crate::lake::records::{Run, SendEntry, Sent, Stage, Totals};
+use crate::period::Period;
 
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -107,28 +58,19 @@ impl Run {
             count(&["failed", "uncertain"]),
         )
     }
-
-    pub fn path(&self) -> String {
-        format!("runs/{}.json", self.run_id)
-    }
-
-    pub async fn save(&self, lake: &Lake) -> Result<(), LakeError> {
-        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        bytes.push(b'\n');
-        lake.put(&self.path(), bytes).await
-    }
 }
 
-/// Every recorded close, oldest first.
-pub async fn list(lake: &Lake) -> Result<Vec<Run>, LakeError> {
-    let mut out = Vec::new();
-    for path in lake.list("runs").await? {
-        if let Some(bytes) = lake.get(&path).await?
-            && let Ok(run) = serde_json::from_slice::<Run>(&bytes)
-        {
-            out.push(run);
-        }
-    }
-    out.sort_by(|a, b| a.run_id.cmp(&b.run_id));
-    Ok(out)
+/// The run record's view of what a send did.
+pub fn sent_lines(period: Period, outcome: &deliver::Outcome) -> Vec<Sent> {
+    let line = |e: &SendEntry, status: &str| Sent {
+        period: period.to_string(),
+        report: e.report.clone(),
+        recipient: e.recipient.clone(),
+        status: status.to_string(),
+    };
+    let mut out: Vec<_> = outcome.sent.iter().map(|e| line(e, "sent")).collect();
+    out.extend(outcome.skipped.iter().map(|e| line(e, "already sent")));
+    out.extend(outcome.failed.iter().map(|e| line(e, "failed")));
+    out.extend(outcome.uncertain.iter().map(|e| line(e, "uncertain")));
+    out
 }

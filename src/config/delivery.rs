@@ -1,4 +1,4 @@
-//! `[reports]` and `[delivery]` (SPEC §7, §8): who receives what, in which language, and how mail
+//! `[reports]` and `[delivery]` (README, "Reports and delivery"): who receives what, in which language, and how mail
 //! leaves. The SMTP password is never in the file: `delivery.smtp.password_env` names the variable.
 
 use std::collections::BTreeMap;
@@ -174,7 +174,7 @@ fn default_timeout() -> u64 {
 
 pub(super) fn convert_reports(raw: RawReports, problems: &mut Vec<Problem>) -> Reports {
     for (i, kpi) in raw.trend_kpis.iter().enumerate() {
-        if !crate::kpis::catalog::is_known(kpi) {
+        if !crate::sql::cards::is_known(kpi) {
             problems.push(Problem { key: format!("reports.trend_kpis[{i}]"), message: format!("unknown KPI `{kpi}`") });
         }
     }

@@ -1,4 +1,4 @@
-//! Typed configuration (SPEC §2), read from TOML.
+//! Typed configuration (README, "Configuration"), read from TOML.
 //!
 //! Loading happens in two steps. Each section is deserialized on its own (unknown keys are errors),
 //! so one bad section does not hide problems in the others; then the values are checked against
@@ -80,7 +80,7 @@ pub struct Ingest {
     pub max_reject_ratio: f64,
 }
 
-/// Audit settings (SPEC §5): which rules run, their thresholds and reference lists.
+/// Audit settings (README, "Audit"): which rules run, their thresholds and reference lists.
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub enabled: bool,
@@ -111,7 +111,7 @@ pub struct Audit {
     pub datacenter_ranges: Option<PathBuf>,
 }
 
-/// Indicator settings (SPEC §4).
+/// Indicator settings (README, "Indicators").
 #[derive(Debug, Clone)]
 pub struct Kpis {
     /// A ratio whose denominator is below this is marked low volume: shown, never scored or a trigger.
@@ -192,6 +192,21 @@ pub enum ConfigError {
     },
     #[error("{} has {} problem(s):\n{}", file.display(), problems.len(), list(problems))]
     Invalid { file: PathBuf, problems: Vec<Problem> },
+    #[error(transparent)]
+    SqlDir(#[from] crate::sql::SqlDirError),
+}
+
+/// Loads the config a command runs with: reads and validates it, logs its warnings, and — when it
+/// names `engine.sql_dir` — makes every SQL file run from there for the rest of the process.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let config = Config::load(path)?;
+    for warning in &config.warnings {
+        tracing::warn!(key = %warning.key, message = %warning.message, "Config warning");
+    }
+    if let Some(dir) = &config.engine.sql_dir {
+        crate::sql::load_dir(dir)?;
+    }
+    Ok(config)
 }
 
 fn list(problems: &[Problem]) -> String {

@@ -522,7 +522,7 @@ fn convert_ingest(raw: RawIngest, problems: &mut Problems) -> Ingest {
 
 fn convert_audit(raw: RawAudit, base: &Path, problems: &mut Problems) -> Audit {
     for rule in &raw.disabled_rules {
-        if !crate::audit::rules::is_known(rule) {
+        if !crate::sql::rules::is_known(rule) {
             problems.add("audit.disabled_rules", format!("no rule `{rule}`; the rules are listed in the README"));
         }
     }
@@ -533,7 +533,7 @@ fn convert_audit(raw: RawAudit, base: &Path, problems: &mut Problems) -> Audit {
     }
     let ranges = |key: &str, list: &[String], problems: &mut Problems| -> Vec<String> {
         for cidr in list {
-            if let Err(e) = crate::audit::lists::parse_cidr(cidr) {
+            if let Err(e) = crate::net::parse_cidr(cidr) {
                 problems.add(format!("audit.{key}"), e);
             }
         }
@@ -582,7 +582,7 @@ fn convert_kpis(raw: RawKpis, problems: &mut Problems) -> Kpis {
         problems.add("kpis.max_lifetime_years", "must be a positive number of years, e.g. 5");
     }
     for kpi in raw.min_volume_by_kpi.keys() {
-        if !crate::kpis::catalog::is_known(kpi) {
+        if !crate::sql::cards::is_known(kpi) {
             problems.add(
                 format!("kpis.min_volume_by_kpi.{kpi}"),
                 "no such indicator; `kpi-close explain` lists them".to_string(),

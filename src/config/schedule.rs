@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::Problem;
-use crate::close::schedule::{Cron, DEFAULT};
+use crate::cron::{Cron, DEFAULT};
 
 #[derive(Debug, Clone)]
 pub struct Schedule {

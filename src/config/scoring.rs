@@ -1,4 +1,4 @@
-//! `[scoring]` and `[[schemes.NAME]]`: how indicators become scorecards (SPEC §6). A scheme lists a
+//! `[scoring]` and `[[schemes.NAME]]`: how indicators become scorecards (README, "Scorecards and flags"). A scheme lists a
 //! team's KPIs with weight, term and level; versions are effective-dated, so a quarterly review
 //! changes weights for the future and never history. Without `[schemes]` the built-in defaults
 //! (`DEFAULT_SCHEMES`, documented in the README) apply.
@@ -221,7 +221,7 @@ pub(super) fn convert(
         push(problems, "scoring.rating_a".into(), "rating bands must fall: rating_a > rating_b > rating_c".into());
     }
     for kpi in raw.training.keys() {
-        if !crate::kpis::catalog::is_known(kpi) {
+        if !crate::sql::cards::is_known(kpi) {
             push(
                 problems,
                 format!("scoring.training.{kpi}"),
@@ -267,7 +267,7 @@ pub(super) fn convert(
             };
             let mut kpis = Vec::new();
             for k in raw_scheme.kpis {
-                if !crate::kpis::catalog::is_known(&k.kpi) {
+                if !crate::sql::cards::is_known(&k.kpi) {
                     push(
                         problems,
                         format!("{key}.kpis"),

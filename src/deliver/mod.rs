@@ -1,6 +1,7 @@
-//! Stage `send`: mails each rendered report to exactly its audience (SPEC §8).
+//! Stage `send`: mails each rendered report to exactly its audience (README, "Reports and
+//! delivery").
 //!
-//! In: the period's documents (`report`), the org (managers' and people's e-mail), `[delivery]`.
+//! In: the period's rendered documents, the org (managers' and people's e-mail), `[delivery]`.
 //! Out: one message per recipient — `multipart/mixed` [ `multipart/alternative` [ text,
 //! `multipart/related` [ HTML, PNG charts by Content-ID ] ], CSV of the recipient's figures ] —
 //! handed to the outbox (`.eml` files, the default) or SMTP, and the send ledger in the lake:
@@ -13,7 +14,7 @@
 //! not closed, or one whose gates failed) is mailed to nobody.
 //!
 //! Each message goes to one address; a recipient's document is built from their own rows only
-//! (`report::model`), so nobody receives another team's or person's figures.
+//! (the render stage's view models), so nobody receives another team's or person's figures.
 
 pub mod transport;
 
@@ -22,20 +23,18 @@ use std::collections::BTreeSet;
 use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::config::{Config, Locale};
-use crate::lake::{Lake, LakeError};
+use crate::document::{self, Audience, Contact, Document};
+use crate::exit::ExitCode;
+use crate::lake::records::{self, SendEntry as Entry};
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
-use crate::report::data::ReportData;
-use crate::report::{self, Audience, Document, ReportError};
 use transport::{SendError, Sender};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
-    #[error(transparent)]
-    Report(#[from] ReportError),
     #[error(transparent)]
     Lake(#[from] LakeError),
     #[error("cannot build the message for {recipient}: {message}")]
@@ -44,6 +43,16 @@ pub enum DeliverError {
     Transport(#[from] SendError),
     #[error("the reports of {period} are DRAFT and go to nobody: {reasons}. Fix that and run `kpi-close close` for it")]
     Draft { period: Period, reasons: String },
+}
+
+impl DeliverError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            DeliverError::Draft { .. } => ExitCode::DataGate,
+            DeliverError::Transport(SendError::Setup(_)) => ExitCode::Usage,
+            DeliverError::Lake(_) | DeliverError::Message { .. } | DeliverError::Transport(_) => ExitCode::Runtime,
+        }
+    }
 }
 
 /// One message to send: a document for one recipient.
@@ -62,10 +71,10 @@ impl Delivery {
     }
 }
 
-/// Who receives what (SPEC §8): leadership and auditors from config, each team's manager the team
-/// report, each opted-in person their own scorecard. People without an e-mail address are listed
-/// in `unreachable`.
-pub fn recipients(config: &Config, data: &ReportData) -> (Vec<Delivery>, Vec<String>) {
+/// Who receives what: leadership and auditors from config, each team's manager the team report, each
+/// opted-in person their own scorecard — of the `audiences` the period has, with `people` from the
+/// org. People without an e-mail address are listed in `unreachable`.
+pub fn recipients(config: &Config, audiences: &[Audience], people: &[Contact]) -> (Vec<Delivery>, Vec<String>) {
     let d = &config.delivery;
     let locale_of = |key: &str, explicit: Option<Locale>| {
         explicit.or_else(|| d.locales.get(key).copied()).unwrap_or(config.company.locale)
@@ -80,10 +89,10 @@ pub fn recipients(config: &Config, data: &ReportData) -> (Vec<Delivery>, Vec<Str
             email: r.email.clone(),
         }));
     }
-    for audience in report::audiences(data) {
-        let person = match &audience {
-            Audience::Team(team) => data.people.iter().find(|p| p.team_id == *team && p.is_manager),
-            Audience::Person(id) if d.personal(id) => data.people.iter().find(|p| p.person_id == *id),
+    for audience in audiences {
+        let person = match audience {
+            Audience::Team(team) => people.iter().find(|p| p.team_id == *team && p.is_manager),
+            Audience::Person(id) if d.personal(id) => people.iter().find(|p| p.person_id == *id),
             _ => continue,
         };
         match person {
@@ -100,37 +109,9 @@ pub fn recipients(config: &Config, data: &ReportData) -> (Vec<Delivery>, Vec<Str
     (out, unreachable)
 }
 
-/// A ledger entry.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Entry {
-    pub period: String,
-    pub revision: i64,
-    pub report: String,
-    pub locale: String,
-    pub recipient: String,
-    pub message_id: String,
-    /// `sending`, `sent` or `failed`.
-    pub status: String,
-    pub transport: String,
-    pub attempts: u32,
-    pub error: Option<String>,
-}
-
-pub fn ledger_path(period: Period, revision: i64, report: &str, recipient_key: &str) -> String {
-    format!("deliveries/period={period}/rev={revision}/{report}/{recipient_key}.json")
-}
-
-/// The ledger entries of a period.
+/// The period's ledger entries, every revision.
 pub async fn ledger(lake: &Lake, period: Period) -> Result<Vec<Entry>, DeliverError> {
-    let mut out = Vec::new();
-    for path in lake.list(&format!("deliveries/period={period}")).await? {
-        if let Some(bytes) = lake.get(&path).await?
-            && let Ok(entry) = serde_json::from_slice::<Entry>(&bytes)
-        {
-            out.push(entry);
-        }
-    }
-    Ok(out)
+    Ok(Entry::of_period(lake, period).await?)
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -155,24 +136,44 @@ pub struct Outcome {
     pub unreachable: Vec<String>,
 }
 
-/// Renders and sends the period's reports.
-#[tracing::instrument(name = "send", skip_all, fields(period = %period))]
-pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options) -> Result<Outcome, DeliverError> {
-    let data = ReportData::read(config, lake, period).await?;
-    if data.lines.is_empty() {
-        return Err(ReportError::NotScored { period }.into());
+/// What one period's mail is: its revision, why it is DRAFT (empty: final), and who gets what.
+#[derive(Debug, Clone)]
+pub struct Mailing {
+    pub period: Period,
+    pub revision: i64,
+    pub draft_reasons: Vec<String>,
+    pub deliveries: Vec<Delivery>,
+    pub unreachable: Vec<String>,
+}
+
+impl Mailing {
+    /// The (report, language) pairs the recipients need rendered.
+    pub fn wanted(&self) -> Vec<(Audience, Locale)> {
+        let wanted: BTreeSet<(Audience, Locale)> =
+            self.deliveries.iter().map(|d| (d.audience.clone(), d.locale)).collect();
+        wanted.into_iter().collect()
     }
-    if !data.draft_reasons.is_empty() {
-        return Err(DeliverError::Draft { period, reasons: data.draft_reasons.join("; ") });
+}
+
+/// Sends the period's documents to their recipients; a DRAFT goes to nobody. `documents` holds at
+/// least every (report, language) the mailing `wanted` (none is needed for a dry run).
+#[tracing::instrument(name = "send", skip_all, fields(period = %mailing.period))]
+pub async fn send(
+    config: &Config,
+    lake: &Lake,
+    mailing: Mailing,
+    documents: &[Document],
+    options: Options,
+) -> Result<Outcome, DeliverError> {
+    let Mailing { period, revision, draft_reasons, deliveries, unreachable } = mailing;
+    if !draft_reasons.is_empty() {
+        return Err(DeliverError::Draft { period, reasons: draft_reasons.join("; ") });
     }
-    let (deliveries, unreachable) = recipients(config, &data);
     let mut outcome = Outcome { unreachable, ..Outcome::default() };
     if options.dry_run {
         outcome.planned = deliveries;
         return Ok(outcome);
     }
-    let wanted: BTreeSet<(Audience, Locale)> = deliveries.iter().map(|d| (d.audience.clone(), d.locale)).collect();
-    let documents = report::documents(config, &data, &wanted.into_iter().collect::<Vec<_>>())?;
     let sender = Sender::new(config)?;
     let from: Mailbox = config
         .delivery
@@ -187,12 +188,12 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
         else {
             continue;
         };
-        let path = ledger_path(period, data.revision, &doc.id(), &delivery.recipient_key());
-        let previous: Option<Entry> = lake.get(&path).await?.and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        let message_id = message_id(&from, period, data.revision, &doc.id(), &delivery.recipient_key());
+        let path = layout::delivery(period, revision, &doc.id(), &delivery.recipient_key());
+        let previous: Option<Entry> = records::read(lake, &path).await?;
+        let message_id = message_id(&from, period, revision, &doc.id(), &delivery.recipient_key());
         let mut entry = Entry {
             period: period.to_string(),
-            revision: data.revision,
+            revision,
             report: doc.id(),
             locale: delivery.locale.tag().to_string(),
             recipient: delivery.email.clone(),
@@ -209,7 +210,7 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
             }
             Some("sending") if !options.resend && sender.delivered(&message_id) => {
                 entry.status = "sent".into();
-                lake.put(&path, json(&entry)).await?;
+                records::write(lake, &path, &entry).await?;
                 outcome.skipped.push(entry);
                 continue;
             }
@@ -225,20 +226,20 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
             sender.pace().await;
         }
         first = false;
-        lake.put(&path, json(&entry)).await?;
+        records::write(lake, &path, &entry).await?;
         let result = sender.send(&message, &message_id, config.delivery.retries).await;
         entry.attempts += result.attempts;
         match result.error {
             None => {
                 entry.status = "sent".into();
-                lake.put(&path, json(&entry)).await?;
+                records::write(lake, &path, &entry).await?;
                 tracing::info!(report = %entry.report, to = %entry.recipient, "Sent");
                 outcome.sent.push(entry);
             }
             Some(error) => {
                 entry.status = "failed".into();
                 entry.error = Some(error.to_string());
-                lake.put(&path, json(&entry)).await?;
+                records::write(lake, &path, &entry).await?;
                 tracing::warn!(report = %entry.report, to = %entry.recipient, %error, "Send failed");
                 outcome.failed.push(entry);
             }
@@ -246,27 +247,6 @@ pub async fn send(config: &Config, lake: &Lake, period: Period, options: Options
     }
     bar.finish_and_clear();
     Ok(outcome)
-}
-
-/// The run record's view of what a send did.
-pub fn sent_lines(period: Period, outcome: &Outcome) -> Vec<crate::close::runs::Sent> {
-    let line = |e: &Entry, status: &str| crate::close::runs::Sent {
-        period: period.to_string(),
-        report: e.report.clone(),
-        recipient: e.recipient.clone(),
-        status: status.to_string(),
-    };
-    let mut out: Vec<_> = outcome.sent.iter().map(|e| line(e, "sent")).collect();
-    out.extend(outcome.skipped.iter().map(|e| line(e, "already sent")));
-    out.extend(outcome.failed.iter().map(|e| line(e, "failed")));
-    out.extend(outcome.uncertain.iter().map(|e| line(e, "uncertain")));
-    out
-}
-
-fn json(entry: &Entry) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(entry).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
 }
 
 /// A Message-ID that names the period, revision, report and recipient: the same message always has
@@ -285,7 +265,7 @@ pub fn build(doc: &Document, from: &Mailbox, delivery: &Delivery, message_id: &s
     let mut related = MultiPart::related().singlepart(SinglePart::html(doc.html.clone()));
     for image in &doc.images {
         related = related
-            .singlepart(Attachment::new_inline(report::content_id(&image.name)).body(image.png.clone(), png.clone()));
+            .singlepart(Attachment::new_inline(document::content_id(&image.name)).body(image.png.clone(), png.clone()));
     }
     let body = MultiPart::mixed()
         .multipart(MultiPart::alternative().singlepart(SinglePart::plain(doc.text.clone())).multipart(related))

@@ -1,16 +1,26 @@
-//! The DataFusion session every stage runs its SQL in: memory limit, spill folder, partitions, and
-//! the lake's object store registered so `file://`, `memory://` and `s3://` lake URLs resolve.
-//! `register_datasets` makes every lake dataset a table named after it; partitioned datasets get a
-//! `month` column (`YYYY-MM`, company timezone) that prunes whole partitions when filtered on.
-//! `period_params` gives SQL files a period's bounds as named parameters; `register_functions` adds
-//! `local_date(ts)`, the calendar date of an instant in the company timezone.
+//! The DataFusion sessions every stage runs its SQL in. `context` is the bare session: memory limit,
+//! spill folder, partitions, and the lake's object store registered so `file://`, `memory://` and
+//! `s3://` lake URLs resolve. `register_datasets` makes every lake dataset a table named after it;
+//! partitioned datasets get a `month` column (`YYYY-MM`, company timezone) that prunes whole
+//! partitions when filtered on. `register_functions` adds `local_date(ts)`, the calendar date of an
+//! instant in the company timezone; `register_exclusions` the audit's ledger for a scope.
+//!
+//! `views` builds on it what stages ask for: a session with the staging (`stg_*`) and audited
+//! (`aud_*`) views, the parameters of a period, and one way to compute a view once into a scratch
+//! Parquet file. Stages never build these themselves.
+
+pub mod views;
+
+pub use views::{
+    EngineError, Lookups, Materialized, indicator_session, materialize, params, period_params, query, session, settings,
+};
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, AsArray, Date32Array, RecordBatch, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -19,19 +29,16 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion::scalar::ScalarValue;
 
 use crate::config::Engine;
 use crate::datasets::DATASETS;
-use crate::ingest::data_dir;
-use crate::lake::{Lake, LakeError};
-use crate::period::Period;
-use crate::sql::Params;
+use crate::lake::{Lake, LakeError, layout, tables};
 
 /// The partition column of partitioned datasets.
 pub const MONTH: &str = "month";
 
-pub fn session(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusionError> {
+/// A bare session on the lake: no tables, no views.
+pub fn context(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusionError> {
     let mut runtime = RuntimeEnvBuilder::new().with_memory_limit(engine.memory_limit_bytes as usize, 1.0);
     if let Some(dir) = &engine.spill_dir {
         runtime = runtime.with_temp_file_path(dir);
@@ -102,6 +109,30 @@ pub async fn ballista_session(endpoint: &str, local: &SessionContext) -> Result<
         "standalone" => SessionContext::standalone_with_state(state).await,
         url => SessionContext::remote_with_state(url, state).await,
     }
+}
+
+/// `kpi-close scheduler`: a Ballista scheduler on `bind` that plans with kpi-close's functions and
+/// the config's lake, until stopped.
+pub async fn serve_scheduler(
+    config: &crate::config::Config,
+    lake: &Lake,
+    bind: std::net::SocketAddr,
+) -> Result<(), EngineError> {
+    let local = context(&config.engine, lake)?;
+    register_functions(&local, config.company.timezone);
+    Ok(run_scheduler(&local, bind).await?)
+}
+
+/// `kpi-close executor`: a Ballista executor with kpi-close's functions and the config's lake,
+/// until stopped.
+pub async fn serve_executor(
+    config: &crate::config::Config,
+    lake: &Lake,
+    options: ExecutorOptions,
+) -> Result<(), EngineError> {
+    let local = context(&config.engine, lake)?;
+    register_functions(&local, config.company.timezone);
+    Ok(run_executor(&local, options).await?)
 }
 
 /// Where `kpi-close executor` listens and which scheduler it joins.
@@ -197,7 +228,7 @@ pub fn parallelism(engine: &Engine) -> usize {
 /// with no files yet is an empty table with the contract's schema.
 pub fn register_datasets(ctx: &SessionContext, lake: &Lake) -> Result<(), DataFusionError> {
     for dataset in DATASETS {
-        let url = ListingTableUrl::parse(lake.url(&data_dir(dataset.name)))?;
+        let url = ListingTableUrl::parse(lake.url(&layout::data_dir(dataset.name)))?;
         let mut options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         if dataset.partition_by.is_some() {
             options = options.with_table_partition_cols(vec![(MONTH.to_string(), DataType::Utf8)]);
@@ -284,60 +315,8 @@ impl ScalarUDFImpl for LocalDate {
     }
 }
 
-fn days_since_epoch(date: NaiveDate) -> i32 {
+pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
-}
-
-/// The named parameters every SQL file may use for a period, all in the company timezone:
-///
-/// | name | value |
-/// |---|---|
-/// | `$start_at`, `$end_at` | the period's first instant and the next period's first instant (UTC) |
-/// | `$start_date`, `$end_date` | the period's first day and the next period's first day |
-/// | `$month_from`, `$month_to` | the month partitions spanned: first inclusive, last exclusive |
-/// | `$prev_*`, `$yoy_*` | the same four pairs for the previous period and the period a year earlier |
-/// | `$ttm_start_at`, `$ttm_month_from` | start of the 12 months ending with the period |
-/// | `$prior_ttm_start_at`, `$prior_ttm_month_from` | start of the 12 months before those |
-pub fn period_params(period: Period, tz: Tz) -> Params {
-    let instant = |t: DateTime<Utc>| ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()));
-    let date = |d: NaiveDate| ScalarValue::Date32(Some(days_since_epoch(d)));
-    let text = |s: String| ScalarValue::Utf8(Some(s));
-    let mut params = Params::default();
-    for (prefix, p) in [("", period), ("prev_", period.previous()), ("yoy_", period.year_ago())] {
-        let (start, end) = p.bounds(tz);
-        let (first_day, next_day) = p.dates();
-        let (month_from, month_to) = p.partition_range();
-        params
-            .set(&format!("{prefix}start_at"), instant(start))
-            .set(&format!("{prefix}end_at"), instant(end))
-            .set(&format!("{prefix}start_date"), date(first_day))
-            .set(&format!("{prefix}end_date"), date(next_day))
-            .set(&format!("{prefix}month_from"), text(month_from))
-            .set(&format!("{prefix}month_to"), text(month_to));
-    }
-    for (prefix, months_back) in [("ttm_", 11), ("prior_ttm_", 23)] {
-        let first = period.last_month_minus(months_back);
-        params
-            .set(&format!("{prefix}start_at"), instant(first.bounds(tz).0))
-            .set(&format!("{prefix}month_from"), text(first.to_string()));
-    }
-    params
-}
-
-/// Where the audit's exclusion ledger lives in the lake.
-pub const EXCLUSIONS_DIR: &str = "exclusions";
-
-/// The columns of the exclusion ledger (SPEC §11).
-pub fn exclusions_schema() -> Arc<Schema> {
-    let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
-    Arc::new(Schema::new(vec![
-        text("dataset", false),
-        text("record_key", false),
-        text("period", true),
-        text("rule_id", false),
-        text("rule_version", false),
-        text("detail", true),
-    ]))
 }
 
 /// Which rows the audited (`aud_*`) views keep.
@@ -358,7 +337,6 @@ impl Scope {
     }
 }
 
-/// Whether the audit has written an exclusion ledger to the lake.
 /// Registers every stored period of an output table (`scorecards/period=*/…`) as one table named
 /// after its folder; an empty one with `schema` when nothing is stored yet. Returns whether anything
 /// was stored (without a schema, nothing is registered then).
@@ -411,20 +389,21 @@ pub async fn register_object(
     Ok(exists)
 }
 
+/// Whether the audit has written an exclusion ledger to the lake.
 pub async fn has_ledger(lake: &Lake) -> Result<bool, LakeError> {
-    Ok(lake.list(EXCLUSIONS_DIR).await?.iter().any(|p| p.ends_with(".parquet")))
+    Ok(lake.list(layout::EXCLUSIONS_DIR).await?.iter().any(|p| p.ends_with(".parquet")))
 }
 
 /// Registers `exclusions` for a scope.
 pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope) -> Result<(), DataFusionError> {
-    let schema = exclusions_schema();
+    let schema = tables::exclusions();
     let has_ledger = match scope {
         Scope::Gross => false,
         Scope::Net => has_ledger(lake).await.map_err(|e| DataFusionError::External(Box::new(e)))?,
     };
     ctx.deregister_table("exclusions")?;
     if has_ledger {
-        let url = ListingTableUrl::parse(lake.url(&format!("{EXCLUSIONS_DIR}/")))?;
+        let url = ListingTableUrl::parse(lake.url(&format!("{}/", layout::EXCLUSIONS_DIR)))?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
         ctx.register_table("exclusions", Arc::new(ListingTable::try_new(config)?))?;
@@ -481,18 +460,5 @@ mod tests {
         assert_eq!(parallelism(&engine(1.5, 8)), 1, "under 2 GiB: one partition");
         assert_eq!(parallelism(&engine(0.25, 2)), 1);
         assert_eq!(parallelism(&engine(64.0, 1)), 1, "never more than asked for");
-    }
-
-    #[test]
-    fn period_parameters_cover_the_trailing_years_for_clv() {
-        let params = period_params("2026-10".parse().unwrap(), chrono_tz::Asia::Shanghai);
-        let text = |name: &str| {
-            format!("{:?}", params.values().get_placeholders_with_values(&format!("${name}")).unwrap().value)
-        };
-        assert!(text("ttm_month_from").contains("2025-11"), "{}", text("ttm_month_from"));
-        assert!(text("prior_ttm_month_from").contains("2024-11"), "{}", text("prior_ttm_month_from"));
-        assert!(text("yoy_month_to").contains("2025-11"), "{}", text("yoy_month_to"));
-        // 1 November 2026 is day 20,758 after 1 January 1970.
-        assert_eq!(text("end_date"), format!("{:?}", ScalarValue::Date32(Some(20758))));
     }
 }

@@ -15,18 +15,10 @@ use super::IngestError;
 use super::plan::DatasetPlan;
 use super::stage::{self, MONTH};
 use crate::datasets::{Dataset, SOURCE_FILE};
-use crate::lake::{Lake, ParquetSink};
+use crate::lake::{Lake, ParquetSink, layout};
 
 const MERGE_SQL: (&str, &str) = ("sql/ingest/merge.sql", include_str!("../../sql/ingest/merge.sql"));
 const REJECTS_SQL: (&str, &str) = ("sql/ingest/rejects.sql", include_str!("../../sql/ingest/rejects.sql"));
-
-pub fn data_dir(dataset: &str) -> String {
-    format!("data/{dataset}/")
-}
-
-pub fn rejects_table(dataset: &str) -> String {
-    format!("rejects/{dataset}.parquet")
-}
 
 /// What a rebuild wrote.
 #[derive(Debug, Default)]
@@ -47,7 +39,7 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
     let mut written = BTreeSet::new();
 
     let row_urls: Vec<String> =
-        plan.files.iter().map(|f| lake.url(&stage::rows_path(dataset.name, &f.staging_id))).collect();
+        plan.files.iter().map(|f| lake.url(&layout::staging_rows(dataset.name, &f.staging_id))).collect();
     if !row_urls.is_empty() {
         let schema = stage::staged_schema(dataset);
         let options = ParquetReadOptions::default().schema(&schema);
@@ -59,16 +51,16 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
     }
 
     // Partitions no export produces any more.
-    for stale in lake.list(&data_dir(dataset.name)).await? {
+    for stale in lake.list(&layout::data_dir(dataset.name)).await? {
         if !written.contains(&stale) {
             lake.delete(&stale).await?;
         }
     }
 
     let reject_urls: Vec<String> =
-        plan.files.iter().map(|f| lake.url(&stage::rejects_path(dataset.name, &f.staging_id))).collect();
+        plan.files.iter().map(|f| lake.url(&layout::staging_rejects(dataset.name, &f.staging_id))).collect();
     if reject_urls.is_empty() {
-        lake.delete(&rejects_table(dataset.name)).await?;
+        lake.delete(&layout::rejects(dataset.name)).await?;
     } else {
         let schema = stage::rejects_schema();
         let options = ParquetReadOptions::default().schema(&schema);
@@ -82,7 +74,7 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
                 .execute_stream()
                 .await
                 .map_err(engine(REJECTS_SQL.0))?;
-            let mut sink = lake.parquet_sink(&rejects_table(dataset.name), stage::rejects_schema())?;
+            let mut sink = lake.parquet_sink(&layout::rejects(dataset.name), stage::rejects_schema())?;
             while let Some(batch) = stream.next().await {
                 sink.write(&batch.map_err(engine(REJECTS_SQL.0))?).await?;
             }
@@ -135,9 +127,9 @@ async fn write_partitions(
                 let path = match &month {
                     Some(m) => {
                         merged.months.push(m.clone());
-                        format!("{}month={m}/part-0.parquet", data_dir(dataset.name))
+                        layout::data_month(dataset.name, m)
                     }
-                    None => format!("{}part-0.parquet", data_dir(dataset.name)),
+                    None => layout::data_reference(dataset.name),
                 };
                 written.insert(path.clone());
                 current = Some((month.clone(), lake.parquet_sink(&path, lake_schema.clone())?));

@@ -2,7 +2,7 @@
 //!
 //! In: the files each `[sources.NAME]` glob matches (CSV, JSON lines, Parquet, XLSX; UTF-8, BOM or
 //! GBK; optionally `.gz`). Out: `data/<dataset>/…` partitions, `rejects/<dataset>.parquet`, and
-//! `manifests/ingest.json` (see `lake` for the layout).
+//! `manifests/ingest.json` (`lake::layout`, `lake::records::IngestManifest`).
 //!
 //! Steps: `plan` hashes every export and compares with the manifest; `stage` parses each new or
 //! changed export to typed Parquet, sending rows that break the data contract to rejects with file,
@@ -14,7 +14,6 @@
 //! its last good state, and the problem names the file, the column and the mapping key that fixes
 //! it); an unreadable file; the lake or the engine failing.
 
-mod manifest;
 mod merge;
 mod parse;
 mod plan;
@@ -29,16 +28,15 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use tracing::Instrument;
 
-pub use manifest::{DatasetEntry, FileEntry, Manifest, PATH as MANIFEST};
-pub use merge::{data_dir, rejects_table};
 pub use parse::{parse_money, parse_timestamp};
 pub use plan::{DatasetPlan, FileStatus, IngestPlan, PlannedFile, check_sources, hash_file, plan};
 pub use stage::{FileProblem, StageStats};
 
 use crate::config::Config;
 use crate::engine;
-use crate::error::ExitCode;
-use crate::lake::{Lake, LakeError};
+use crate::exit::ExitCode;
+use crate::lake::records::{DatasetEntry, FileEntry, IngestManifest};
+use crate::lake::{Lake, LakeError, layout};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -118,12 +116,12 @@ impl IngestReport {
 /// Carries out a plan.
 pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
-    let mut manifest = Manifest::load(lake).await?;
+    let mut manifest = IngestManifest::load(lake).await?;
     // The merge is one sort per dataset written in order: one partition keeps it to one external
     // sort, which spills within `engine.memory_limit` where parallel sorts and the shuffle between
     // them fail to reserve memory for their merges (or, in DataFusion 55, can wait on each other).
     let merge_engine = crate::config::Engine { target_partitions: 1, ..config.engine.clone() };
-    let ctx = engine::session(&merge_engine, lake).map_err(|source| IngestError::Engine {
+    let ctx = engine::context(&merge_engine, lake).map_err(|source| IngestError::Engine {
         dataset: "-",
         sql_file: "session".into(),
         source,
@@ -263,7 +261,7 @@ async fn ingest_dataset(
 }
 
 async fn load_stats(lake: &Lake, dataset: &str, id: &str) -> Result<StageStats, IngestError> {
-    let path = stage::stats_path(dataset, id);
+    let path = layout::staging_stats(dataset, id);
     let bytes = lake.get(&path).await?.unwrap_or_default();
     serde_json::from_slice(&bytes).map_err(|e| IngestError::Corrupt { path, reason: e.to_string() })
 }

@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
-use super::manifest::Manifest;
-use super::read::Export;
-use super::stage::{map_columns, rows_path, stats_path};
+use super::read::{Export, map_columns};
 use crate::config::{Config, Format, Source};
 use crate::datasets::{self, Dataset};
-use crate::lake::Lake;
+use crate::lake::records::IngestManifest;
+use crate::lake::{Lake, layout};
 
 /// Bumped whenever parsing changes what a staged file contains, so old staging is not reused.
 const PARSER_VERSION: &str = "1";
@@ -81,7 +80,7 @@ impl IngestPlan {
 }
 
 pub async fn plan(config: &Config, lake: &Lake) -> Result<IngestPlan, IngestError> {
-    let manifest = Manifest::load(lake).await?;
+    let manifest = IngestManifest::load(lake).await?;
     let mut datasets = Vec::new();
     for dataset in datasets::DATASETS {
         let mut files = Vec::new();
@@ -96,8 +95,8 @@ pub async fn plan(config: &Config, lake: &Lake) -> Result<IngestPlan, IngestErro
         let known_files: BTreeMap<&str, &str> =
             known.map(|k| k.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect()).unwrap_or_default();
         for file in &mut files {
-            file.staged = lake.exists(&rows_path(dataset.name, &file.staging_id)).await?
-                && lake.exists(&stats_path(dataset.name, &file.staging_id)).await?;
+            file.staged = lake.exists(&layout::staging_rows(dataset.name, &file.staging_id)).await?
+                && lake.exists(&layout::staging_stats(dataset.name, &file.staging_id)).await?;
             let same_file = known
                 .is_some_and(|k| k.files.iter().any(|f| f.path == file.display && f.staging_id == file.staging_id));
             file.status = match known_files.get(file.display.as_str()) {

@@ -16,7 +16,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use crate::config::{Encoding, Format};
+use crate::config::{Encoding, Format, Source};
 
 /// One row as read: its position and a cell per header (`None` for an absent or empty cell).
 #[derive(Debug)]
@@ -387,6 +387,35 @@ fn cell_text(cell: &Data) -> Option<String> {
         Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
         Data::Error(e) => Some(format!("#{e:?}")),
     }
+}
+
+/// Where each canonical column is in an export's header; every missing required (or explicitly
+/// mapped) column is a problem naming the file, the column and the mapping key that fixes it.
+pub fn map_columns(
+    source: &Source,
+    headers: &[String],
+    display: &str,
+    config_file: &str,
+) -> Result<Vec<Option<usize>>, Vec<String>> {
+    let dataset = source.dataset;
+    let mut positions = Vec::with_capacity(dataset.columns.len());
+    let mut missing = Vec::new();
+    for column in dataset.columns {
+        let header = source.header_for(column.name);
+        let at = headers.iter().position(|h| h.eq_ignore_ascii_case(header));
+        if at.is_none() && (column.required || source.columns.contains_key(column.name)) {
+            missing.push(format!(
+                "{display}: column `{}` of `{}` not found (looked for the header \"{header}\"; the file's headers are: {}); fix: set `sources.{}.columns.{} = \"<its header in the export>\"` in {config_file}",
+                column.name,
+                dataset.name,
+                headers.join(", "),
+                source.name,
+                column.name,
+            ));
+        }
+        positions.push(at);
+    }
+    if missing.is_empty() { Ok(positions) } else { Err(missing) }
 }
 
 #[cfg(test)]

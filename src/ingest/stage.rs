@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{self, Value};
 use super::plan::PlannedFile;
-use super::read::Export;
+use super::read::{Export, map_columns};
 use crate::config::Source;
 use crate::datasets::{ColumnType, Dataset, MONEY_PRECISION, MONEY_SCALE};
-use crate::lake::{Lake, LakeError};
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
 
 pub const EXPORT_ORDER: &str = "_export_order";
@@ -42,18 +42,6 @@ pub struct StageStats {
 pub struct FileProblem {
     pub file: String,
     pub message: String,
-}
-
-pub fn rows_path(dataset: &str, id: &str) -> String {
-    format!("staging/{dataset}/{id}.parquet")
-}
-
-pub fn rejects_path(dataset: &str, id: &str) -> String {
-    format!("staging/{dataset}/{id}.rejects.parquet")
-}
-
-pub fn stats_path(dataset: &str, id: &str) -> String {
-    format!("staging/{dataset}/{id}.json")
 }
 
 /// The staged schema: the lake schema plus the internal merge columns.
@@ -100,7 +88,7 @@ pub async fn stage(
     let positions =
         map_columns(source, &export.headers, &file.display, config_file).map_err(|m| problem(m.join("\n")))?;
 
-    let mut rows = lake.parquet_sink(&rows_path(dataset.name, &file.staging_id), staged_schema(dataset))?;
+    let mut rows = lake.parquet_sink(&layout::staging_rows(dataset.name, &file.staging_id), staged_schema(dataset))?;
     let mut rejects = Rejects::new(dataset.name, &file.display);
     let mut batch = BatchBuilder::new(dataset);
     let mut stats = StageStats::default();
@@ -158,40 +146,16 @@ pub async fn stage(
         rows.write(&batch.finish()?).await?;
     }
     // Rejects and stats first, rows last: the rows object's presence marks the file as staged.
-    lake.write_parquet(&rejects_path(dataset.name, &file.staging_id), rejects_schema(), &[rejects.finish()?]).await?;
+    lake.write_parquet(
+        &layout::staging_rejects(dataset.name, &file.staging_id),
+        rejects_schema(),
+        &[rejects.finish()?],
+    )
+    .await?;
     let stats_json = serde_json::to_vec_pretty(&stats).unwrap_or_default();
-    lake.put(&stats_path(dataset.name, &file.staging_id), stats_json).await?;
+    lake.put(&layout::staging_stats(dataset.name, &file.staging_id), stats_json).await?;
     rows.finish().await?;
     Ok(stats)
-}
-
-/// Where each canonical column is in an export's header; every missing required (or explicitly
-/// mapped) column is a problem naming the file, the column and the mapping key that fixes it.
-pub fn map_columns(
-    source: &Source,
-    headers: &[String],
-    display: &str,
-    config_file: &str,
-) -> Result<Vec<Option<usize>>, Vec<String>> {
-    let dataset = source.dataset;
-    let mut positions = Vec::with_capacity(dataset.columns.len());
-    let mut missing = Vec::new();
-    for column in dataset.columns {
-        let header = source.header_for(column.name);
-        let at = headers.iter().position(|h| h.eq_ignore_ascii_case(header));
-        if at.is_none() && (column.required || source.columns.contains_key(column.name)) {
-            missing.push(format!(
-                "{display}: column `{}` of `{}` not found (looked for the header \"{header}\"; the file's headers are: {}); fix: set `sources.{}.columns.{} = \"<its header in the export>\"` in {config_file}",
-                column.name,
-                dataset.name,
-                headers.join(", "),
-                source.name,
-                column.name,
-            ));
-        }
-        positions.push(at);
-    }
-    if missing.is_empty() { Ok(positions) } else { Err(missing) }
 }
 
 fn month_of(value: &Value, tz: Tz) -> Option<String> {

@@ -1,4 +1,4 @@
-//! Stage `kpis`: every indicator of SPEC §4 for one period, at every grain, gross and net.
+//! Stage `kpis`: every indicator (README, "Indicators") for one period, at every grain, gross and net.
 //!
 //! In: the lake's datasets and the audit's exclusion ledger (`exclusions/`, empty until the audit
 //! has run). The SQL under `sql/` does all the arithmetic: `stg_*` views attribute rows to teams,
@@ -13,25 +13,26 @@
 //!
 //! Fails: a SQL file that does not plan or fails while running (named), the lake.
 
-pub mod catalog;
+mod catalog;
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use datafusion::prelude::{ParquetReadOptions, SessionContext, cast, col, lit};
+use datafusion::prelude::{Expr, SessionContext, cast, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::config::Config;
-use crate::engine::{self, Scope};
-use crate::lake::{Lake, LakeError};
+use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::exit::ExitCode;
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
+use crate::sql::cards::{self, CardError};
 use crate::sql::{self, Params, SqlError, SqlFile};
-pub use catalog::{Card, CardError, Kind};
+pub use catalog::catalog_table;
 
 /// Numerators and denominators are exact decimals: counts, and sums of money at 4 decimals.
 pub const AMOUNT_TYPE: DataType = DataType::Decimal128(38, 4);
@@ -45,9 +46,15 @@ pub enum KpiError {
     #[error("the indicator engine failed: {0}")]
     Engine(#[source] DataFusionError),
     #[error(transparent)]
+    Session(#[from] EngineError),
+    #[error(transparent)]
     Lake(#[from] LakeError),
-    #[error("the query failed: {0}")]
-    Query(#[source] DataFusionError),
+}
+
+impl KpiError {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::Runtime
+    }
 }
 
 /// One period's indicators, and what the checks found.
@@ -73,7 +80,7 @@ impl Indicators {
 
     /// Where this period's table lives in the lake.
     pub fn lake_path(&self) -> String {
-        lake_path(self.period)
+        layout::indicators(self.period)
     }
 
     /// The same rows labelled as `revision` (a restatement recomputes once, compares, then relabels).
@@ -92,48 +99,10 @@ impl Indicators {
     }
 }
 
-pub fn lake_path(period: Period) -> String {
-    format!("indicators/period={period}/part-0.parquet")
-}
-
-/// The periods a close of `month` computes: the month, and the quarter, half-year and year it ends.
-pub fn periods_closed_by(month: Period) -> Vec<Period> {
-    let Period::Month { year, month: m } = month else { return vec![month] };
-    let mut periods = vec![month];
-    if m % 3 == 0 {
-        periods.push(Period::Quarter { year, quarter: m / 3 });
-    }
-    if m % 6 == 0 {
-        periods.push(Period::Half { year, half: m / 6 });
-    }
-    if m == 12 {
-        periods.push(Period::Year { year });
-    }
-    periods
-}
-
-/// Settings every SQL file may read as parameters, besides the period's bounds.
-fn settings(config: &Config) -> Params {
-    let margin = config.kpis.margin_rate;
-    Params::default()
-        .with("company_id", ScalarValue::Utf8(Some(config.company.id.clone())))
-        .with("currency", ScalarValue::Utf8(Some(config.company.currency.clone())))
-        .with("margin_rate", ScalarValue::Decimal128(Some(margin.mantissa()), 38, margin.scale() as i8))
-        .with("max_lifetime_years", ScalarValue::Float64(Some(config.kpis.max_lifetime_years)))
-}
-
-/// Everything an indicator file may read for `period`: its bounds (`engine::period_params`) and the
-/// settings (`$company_id`, `$currency`, `$margin_rate`, `$max_lifetime_years`).
-pub fn params(config: &Config, period: Period) -> Params {
-    let mut params = engine::period_params(period, config.company.timezone);
-    params.extend(&settings(config));
-    params
-}
-
 /// The mart's and the checks' parameters: `params` plus the labels of the period's rows.
 fn mart_params(config: &Config, period: Period, revision: i64) -> Params {
     let text = |s: String| ScalarValue::Utf8(Some(s));
-    params(config, period)
+    engine::params(config, period)
         .with("period", text(period.to_string()))
         .with("period_kind", text(period.kind().as_str().to_string()))
         .with("previous_period", text(period.previous().to_string()))
@@ -141,101 +110,30 @@ fn mart_params(config: &Config, period: Period, revision: i64) -> Params {
         .with("revision", ScalarValue::Int64(Some(revision)))
 }
 
-/// A session with the lake's datasets, `local_date`, the exclusion ledger for `scope` and the
-/// staging and audited views, all of them views: nothing runs until a query reads them (`validate`,
-/// `query`, and the stages that read only the output tables).
-pub async fn session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
-    local_session(config, lake, scope, false).await
-}
-
-/// `session` for a stage that runs many queries over the staging views (the indicators, the audit
-/// rules): the files marked `-- materialize:` are computed once, here, instead of once per query.
-pub async fn computing_session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, KpiError> {
-    local_session(config, lake, scope, true).await
-}
-
-async fn local_session(
-    config: &Config,
-    lake: &Lake,
-    scope: Scope,
-    materialize: bool,
-) -> Result<SessionContext, KpiError> {
-    let ctx = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
-    engine::register_functions(&ctx, config.company.timezone);
-    with_views(ctx, config, lake, scope, materialize).await
-}
-
-/// Where the indicator files run: `local_session`, or — with `engine.ballista` — the same tables and
-/// views on a Ballista cluster.
-async fn indicator_session(
-    config: &Config,
-    lake: &Lake,
-    scope: Scope,
-    materialize: bool,
-) -> Result<SessionContext, KpiError> {
-    let Some(endpoint) = &config.engine.ballista else { return local_session(config, lake, scope, materialize).await };
-    let local = engine::session(&config.engine, lake).map_err(KpiError::Engine)?;
-    engine::register_functions(&local, config.company.timezone);
-    let ctx = engine::ballista_session(endpoint, &local).await.map_err(KpiError::Engine)?;
-    // The client plans too: Ballista's session starts from the default functions.
-    engine::register_functions(&ctx, config.company.timezone);
-    tracing::info!(%endpoint, scope = scope.as_str(), "Indicator SQL runs on Ballista");
-    // An in-memory table cannot be shipped to the cluster: every view stays a view there.
-    with_views(ctx, config, lake, scope, false).await
-}
-
-/// Registers the lake's datasets, the exclusion ledger for `scope` and the staging and audited views
-/// (`materialize`: the files marked so are computed once, here).
-async fn with_views(
-    ctx: SessionContext,
-    config: &Config,
-    lake: &Lake,
-    scope: Scope,
-    materialize: bool,
-) -> Result<SessionContext, KpiError> {
-    engine::register_datasets(&ctx, lake).map_err(KpiError::Engine)?;
-    engine::register_exclusions(&ctx, lake, scope).await.map_err(KpiError::Engine)?;
-    let params = settings(config);
-    sql::register_views(&ctx, sql::STAGING, &params, materialize).await?;
-    sql::register_views(&ctx, sql::AUDITED, &params, materialize).await?;
-    Ok(ctx)
-}
-
-/// Plans every SQL file down to a physical plan, without running any (`validate`): the staging and
-/// audited views, each indicator with a period's parameters, the mart and the checks over empty
-/// inputs. Returns one message per file that does not plan.
+/// Plans the stage's SQL files down to a physical plan, without running any (`validate`): the
+/// staging and audited views, each indicator with a period's parameters, the mart and the checks
+/// over empty inputs. Returns one message per file that does not plan.
 pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiError> {
     let mut problems = Vec::new();
-    if let Err(e) = catalog::cards() {
+    if let Err(e) = cards::cards() {
         problems.push(e.to_string());
     }
-    let ctx = match session(config, lake, Scope::Net).await {
+    let ctx = match engine::session(config, lake, Scope::Net, Lookups::Views).await {
         Ok(ctx) => ctx,
-        Err(KpiError::Sql(e)) => return Ok(vec![e.to_string()]),
-        Err(e) => return Err(e),
+        Err(EngineError::Sql(e)) => return Ok(vec![e.to_string()]),
+        Err(e) => return Err(e.into()),
     };
-    let params = mart_params(config, Period::Month { year: 2026, month: 1 }, 0);
-    let empty = |schema: SchemaRef| MemTable::try_new(schema, vec![vec![]]).map_err(KpiError::Engine);
-    replace_table(&ctx, "kpi_results", empty(results_schema())?)?;
-    replace_table(&ctx, "kpi_catalog", catalog::catalog_table(&config.kpis).map_err(KpiError::Engine)?)?;
+    let params = check_params(config);
+    register_empty_results(&ctx, config)?;
     for file in sql::STAGING.iter().chain(sql::AUDITED).chain(sql::INDICATORS).chain(sql::MART) {
         if let Err(e) = sql::check_plans(&ctx, file, &params).await {
             problems.push(e.to_string());
         }
     }
     if let Ok(df) = sql::plan(&ctx, &sql::MART[0], &params).await {
-        replace_table(&ctx, "indicators", empty(nullable(df.schema().as_arrow()))?)?;
+        let empty = MemTable::try_new(nullable(df.schema().as_arrow()), vec![vec![]]).map_err(KpiError::Engine)?;
+        replace_table(&ctx, "indicators", empty)?;
         for file in sql::CHECKS {
-            if let Err(e) = sql::check_plans(&ctx, file, &params).await {
-                problems.push(e.to_string());
-            }
-        }
-        replace_table(&ctx, "reported_indicators", empty(nullable(df.schema().as_arrow()))?)?;
-        replace_table(&ctx, "scorecards", empty(crate::score::schema())?)?;
-        replace_table(&ctx, "reported_scorecards", empty(crate::score::schema())?)?;
-        replace_table(&ctx, "flags", empty(crate::score::flags_schema())?)?;
-        let params = crate::report::data::params(Period::Month { year: 2026, month: 1 });
-        for file in sql::REPORT {
             if let Err(e) = sql::check_plans(&ctx, file, &params).await {
                 problems.push(e.to_string());
             }
@@ -244,15 +142,22 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
     Ok(problems)
 }
 
-/// Runs an ad-hoc query (the `query` command). Statements other than queries are refused.
-pub async fn query(config: &Config, lake: &Lake, scope: Scope, text: &str) -> Result<Vec<RecordBatch>, KpiError> {
-    let ctx = indicator_session(config, lake, scope, false).await?;
-    let options = datafusion::execution::context::SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false);
-    let df = ctx.sql_with_options(text, options).await.map_err(KpiError::Query)?;
-    df.collect().await.map_err(KpiError::Query)
+/// The columns of the `indicators` table, as the mart plans them (over empty inputs).
+pub async fn indicators_schema(config: &Config, lake: &Lake) -> Result<SchemaRef, KpiError> {
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    register_empty_results(&ctx, config)?;
+    let df = sql::plan(&ctx, &sql::MART[0], &check_params(config)).await?;
+    Ok(nullable(df.schema().as_arrow()))
+}
+
+/// The parameters `validate` plans with: any month will do.
+fn check_params(config: &Config) -> Params {
+    mart_params(config, Period::Month { year: 2026, month: 1 }, 0)
+}
+
+fn register_empty_results(ctx: &SessionContext, config: &Config) -> Result<(), KpiError> {
+    replace_table(ctx, "kpi_results", MemTable::try_new(results_schema(), vec![vec![]]).map_err(KpiError::Engine)?)?;
+    replace_table(ctx, "kpi_catalog", catalog_table(&config.kpis).map_err(KpiError::Engine)?)
 }
 
 /// Which period a run of the indicator files is for, relative to the one being computed.
@@ -285,40 +190,26 @@ async fn cache_web_events(
     periods: [Period; 3],
 ) -> Result<engine::Scratch, KpiError> {
     let engine_err = |e: DataFusionError| KpiError::Engine(e.context("computing stg_web_events once for the period"));
+    // The month partitions the three periods span, as a filter on the partition column.
     let months = periods
         .iter()
         .map(|p| {
             let (from, to) = p.partition_range();
-            format!("(month >= '{from}' AND month < '{to}')")
+            col(engine::MONTH).gt_eq(lit(from)).and(col(engine::MONTH).lt(lit(to)))
         })
-        .collect::<Vec<_>>()
-        .join(" OR ");
+        .reduce(Expr::or)
+        .unwrap_or(lit(false));
     let scratch = engine::Scratch::new(config.engine.spill_dir.as_deref(), "kpis").map_err(|e| engine_err(e.into()))?;
-    let path = scratch.path().join("stg_web_events.parquet");
-    let path = path.to_str().ok_or_else(|| engine_err(DataFusionError::Plan("scratch path is not UTF-8".into())))?;
     let Some(first) = sessions.first() else { return Ok(scratch) };
-    first
-        .sql(&format!("SELECT * FROM stg_web_events WHERE {months}"))
-        .await
-        .map_err(engine_err)?
-        .write_parquet(path, DataFrameWriteOptions::new().with_single_file_output(true), None)
-        .await
-        .map_err(engine_err)?;
+    let events = first.table("stg_web_events").await.map_err(engine_err)?.filter(months.clone()).map_err(engine_err)?;
+    let cached = engine::materialize(events, &scratch, "stg_web_events").await.map_err(engine_err)?;
     let audited = sql::AUDITED.iter().find(|f| f.name == "aud_web_events");
-    let params = settings(config);
+    let params = engine::settings(config);
     for ctx in sessions {
-        let cached = ctx.read_parquet(path, ParquetReadOptions::default()).await.map_err(engine_err)?;
-        ctx.register_table("stg_web_events_cached", cached.into_view()).map_err(engine_err)?;
-        let live = ctx.deregister_table("stg_web_events").map_err(engine_err)?;
-        if let Some(live) = live {
-            ctx.register_table("stg_web_events_live", live).map_err(engine_err)?;
-        }
-        let union = ctx
-            .sql(&format!(
-                "SELECT * FROM stg_web_events_cached UNION ALL SELECT * FROM stg_web_events_live WHERE NOT ({months})"
-            ))
-            .await
-            .map_err(engine_err)?;
+        let live = ctx.table("stg_web_events").await.map_err(engine_err)?;
+        let rest = live.filter(!months.clone()).map_err(engine_err)?;
+        let union = cached.read(ctx).await.map_err(engine_err)?.union(rest).map_err(engine_err)?;
+        ctx.deregister_table("stg_web_events").map_err(engine_err)?;
         ctx.register_table("stg_web_events", union.into_view()).map_err(engine_err)?;
         if let Some(file) = audited {
             sql::register_views(ctx, std::slice::from_ref(file), &params, false).await?;
@@ -330,11 +221,11 @@ async fn cache_web_events(
 /// Computes one period's indicators and runs the checks. Writes nothing.
 #[tracing::instrument(name = "kpis", skip_all, fields(period = %period))]
 pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64) -> Result<Indicators, KpiError> {
-    let cards = catalog::cards()?;
-    let net = indicator_session(config, lake, Scope::Net, true).await?;
+    let cards = cards::cards()?;
+    let net = engine::indicator_session(config, lake, Scope::Net, Lookups::Computed).await?;
     // With no ledger the audited views keep every row: gross is net, so it is not computed twice.
     let gross = match engine::has_ledger(lake).await? {
-        true => Some(indicator_session(config, lake, Scope::Gross, true).await?),
+        true => Some(engine::indicator_session(config, lake, Scope::Gross, Lookups::Computed).await?),
         false => None,
     };
 
@@ -348,7 +239,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
 
     let mut runs = Vec::new();
     for (role, p) in roles {
-        let params = params(config, p);
+        let params = engine::params(config, p);
         for card in cards {
             runs.push((&net, Scope::Net, role, card.file, params.clone()));
             if let (Role::Current, Some(gross)) = (role, &gross) {
@@ -381,7 +272,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     }
     // The mart and the checks read the results in memory: they run here, whatever ran the files.
     let net = match config.engine.ballista {
-        Some(_) => session(config, lake, Scope::Net).await?,
+        Some(_) => engine::session(config, lake, Scope::Net, Lookups::Views).await?,
         None => net,
     };
     replace_table(&net, "kpi_results", MemTable::try_new(schema, vec![results]).map_err(engine_err)?)?;
@@ -506,82 +397,4 @@ async fn run_indicator(
 /// Writes the period's table to the lake (one object, replaced atomically).
 pub async fn write(lake: &Lake, indicators: &Indicators) -> Result<u64, KpiError> {
     Ok(lake.write_parquet(&indicators.lake_path(), indicators.schema.clone(), &indicators.batches).await?)
-}
-
-/// The indicators as text cells for a terminal table: grain, entity, kpi, value, gross value,
-/// excluded share, low volume, change vs previous, change vs a year ago. Values are rounded by unit
-/// (the CSV and JSON outputs and the lake keep every digit); `n/a` marks a zero denominator.
-pub fn display_rows(indicators: &Indicators) -> Result<Vec<Vec<String>>, datafusion::arrow::error::ArrowError> {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::Float64Type;
-    use datafusion::arrow::error::ArrowError;
-
-    let units: std::collections::HashMap<&str, &str> = catalog::cards()
-        .map_err(|e| ArrowError::ExternalError(Box::new(e)))?
-        .iter()
-        .map(|c| (c.id, c.unit.as_str()))
-        .collect();
-    let mut rows = Vec::new();
-    for batch in &indicators.batches {
-        let column = |name: &str| {
-            batch.column_by_name(name).cloned().ok_or_else(|| ArrowError::SchemaError(format!("no column {name}")))
-        };
-        let text = |name: &str| -> Result<Vec<String>, ArrowError> {
-            let c = datafusion::arrow::compute::cast(&column(name)?, &DataType::Utf8)?;
-            let c = c.as_string::<i32>();
-            Ok((0..c.len()).map(|i| if c.is_null(i) { String::new() } else { c.value(i).to_string() }).collect())
-        };
-        let float = |name: &str| -> Result<Vec<Option<f64>>, ArrowError> {
-            let c = datafusion::arrow::compute::cast(&column(name)?, &DataType::Float64)?;
-            let c = c.as_primitive::<Float64Type>();
-            Ok((0..c.len()).map(|i| (!c.is_null(i)).then(|| c.value(i))).collect())
-        };
-        let (grain, entity, kpi) = (text("grain")?, text("entity_id")?, text("kpi")?);
-        let (value, gross, excluded) = (float("value")?, float("gross_value")?, float("excluded_share")?);
-        let (previous, year_ago) = (float("change_vs_previous")?, float("change_vs_year_ago")?);
-        let low = text("low_volume")?;
-        for i in 0..batch.num_rows() {
-            let unit = units.get(kpi[i].as_str()).copied().unwrap_or("ratio");
-            let number = |v: Option<f64>| match v {
-                None => "n/a".to_string(),
-                Some(v) => match unit {
-                    "count" => format!("{v:.0}"),
-                    "money" => format!("{v:.2}"),
-                    "score" => format!("{v:.1}"),
-                    _ => format!("{v:.4}"),
-                },
-            };
-            let percent = |v: Option<f64>, sign: bool| match v {
-                None => "n/a".to_string(),
-                Some(v) if sign => format!("{:+.1}%", v * 100.0),
-                Some(v) => format!("{:.1}%", v * 100.0),
-            };
-            rows.push(vec![
-                grain[i].clone(),
-                entity[i].clone(),
-                kpi[i].clone(),
-                number(value[i]),
-                number(gross[i]),
-                percent(excluded[i], false),
-                if low[i] == "true" { "low volume".to_string() } else { String::new() },
-                percent(previous[i], true),
-                percent(year_ago[i], true),
-            ]);
-        }
-    }
-    Ok(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_close_computes_the_month_and_every_period_it_ends() {
-        let periods = |m: &str| periods_closed_by(m.parse().unwrap()).iter().map(|p| p.to_string()).collect::<Vec<_>>();
-        assert_eq!(periods("2026-10"), ["2026-10"]);
-        assert_eq!(periods("2026-09"), ["2026-09", "2026-Q3"]);
-        assert_eq!(periods("2026-06"), ["2026-06", "2026-Q2", "2026-H1"]);
-        assert_eq!(periods("2026-12"), ["2026-12", "2026-Q4", "2026-H2", "2026"]);
-    }
 }

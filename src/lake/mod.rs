@@ -1,18 +1,16 @@
 //! The lake: every file kpi-close keeps, behind `object_store`, on local disk, in memory or in an
 //! S3-compatible bucket.
 //!
-//! Layout under the lake root (a contract other tools may read; see the README):
-//!
-//! ```text
-//! data/<dataset>/month=YYYY-MM/part-0.parquet   partitioned datasets (month in the company timezone)
-//! data/<dataset>/part-0.parquet                 reference datasets (people, teams, targets, …)
-//! rejects/<dataset>.parquet                     rows that did not meet the data contract
-//! staging/<dataset>/<id>.*                      one parsed export, keyed by its content and mapping
-//! manifests/ingest.json                         what the lake was built from
-//! ```
+//! The layout under the lake root is a contract other tools read (README, "The lake"): `layout`
+//! names every path, `records` the JSON records stages write for each other, `tables` the schemas
+//! of the output tables.
 //!
 //! Every write is a single atomic put (object stores never show a partial object; the local store
 //! writes a temporary file and renames it), so a crash leaves either the old or the new object.
+
+pub mod layout;
+pub mod records;
+pub mod tables;
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
-//! Proof bundles and `verify` (SPEC §9): what an auditor needs to check a closed period without
-//! trusting the people who ran it.
+//! Proof bundles and `verify` (README, "Proof bundles and `verify`"): what an auditor needs to check
+//! a closed period without trusting the people who ran it.
 //!
 //! A close writes `proofs/period=<P>/bundle.json` for every period it computes: the program and
 //! engine versions, the SHA-256 of the config file, of every SQL file that ran and of every reference
@@ -7,20 +7,20 @@
 //! computed from (`data/`, `exclusions/`) with its SHA-256, every indicator's numerator, denominator,
 //! gross and net value and excluded rows, and the SHA-256 of the `indicators` object written.
 //!
-//! `verify` recomputes the period from the lake and compares everything with the bundle: it passes
-//! only if every hash and every indicator is identical, and otherwise names each difference.
+//! `verify` compares a recomputation of the period (the indicator stage's, which the close runs)
+//! and the lake as it is now with the bundle: it passes only if every hash and every indicator is
+//! identical, and otherwise names each difference.
 
 use std::collections::BTreeMap;
 
+use datafusion::arrow::array::RecordBatch;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{AuditManifest, Lists};
 use crate::config::Config;
-use crate::engine::EXCLUSIONS_DIR;
-use crate::ingest::Manifest;
-use crate::kpis::{self, Indicators};
-use crate::lake::{Lake, LakeError};
+use crate::exit::ExitCode;
+use crate::lake::records::{AuditManifest, IngestManifest};
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +41,19 @@ pub enum ProofError {
         #[source]
         source: serde_json::Error,
     },
-    #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
     #[error("the indicators cannot be read back: {0}")]
     Indicators(#[source] datafusion::arrow::error::ArrowError),
+}
+
+impl ProofError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ProofError::Missing { .. } => ExitCode::Usage,
+            ProofError::Lake(_) | ProofError::Config { .. } | ProofError::Bundle { .. } | ProofError::Indicators(_) => {
+                ExitCode::Runtime
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,11 +76,6 @@ pub struct Bundle {
     pub indicators: BTreeMap<String, BTreeMap<String, String>>,
     /// Output object → SHA-256.
     pub outputs: BTreeMap<String, String>,
-}
-
-/// Where a period's bundle lives in the lake.
-pub fn bundle_path(period: Period) -> String {
-    format!("proofs/period={period}/bundle.json")
 }
 
 /// The figures of each indicator row that a bundle keeps.
@@ -99,25 +103,24 @@ async fn collect(
     config: &Config,
     lake: &Lake,
     period: Period,
-    indicators: Option<&Indicators>,
+    indicators: Option<&[RecordBatch]>,
     revision: i64,
 ) -> Result<Bundle, ProofError> {
     let config_bytes = std::fs::read(&config.file)
         .map_err(|source| ProofError::Config { path: config.file.display().to_string(), source })?;
+    // The lists the audit ran with (a period is closed only after an audit).
     let lists = match AuditManifest::load(lake).await? {
         Some(audit) => audit.lists.into_iter().map(|(name, l)| (name, l.sha256)).collect(),
-        None => Lists::load(&config.audit)
-            .map(|l| l.texts.iter().map(|t| (t.name.to_string(), t.sha256())).collect())
-            .unwrap_or_default(),
+        None => BTreeMap::new(),
     };
-    let ingest = Manifest::load(lake).await?;
+    let ingest = IngestManifest::load(lake).await?;
     let exports = ingest
         .datasets
         .values()
         .flat_map(|d| d.files.iter().map(|f| (f.path.clone(), (f.sha256.clone(), f.rows_read))))
         .collect();
     let mut objects = BTreeMap::new();
-    for folder in ["data", EXCLUSIONS_DIR] {
+    for folder in ["data", layout::EXCLUSIONS_DIR] {
         for path in lake.list(folder).await? {
             if let Some(bytes) = lake.get(&path).await? {
                 objects.insert(path, sha256(&bytes));
@@ -125,7 +128,7 @@ async fn collect(
         }
     }
     let mut outputs = BTreeMap::new();
-    let output = kpis::lake_path(period);
+    let output = layout::indicators(period);
     if let Some(bytes) = lake.get(&output).await? {
         outputs.insert(output, sha256(&bytes));
     }
@@ -147,11 +150,11 @@ async fn collect(
     })
 }
 
-fn figures(indicators: &Indicators) -> Result<BTreeMap<String, BTreeMap<String, String>>, ProofError> {
+fn figures(indicators: &[RecordBatch]) -> Result<BTreeMap<String, BTreeMap<String, String>>, ProofError> {
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::DataType;
     let mut out = BTreeMap::new();
-    for batch in &indicators.batches {
+    for batch in indicators {
         let text = |name: &str| -> Result<Vec<String>, ProofError> {
             let column = batch.column_by_name(name).ok_or_else(|| {
                 ProofError::Indicators(datafusion::arrow::error::ArrowError::SchemaError(format!("no column {name}")))
@@ -173,9 +176,15 @@ fn figures(indicators: &Indicators) -> Result<BTreeMap<String, BTreeMap<String, 
 }
 
 /// Writes the bundle of a computed (and written) period.
-pub async fn write(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<String, ProofError> {
-    let bundle = collect(config, lake, indicators.period, Some(indicators), revision).await?;
-    let path = bundle_path(indicators.period);
+pub async fn write(
+    config: &Config,
+    lake: &Lake,
+    period: Period,
+    indicators: &[RecordBatch],
+    revision: i64,
+) -> Result<String, ProofError> {
+    let bundle = collect(config, lake, period, Some(indicators), revision).await?;
+    let path = layout::bundle(period);
     let json =
         serde_json::to_vec_pretty(&bundle).map_err(|source| ProofError::Bundle { path: path.clone(), source })?;
     lake.put(&path, json).await?;
@@ -192,22 +201,33 @@ pub struct Verification {
     pub notes: Vec<String>,
 }
 
-/// Recomputes `period` and compares it with its bundle. Writes nothing.
-pub async fn verify(config: &Config, lake: &Lake, period: Period) -> Result<Verification, ProofError> {
-    let path = bundle_path(period);
+/// A closed period's bundle.
+pub async fn load(lake: &Lake, period: Period) -> Result<Bundle, ProofError> {
+    let path = layout::bundle(period);
     let bytes = lake.get(&path).await?.ok_or_else(|| ProofError::Missing { period, path: path.clone() })?;
-    let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|source| ProofError::Bundle { path, source })?;
+    serde_json::from_slice(&bytes).map_err(|source| ProofError::Bundle { path, source })
+}
+
+/// Compares the period as recomputed now (`recomputed`: its indicator rows, or why they could not be
+/// computed) and the lake as it is now with `bundle`. Writes nothing.
+pub async fn verify(
+    config: &Config,
+    lake: &Lake,
+    period: Period,
+    bundle: &Bundle,
+    recomputed: Result<&[RecordBatch], String>,
+) -> Result<Verification, ProofError> {
     let mut differences = Vec::new();
     let mut notes = Vec::new();
-    let indicators = match kpis::compute(config, lake, period, bundle.revision).await {
-        Ok(indicators) => Some(indicators),
+    let indicators = match recomputed {
+        Ok(batches) => Some(batches),
         Err(e) => {
             differences.push(format!("recomputing the indicators failed: {e}"));
             None
         }
     };
     // The hashes are compared even when the recomputation failed: they say what changed.
-    let now = collect(config, lake, period, indicators.as_ref(), bundle.revision).await?;
+    let now = collect(config, lake, period, indicators, bundle.revision).await?;
     for (what, then, now) in [("program", &bundle.program, &now.program), ("engine", &bundle.engine, &now.engine)] {
         if then != now {
             notes.push(format!("the bundle was made by {then}; verified with {now} ({what})"));
@@ -229,11 +249,12 @@ pub async fn verify(config: &Config, lake: &Lake, period: Period) -> Result<Veri
 
 /// How a recomputation of a closed period differs from the figures its bundle recorded: one line per
 /// indicator row that changed (each changed figure, old → new), appeared or disappeared.
-pub async fn indicator_changes(lake: &Lake, indicators: &Indicators) -> Result<Vec<String>, ProofError> {
-    let period = indicators.period;
-    let path = bundle_path(period);
-    let bytes = lake.get(&path).await?.ok_or_else(|| ProofError::Missing { period, path: path.clone() })?;
-    let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|source| ProofError::Bundle { path, source })?;
+pub async fn indicator_changes(
+    lake: &Lake,
+    period: Period,
+    indicators: &[RecordBatch],
+) -> Result<Vec<String>, ProofError> {
+    let bundle = load(lake, period).await?;
     let now = figures(indicators)?;
     let name = |key: &str| {
         let mut parts = key.splitn(3, '|');

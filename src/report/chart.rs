@@ -359,7 +359,7 @@ mod tests {
             let labels = super::super::i18n::Labels::load(locale).unwrap();
             text.extend(labels.chart.values().flat_map(|v| v.chars()));
         }
-        for card in crate::kpis::catalog::cards().unwrap() {
+        for card in crate::sql::cards::cards().unwrap() {
             text.push_str(&card.name);
             text.push_str(&card.name_zh);
         }

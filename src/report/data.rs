@@ -8,9 +8,10 @@ use sha2::Digest;
 
 use super::ReportError;
 use crate::config::Config;
-use crate::engine::{self, Scope};
-use crate::kpis;
-use crate::lake::Lake;
+use crate::document::Contact;
+use crate::engine::{self, Lookups, Scope};
+use crate::lake::records::{Gates, PeriodClose};
+use crate::lake::{Lake, layout, tables};
 use crate::period::Period;
 use crate::sql::{self, Params, SqlError, SqlFile};
 
@@ -80,16 +81,6 @@ pub struct FlagRow {
 }
 
 #[derive(Debug, Clone)]
-pub struct PersonRow {
-    pub person_id: String,
-    pub name: String,
-    pub team_id: String,
-    pub team_name: String,
-    pub email: Option<String>,
-    pub is_manager: bool,
-}
-
-#[derive(Debug, Clone)]
 pub struct DatasetRow {
     pub dataset: String,
     pub rows_in: i64,
@@ -153,7 +144,7 @@ pub struct ReportData {
     pub lines: Vec<LineRow>,
     pub history: Vec<HistoryRow>,
     pub flags: Vec<FlagRow>,
-    pub people: Vec<PersonRow>,
+    pub people: Vec<Contact>,
     pub datasets: Vec<DatasetRow>,
     pub rules: Vec<RuleRow>,
 }
@@ -176,29 +167,29 @@ pub fn params(period: Period) -> Params {
 
 impl ReportData {
     pub async fn read(config: &Config, lake: &Lake, period: Period) -> Result<ReportData, ReportError> {
-        let ctx = kpis::session(config, lake, Scope::Net).await?;
+        let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
         let register = |folder: &'static str, schema| {
             let ctx = &ctx;
             async move { engine::register_stored(ctx, lake, folder, schema).await.map_err(ReportError::Engine) }
         };
-        if !register("indicators", None).await? {
-            return Err(ReportError::NothingStored { table: "indicators".into() });
+        if !register(layout::INDICATORS_DIR, None).await? {
+            return Err(ReportError::NothingStored { table: layout::INDICATORS_DIR.into() });
         }
-        register("scorecards", Some(crate::score::schema())).await?;
-        register("flags", Some(crate::score::flags_schema())).await?;
+        register(layout::SCORECARDS_DIR, Some(tables::scorecards())).await?;
+        register(layout::FLAGS_DIR, Some(tables::flags())).await?;
         // A restated period: the revision before, as reported, from its archive.
-        let state = crate::close::revision::read(lake, period).await?;
-        let revision = state.as_ref().map(|s| s.revision).unwrap_or(1);
+        let state = PeriodClose::load(lake, period).await?;
+        let revision = PeriodClose::revision_of(state.as_ref());
         if revision > 1 {
-            for table in ["indicators", "scorecards"] {
-                let archived = crate::close::revision::archived_table(period, revision - 1, table);
+            for table in [layout::INDICATORS_DIR, layout::SCORECARDS_DIR] {
+                let archived = layout::restated_table(period, revision - 1, table);
                 engine::register_object(&ctx, lake, &format!("reported_{table}"), &archived, table)
                     .await
                     .map_err(ReportError::Engine)?;
             }
         }
         let mut params = params(period);
-        params.extend(&kpis::params(config, period));
+        params.extend(&engine::params(config, period));
         let rows = Rows { ctx: &ctx, params: &params };
         let file = |name: &str| sql::REPORT.iter().chain(sql::AUDIT_REPORT).find(|f| f.name == name);
         let (f, d, b) = (float, text, |v: &Option<String>| v.as_deref() == Some("true"));
@@ -289,7 +280,7 @@ impl ReportData {
             .of(file("report_people"))
             .await?
             .iter()
-            .map(|r| PersonRow {
+            .map(|r| Contact {
                 person_id: d(&r[0]),
                 name: d(&r[1]),
                 team_id: d(&r[2]),
@@ -316,13 +307,13 @@ impl ReportData {
             .iter()
             .map(|r| RuleRow { dataset: d(&r[0]), rule_id: d(&r[1]), rule_version: d(&r[2]), rows_flagged: int(&r[3]) })
             .collect();
-        let bundle = crate::proof::bundle_path(period);
+        let bundle = layout::bundle(period);
         let proof = lake.get(&bundle).await?.map(|bytes| (bundle, hex::encode(sha2::Sha256::digest(&bytes))));
         let mut draft_reasons = Vec::new();
         if proof.is_none() {
             draft_reasons.push(format!("{period} has not been closed (no proof bundle)"));
         }
-        if let Some(gates) = crate::close::gates::read(lake, period).await? {
+        if let Some(gates) = Gates::load(lake, period).await? {
             draft_reasons.extend(gates.failures());
         }
         let restatement = match state.and_then(|s| s.revisions.into_iter().find(|r| r.revision == revision)) {

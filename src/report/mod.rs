@@ -1,8 +1,9 @@
-//! Stage `render`: the four reports of SPEC §7 as documents ready to archive and to mail.
+//! Stage `render`: the four reports (README, "Reports and delivery") as documents ready to archive
+//! and to mail.
 //!
-//! In: the period's stored `indicators`, `scorecards` and `flags`, the monthly indicators of the 13
-//! months a trend shows (computed and stored here when a month was never closed), the org and targets
-//! datasets, the audit ledger and the proof bundle (`data`). Out: one [`Document`] per report,
+//! In: the period's stored `indicators`, `scorecards` and `flags`, the stored monthly indicators of
+//! the 13 months a trend shows (the close computes those of months never closed first), the org and
+//! targets datasets, the audit ledger and the proof bundle (`data`). Out: one [`Document`] per report,
 //! audience and language — HTML for mail (charts as `cid:` images), the same HTML for the archive
 //! (charts as files), plain text, PNG charts and a CSV of the audience's figures — and the archive
 //! under `reports/period=<P>/<locale>/` in the lake.
@@ -21,15 +22,18 @@ pub mod model;
 
 use std::collections::BTreeSet;
 
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::config::{Config, Locale};
-use crate::kpis::{self, KpiError};
-use crate::lake::{Lake, LakeError};
+pub use crate::document::{Audience, Document, Image};
+use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::exit::ExitCode;
+use crate::lake::{Lake, LakeError, layout, tables};
 use crate::period::Period;
-use crate::sql::SqlError;
+use crate::sql::{self, SqlError};
 use data::ReportData;
 use i18n::{I18nError, Labels};
 use model::Builder;
@@ -37,7 +41,7 @@ use model::Builder;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]
-    Kpis(#[from] KpiError),
+    Session(#[from] EngineError),
     #[error(transparent)]
     Lake(#[from] LakeError),
     #[error(transparent)]
@@ -62,71 +66,23 @@ pub enum ReportError {
     Csv(String),
 }
 
-/// Which report, for whom.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Audience {
-    Leadership,
-    Team(String),
-    Person(String),
-    Audit,
-}
-
-impl Audience {
-    /// `leadership`, `team-T01`, `person-P001`, `audit`: file names and the send ledger use it.
-    pub fn id(&self) -> String {
+impl ReportError {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            Audience::Leadership => "leadership".into(),
-            Audience::Team(t) => format!("team-{t}"),
-            Audience::Person(p) => format!("person-{p}"),
-            Audience::Audit => "audit".into(),
-        }
-    }
-
-    fn template(&self) -> &'static str {
-        match self {
-            Audience::Leadership => "leadership",
-            Audience::Team(_) => "team",
-            Audience::Person(_) => "person",
-            Audience::Audit => "audit",
+            ReportError::NotScored { .. } => ExitCode::Usage,
+            _ => ExitCode::Runtime,
         }
     }
 }
 
-/// A chart image of a document.
-#[derive(Debug, Clone)]
-pub struct Image {
-    pub name: String,
-    pub alt: String,
-    pub png: Vec<u8>,
-}
-
-/// One rendered report for one audience in one language.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub audience: Audience,
-    pub locale: Locale,
-    pub period: Period,
-    pub draft: bool,
-    pub subject: String,
-    /// For mail: images referenced as `cid:<name>@kpi-close`.
-    pub html: String,
-    /// For the archive: images referenced as `<id>/<name>`.
-    pub archive_html: String,
-    pub text: String,
-    pub images: Vec<Image>,
-    pub csv_name: String,
-    pub csv: String,
-}
-
-impl Document {
-    pub fn id(&self) -> String {
-        self.audience.id()
+/// The template a report of this audience is rendered from.
+fn template(audience: &Audience) -> &'static str {
+    match audience {
+        Audience::Leadership => "leadership",
+        Audience::Team(_) => "team",
+        Audience::Person(_) => "person",
+        Audience::Audit => "audit",
     }
-}
-
-/// The Content-ID of an inline chart.
-pub fn content_id(image: &str) -> String {
-    format!("{image}@kpi-close")
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -252,7 +208,7 @@ fn document(
         let ctx = minijinja::context! { image_prefix => prefix, image_suffix => suffix, ..model.clone() };
         template.render(ctx).map_err(|source| ReportError::Template { name, source })
     };
-    let stem = audience.template();
+    let stem = template(audience);
     let html = render(format!("{stem}.html"), "cid:", "@kpi-close")?;
     let archive_html = render(format!("{stem}.html"), &format!("{id}/"), "")?;
     let text = render(format!("{stem}.txt"), "", "")?;
@@ -328,29 +284,6 @@ fn csv_of<R: Serialize>(headers: &[&str], rows: impl Iterator<Item = R>) -> Resu
     Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
 }
 
-/// The lake folder of a period's archive.
-pub fn archive_folder(period: Period) -> String {
-    format!("reports/period={period}")
-}
-
-/// Computes and stores the monthly indicators a trend needs but the lake lacks (months never closed),
-/// from the first month with data on.
-pub async fn ensure_trend(config: &Config, lake: &Lake, period: Period) -> Result<Vec<Period>, ReportError> {
-    let manifest = crate::ingest::Manifest::load(lake).await?;
-    let first: Option<Period> =
-        manifest.datasets.values().flat_map(|d| d.months.iter()).filter_map(|m| m.parse().ok()).min();
-    let mut computed = Vec::new();
-    for month in data::trend_months(period) {
-        if first.is_none_or(|f| month < f) || lake.exists(&kpis::lake_path(month)).await? {
-            continue;
-        }
-        let indicators = kpis::compute(config, lake, month, 1).await?;
-        kpis::write(lake, &indicators).await?;
-        computed.push(month);
-    }
-    Ok(computed)
-}
-
 /// The languages a period is rendered in: the company's and every recipient's.
 pub fn locales(config: &Config) -> Vec<Locale> {
     let d = &config.delivery;
@@ -364,9 +297,9 @@ pub fn locales(config: &Config) -> Vec<Locale> {
 #[derive(Debug)]
 pub struct Rendered {
     pub period: Period,
+    /// What the documents were rendered from (their audiences, the org, why they are DRAFT).
+    pub data: ReportData,
     pub documents: Vec<Document>,
-    /// Months whose indicators were computed for the trends.
-    pub computed_months: Vec<Period>,
     /// Lake objects written.
     pub objects: Vec<String>,
 }
@@ -374,7 +307,6 @@ pub struct Rendered {
 /// Renders every report of the period in every language in use and writes the archive.
 #[tracing::instrument(name = "render", skip_all, fields(period = %period))]
 pub async fn render(config: &Config, lake: &Lake, period: Period) -> Result<Rendered, ReportError> {
-    let computed_months = ensure_trend(config, lake, period).await?;
     let data = ReportData::read(config, lake, period).await?;
     if data.lines.is_empty() {
         return Err(ReportError::NotScored { period });
@@ -383,25 +315,52 @@ pub async fn render(config: &Config, lake: &Lake, period: Period) -> Result<Rend
         locales(config).into_iter().flat_map(|l| audiences(&data).into_iter().map(move |a| (a, l))).collect();
     let documents = documents(config, &data, &wanted)?;
     let objects = write_archive(lake, &documents).await?;
-    Ok(Rendered { period, documents, computed_months, objects })
+    Ok(Rendered { period, data, documents, objects })
 }
 
 /// Writes each document's HTML, text, CSV and charts under `reports/period=<P>/<locale>/`.
 pub async fn write_archive(lake: &Lake, documents: &[Document]) -> Result<Vec<String>, ReportError> {
     let mut written = Vec::new();
     for doc in documents {
-        let folder = format!("{}/{}", archive_folder(doc.period), doc.locale.tag());
-        let id = doc.id();
+        let (period, locale, id) = (doc.period, doc.locale.tag(), doc.id());
+        let file = |extension| layout::report_file(period, locale, &id, extension);
         let mut objects: Vec<(String, Vec<u8>)> = vec![
-            (format!("{folder}/{id}.html"), doc.archive_html.clone().into_bytes()),
-            (format!("{folder}/{id}.txt"), doc.text.clone().into_bytes()),
-            (format!("{folder}/{id}.csv"), doc.csv.clone().into_bytes()),
+            (file("html"), doc.archive_html.clone().into_bytes()),
+            (file("txt"), doc.text.clone().into_bytes()),
+            (file("csv"), doc.csv.clone().into_bytes()),
         ];
-        objects.extend(doc.images.iter().map(|i| (format!("{folder}/{id}/{}", i.name), i.png.clone())));
+        objects.extend(doc.images.iter().map(|i| (layout::report_chart(period, locale, &id, &i.name), i.png.clone())));
         for (path, bytes) in objects {
             lake.put(&path, bytes).await?;
             written.push(path);
         }
     }
     Ok(written)
+}
+
+/// Plans every report SQL file over empty output tables (`validate`); `indicators` is the schema of
+/// the `indicators` table. One message per file that does not plan.
+pub async fn check_sql(config: &Config, lake: &Lake, indicators: SchemaRef) -> Result<Vec<String>, ReportError> {
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let empty = |name: &str, schema: SchemaRef| -> Result<(), ReportError> {
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![]]).map_err(ReportError::Engine)?;
+        ctx.deregister_table(name).map_err(ReportError::Engine)?;
+        ctx.register_table(name, std::sync::Arc::new(table)).map_err(ReportError::Engine)?;
+        Ok(())
+    };
+    empty("indicators", indicators.clone())?;
+    empty("reported_indicators", indicators)?;
+    empty("scorecards", tables::scorecards())?;
+    empty("reported_scorecards", tables::scorecards())?;
+    empty("flags", tables::flags())?;
+    let month = Period::Month { year: 2026, month: 1 };
+    let mut params = data::params(month);
+    params.extend(&engine::params(config, month));
+    let mut problems = Vec::new();
+    for file in sql::REPORT {
+        if let Err(e) = sql::check_plans(&ctx, file, &params).await {
+            problems.push(e.to_string());
+        }
+    }
+    Ok(problems)
 }

@@ -13,8 +13,8 @@ use super::data::{IndicatorRow, LineRow, ReportData};
 use super::forecast;
 use super::i18n::Labels;
 use crate::config::{Config, Locale};
-use crate::kpis::catalog::{self, Card};
 use crate::period::Period;
+use crate::sql::cards::{self as catalog, Card};
 
 /// Shared by every report.
 #[derive(Debug, Clone, Serialize)]

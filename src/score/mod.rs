@@ -1,6 +1,6 @@
-//! Stage `score`: scorecards against targets (SPEC §6).
+//! Stage `score`: scorecards against targets (README, "Scorecards and flags").
 //!
-//! In: the period's `indicators` (computed first if the lake has none), the `targets`, `people` and
+//! In: the period's stored `indicators`, the `targets`, `people` and
 //! `teams` datasets, and the schemes in `[[schemes.*]]` (each team names its scheme). For every person
 //! employed during the period, each KPI of their team's scheme version in force that is assessed in
 //! the period (month: month-cycle KPIs; quarter adds quarter-cycle ones; half adds half-year ones;
@@ -22,29 +22,43 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-
 use rust_decimal::Decimal;
 
 use crate::config::{Config, Level};
 use crate::datasets::{MONEY_PRECISION, MONEY_SCALE};
-use crate::engine::{self, Scope};
-use crate::kpis::{self, KpiError};
-use crate::lake::{Lake, LakeError};
+use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::exit::ExitCode;
+use crate::lake::{Lake, LakeError, layout, tables};
 use crate::period::{Period, PeriodKind};
+use crate::sql::cards::{self, CardError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
     #[error(transparent)]
-    Kpis(#[from] KpiError),
+    Session(#[from] EngineError),
+    #[error(transparent)]
+    Card(#[from] CardError),
     #[error(transparent)]
     Lake(#[from] LakeError),
+    #[error("{period} has no indicators in the lake: run `kpi-close kpis --period {period}` (or `close`) first")]
+    NoIndicators { period: Period },
     #[error("the score stage cannot read its inputs: {0}")]
     Engine(#[source] DataFusionError),
     #[error("team {team} uses scheme `{scheme}`, which is not configured (schemes: {known})")]
     UnknownScheme { team: String, scheme: String, known: String },
+}
+
+impl ScoreError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ScoreError::UnknownScheme { .. } | ScoreError::NoIndicators { .. } => ExitCode::Usage,
+            ScoreError::Session(_) | ScoreError::Card(_) | ScoreError::Lake(_) | ScoreError::Engine(_) => {
+                ExitCode::Runtime
+            }
+        }
+    }
 }
 
 /// One scorecard line: a person, a KPI of their scheme, in a period.
@@ -90,25 +104,20 @@ pub struct Scorecards {
     pub cards: Vec<Card>,
 }
 
-pub fn lake_path(period: Period) -> String {
-    format!("scorecards/period={period}/part-0.parquet")
-}
-
 /// Whether a KPI of `cycle` is assessed in a period of `kind`.
 pub fn assessed(cycle: PeriodKind, kind: PeriodKind) -> bool {
     cycle.months() <= kind.months()
 }
 
-/// Computes the period's scorecards. Reads the lake; writes the indicators if they were missing.
+/// Computes the period's scorecards from its stored indicators. Reads the lake; writes nothing.
 #[tracing::instrument(name = "score", skip_all, fields(period = %period))]
 pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Scorecards, ScoreError> {
-    if !lake.exists(&kpis::lake_path(period)).await? {
-        let indicators = kpis::compute(config, lake, period, 1).await?;
-        kpis::write(lake, &indicators).await?;
+    if !lake.exists(&layout::indicators(period)).await? {
+        return Err(ScoreError::NoIndicators { period });
     }
-    let ctx = kpis::session(config, lake, Scope::Net).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
     let inputs = Inputs::read(&ctx, lake, period).await.map_err(ScoreError::Engine)?;
-    let cards = kpis::catalog::cards().map_err(KpiError::from)?;
+    let cards = cards::cards()?;
     let scoring = &config.scoring;
     let mut out = Vec::new();
     for person in inputs.people.iter().filter(|p| p.employed_in(period)) {
@@ -238,7 +247,7 @@ impl Inputs {
     /// The org and every target, then the period's indicators.
     async fn read(ctx: &SessionContext, lake: &Lake, period: Period) -> Result<Inputs, DataFusionError> {
         let mut inputs = Inputs::read_org(ctx).await?;
-        let url = lake.url(&kpis::lake_path(period));
+        let url = lake.url(&layout::indicators(period));
         ctx.register_parquet("period_indicators", &url, ParquetReadOptions::default()).await?;
         let sql = "SELECT grain, entity_id, kpi, value, low_volume FROM period_indicators \
                    WHERE grain IN ('person', 'team', 'company')";
@@ -310,37 +319,6 @@ fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-/// Money columns: exact, as in the lake.
-const MONEY: DataType = DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE);
-
-/// The `scorecards` table (SPEC §11), one row per person and KPI, plus the columns that explain it.
-pub fn schema() -> SchemaRef {
-    let f = |name: &str, ty: DataType| Field::new(name, ty, true);
-    Arc::new(Schema::new(vec![
-        f("period", DataType::Utf8),
-        f("person_id", DataType::Utf8),
-        f("team_id", DataType::Utf8),
-        f("kpi", DataType::Utf8),
-        f("target", DataType::Float64),
-        f("actual", DataType::Float64),
-        f("achievement", DataType::Float64),
-        f("weight", DataType::Float64),
-        f("points", DataType::Float64),
-        f("total_score", DataType::Float64),
-        f("rating", DataType::Utf8),
-        f("revision", DataType::Int64),
-        f("scheme", DataType::Utf8),
-        f("level", DataType::Utf8),
-        f("effective_weight", DataType::Float64),
-        f("note", DataType::Utf8),
-        f("met_target", DataType::Boolean),
-        f("base_bonus", MONEY),
-        f("payout_share", DataType::Float64),
-        f("excess_reward", DataType::Boolean),
-        f("bonus", MONEY),
-    ]))
-}
-
 impl Scorecards {
     pub fn batch(&self, revision: i64) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
         let rows: Vec<(&Card, &Line)> = self.cards.iter().flat_map(|c| c.lines.iter().map(move |l| (c, l))).collect();
@@ -399,17 +377,17 @@ impl Scorecards {
             flag(&|c, _| Some(c.excess)),
             money(&|c, _| c.bonus)?,
         ];
-        RecordBatch::try_new(schema(), columns)
+        RecordBatch::try_new(tables::scorecards(), columns)
     }
 }
 
 /// Writes the period's scorecards to the lake.
 pub async fn write(lake: &Lake, scorecards: &Scorecards, revision: i64) -> Result<u64, ScoreError> {
     let batch = scorecards.batch(revision).map_err(|e| ScoreError::Engine(e.into()))?;
-    Ok(lake.write_parquet(&lake_path(scorecards.period), schema(), &[batch]).await?)
+    Ok(lake.write_parquet(&layout::scorecards(scorecards.period), tables::scorecards(), &[batch]).await?)
 }
 
-/// The flags a period's close raises (SPEC §6): PIP decisions and outcomes for a month, raise
+/// The flags a period's close raises (README, "Scorecards and flags"): PIP decisions and outcomes for a month, raise
 /// candidates for a quarter, promotion eligibility for a year, training for any period. Reads the
 /// scorecards stored for earlier periods — a backfill (`close --from … --to …`) stores them in order.
 pub async fn flags(config: &Config, lake: &Lake, scorecards: &Scorecards) -> Result<Vec<flags::Flag>, ScoreError> {
@@ -483,7 +461,7 @@ async fn stored_scores(
     let mut out = BTreeMap::new();
     let ctx = SessionContext::new();
     lake.register(&ctx);
-    if !engine::register_stored(&ctx, lake, "scorecards", Some(schema())).await? {
+    if !engine::register_stored(&ctx, lake, layout::SCORECARDS_DIR, Some(tables::scorecards())).await? {
         return Ok(out);
     }
     let sql = "SELECT period, person_id, max(total_score), bool_or(met_target), max(rating) FROM scorecards GROUP BY period, person_id";
@@ -497,22 +475,12 @@ async fn stored_scores(
     Ok(out)
 }
 
-pub fn flags_path(period: Period) -> String {
-    format!("flags/period={period}/part-0.parquet")
-}
-
-/// The `flags` table (SPEC §11).
-pub fn flags_schema() -> SchemaRef {
-    let f = |name: &str| Field::new(name, DataType::Utf8, false);
-    Arc::new(Schema::new(vec![f("person_id"), f("flag"), f("period"), f("explanation")]))
-}
-
 pub fn flags_batch(list: &[flags::Flag]) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let column = |f: &dyn Fn(&flags::Flag) -> String| {
         Arc::new(StringArray::from(list.iter().map(f).collect::<Vec<_>>())) as ArrayRef
     };
     RecordBatch::try_new(
-        flags_schema(),
+        tables::flags(),
         vec![
             column(&|f| f.person_id.clone()),
             column(&|f| f.flag.to_string()),
@@ -525,7 +493,7 @@ pub fn flags_batch(list: &[flags::Flag]) -> Result<RecordBatch, datafusion::arro
 /// Writes the period's flags (an empty table when none fired).
 pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> Result<u64, ScoreError> {
     let batch = flags_batch(list).map_err(|e| ScoreError::Engine(e.into()))?;
-    Ok(lake.write_parquet(&flags_path(period), flags_schema(), &[batch]).await?)
+    Ok(lake.write_parquet(&layout::flags(period), tables::flags(), &[batch]).await?)
 }
 
 /// Every missing or zero target a scorecard would need (`validate`): for each period the `targets`
@@ -533,10 +501,10 @@ pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> R
 /// person employed then (or their team, or the company, by the KPI's level). Reads the lake's
 /// `targets`, `people` and `teams`; an empty lake has nothing to check.
 pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
-    let ctx = kpis::session(config, lake, Scope::Net).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
     let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
     let periods: std::collections::BTreeSet<Period> = inputs.targets.keys().map(|k| k.0).collect();
-    let cards = kpis::catalog::cards().map_err(KpiError::from)?;
+    let cards = cards::cards()?;
     let mut problems = Vec::new();
     for period in periods {
         for person in inputs.people.iter().filter(|p| p.employed_in(period)) {

@@ -5,6 +5,12 @@
 //!
 //! Values such as the period's bounds reach the SQL as named parameters (`$start_at`), never by
 //! formatting text into it. A file that does not plan is told apart from one that fails while running.
+//!
+//! The cards that open the indicator and audit-rule files (`cards`, `rules`) are read here too: the
+//! ids they define are what the configuration checks its keys against.
+
+pub mod cards;
+pub mod rules;
 
 use std::collections::HashMap;
 

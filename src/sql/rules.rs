@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::sql::{AUDIT_RULES, SqlFile};
+use super::{AUDIT_RULES, SqlFile};
 
 #[derive(Debug, Clone)]
 pub struct Rule {

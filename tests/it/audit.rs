@@ -37,7 +37,7 @@ fn every_planted_fraud_is_caught_by_its_rule_and_nothing_clean_is_flagged() {
         planted_as.entry((dataset, key)).or_default().insert(rule);
     }
 
-    let rules: Vec<String> = kpi_close::audit::rules::rules().expect("rules").iter().map(|r| r.id.clone()).collect();
+    let rules: Vec<String> = kpi_close::sql::rules::rules().expect("rules").iter().map(|r| r.id.clone()).collect();
     let mut report = String::from("rule                 planted  flagged  caught  precision  recall\n");
     let mut problems = Vec::new();
     let empty = BTreeSet::new();

@@ -136,4 +136,3 @@ fn snapshot_output(name: &str, dir: &std::path::Path, text: &str) {
         insta::assert_snapshot!(name, text);
     });
 }
-

@@ -34,7 +34,7 @@ fn demo_lake() -> &'static DemoLake {
 fn demo_session(demo: &DemoLake) -> (kpi_close::config::Config, datafusion::prelude::SessionContext) {
     let config = kpi_close::config::Config::load(&demo.config).expect("config");
     let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
-    let ctx = kpi_close::engine::session(&config.engine, &lake).expect("session");
+    let ctx = kpi_close::engine::context(&config.engine, &lake).expect("session");
     kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
     (config, ctx)
 }

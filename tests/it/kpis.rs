@@ -177,13 +177,13 @@ fn tiny_config(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-struct Tiny {
+pub struct Tiny {
     _dir: tempfile::TempDir,
-    config: Config,
-    lake: Lake,
+    pub config: Config,
+    pub lake: Lake,
 }
 
-async fn tiny() -> Tiny {
+pub async fn tiny() -> Tiny {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config::load(&tiny_config(dir.path())).expect("config");
     let lake = Lake::open(&config.lake).expect("lake");
@@ -251,6 +251,14 @@ impl Table {
             _ => panic!("{kpi} {grain} {entity}: {actual:?} != {expected:?}"),
         }
     }
+}
+
+/// The period's scorecards, from its indicators (computed and stored first, as a close does).
+async fn scorecards(t: &Tiny, period: &str) -> kpi_close::score::Scorecards {
+    let period: Period = period.parse().expect("period");
+    let indicators = kpis::compute(&t.config, &t.lake, period, 1).await.expect("compute");
+    kpis::write(&t.lake, &indicators).await.expect("write");
+    kpi_close::score::compute(&t.config, &t.lake, period).await.expect("score")
 }
 
 async fn compute(t: &Tiny, period: &str) -> Table {
@@ -420,7 +428,7 @@ async fn social_and_survey_indicators_by_hand() {
 async fn net_leaves_out_what_the_exclusion_ledger_lists() {
     let t = tiny().await;
     let ledger = [("web_events", "E3"), ("orders", "O2"), ("leads", "L3")];
-    let schema = kpi_close::engine::exclusions_schema();
+    let schema = kpi_close::lake::tables::exclusions();
     let column = |values: Vec<&str>| {
         std::sync::Arc::new(datafusion::arrow::array::StringArray::from(values)) as datafusion::arrow::array::ArrayRef
     };
@@ -473,7 +481,7 @@ fn demo_indicators_snapshot() {
             let cells: Vec<&str> = line.split(',').collect();
             seen.insert((cells[4].to_string(), cells[2].to_string()));
         }
-        let cards = kpi_close::kpis::catalog::cards().expect("cards");
+        let cards = kpi_close::sql::cards::cards().expect("cards");
         for card in cards {
             for grain in ["company", "team", "person", "channel"] {
                 assert!(
@@ -514,9 +522,16 @@ fn explain_prints_the_definition_card() {
 #[tokio::test(flavor = "multi_thread")]
 async fn indicator_queries_read_only_their_months() {
     let t = tiny().await;
-    let ctx = kpis::session(&t.config, &t.lake, kpi_close::engine::Scope::Net).await.expect("session");
+    let ctx = kpi_close::engine::session(
+        &t.config,
+        &t.lake,
+        kpi_close::engine::Scope::Net,
+        kpi_close::engine::Lookups::Views,
+    )
+    .await
+    .expect("session");
     let period: Period = "2026-10".parse().expect("period");
-    let params = kpis::params(&t.config, period);
+    let params = kpi_close::engine::params(&t.config, period);
     let months_read = |plan: &str| -> std::collections::BTreeSet<String> {
         plan.split("web_events/month=").skip(1).map(|rest| rest[..7].to_string()).collect()
     };
@@ -561,12 +576,19 @@ async fn checks_return_the_offending_rows() {
             datafusion::arrow::array::RecordBatch::try_new(b.schema(), columns).unwrap()
         })
         .collect();
-    let ctx = kpis::session(&t.config, &t.lake, kpi_close::engine::Scope::Net).await.expect("session");
+    let ctx = kpi_close::engine::session(
+        &t.config,
+        &t.lake,
+        kpi_close::engine::Scope::Net,
+        kpi_close::engine::Lookups::Views,
+    )
+    .await
+    .expect("session");
     let table = datafusion::datasource::MemTable::try_new(schema, vec![doctored]).unwrap();
     ctx.register_table("indicators", std::sync::Arc::new(table)).unwrap();
-    let catalog = kpis::catalog::catalog_table(&t.config.kpis).unwrap();
+    let catalog = kpis::catalog_table(&t.config.kpis).unwrap();
     ctx.register_table("kpi_catalog", std::sync::Arc::new(catalog)).unwrap();
-    let params = kpis::params(&t.config, "2026-10".parse().unwrap());
+    let params = kpi_close::engine::params(&t.config, "2026-10".parse().unwrap());
     let check = |name: &str| kpi_close::sql::CHECKS.iter().find(|f| f.name == name).expect("check");
     let found = rows(
         &kpi_close::sql::plan(&ctx, check("additive_measures_reconcile"), &params)
@@ -608,7 +630,7 @@ async fn scorecards_by_hand() {
     let card = |cards: &kpi_close::score::Scorecards, person: &str| {
         cards.cards.iter().find(|c| c.person_id == person).cloned().unwrap_or_else(|| panic!("no card for {person}"))
     };
-    let oct = kpi_close::score::compute(&t.config, &t.lake, "2026-10".parse().unwrap()).await.expect("score");
+    let oct = scorecards(&t, "2026-10").await;
     // B: revenue 171 against 150 → 1.14; orders 2 against 2 → 1.0: 1.14 × 60 + 1.0 × 40 = 108.4, B.
     let b = card(&oct, "B");
     assert!((b.total_score.unwrap() - 108.4).abs() < 1e-9, "{b:?}");
@@ -632,13 +654,13 @@ async fn scorecards_by_hand() {
     assert!(oct.cards.iter().all(|c| c.person_id != "D"));
     // November: the scheme's new version (revenue 40, orders 60). B: revenue 60 (O7) against 50 → 1.2;
     // orders 1 against 1: 1.2 × 40 + 1.0 × 60 = 108 (the old weights would give 112).
-    let nov = kpi_close::score::compute(&t.config, &t.lake, "2026-11".parse().unwrap()).await.expect("score");
+    let nov = scorecards(&t, "2026-11").await;
     let b = card(&nov, "B");
     assert!((b.total_score.unwrap() - 108.0).abs() < 1e-9, "{b:?}");
 
     // The quarter: B's revenue 231 (O1, O2 at 7.1, O7) against 150 → capped at 1.5, and at least
     // 120 % of target: excess reward. Orders 3 against 3. Score 130: full payout + 20 %.
-    let q4 = kpi_close::score::compute(&t.config, &t.lake, "2026-Q4".parse().unwrap()).await.expect("score");
+    let q4 = scorecards(&t, "2026-Q4").await;
     let b = card(&q4, "B");
     assert!((b.total_score.unwrap() - 130.0).abs() < 1e-9, "{b:?}");
     assert!(b.excess);

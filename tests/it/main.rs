@@ -16,3 +16,4 @@ mod proof;
 mod reports;
 mod s3;
 mod score;
+mod sql;

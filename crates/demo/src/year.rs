@@ -1,5 +1,5 @@
-//! The benchmark company: one calendar year (2025) of every export, at the size SPEC §10 asks a
-//! close to handle — at `--scale 1`, 50 million web events, about a million leads and 200 thousand
+//! The benchmark company: one calendar year (2025) of every export, at the size a close must handle
+//! (README, "Demo data") — at `--scale 1`, 50 million web events, about a million leads and 200 thousand
 //! orders, daily spend for 50 campaigns and stats for 20 social accounts, 500 people in 30 teams.
 //!
 //! Unlike the demo company it streams: web events, leads and orders are written a day at a time as
@@ -27,7 +27,7 @@ use super::writer::{CsvStream, Files, SpendRow, Text};
 use super::{EVENT_HEADER, LEAD_HEADER, ORDER_HEADER, OrderTerms, Rng, SEASON, iso, iso_utc, money, naive};
 
 const YEAR: i32 = 2025;
-/// Volumes of the year at scale 1 (SPEC §10).
+/// Volumes of the year at scale 1 (README, "Demo data": the benchmark company).
 const WEB_EVENTS: f64 = 50_000_000.0;
 const LEADS: f64 = 1_000_000.0;
 const ORDERS: f64 = 200_000.0;

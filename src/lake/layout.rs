@@ -1,0 +1,194 @@
+//! Where everything lives in the lake: one function per row of the README's lake table, and the
+//! only place that writes `period=` or `month=` into a path. Paths are lake-relative (`Lake` adds
+//! the root). Periods and months are taken as anything that prints as one, so the README test can
+//! fill in the placeholders.
+
+use std::fmt::Display;
+
+/// Folder of a dataset's lake objects (with the trailing `/` DataFusion reads a folder by).
+pub fn data_dir(dataset: &str) -> String {
+    format!("data/{dataset}/")
+}
+
+/// One month partition of an event dataset (`YYYY-MM`, company timezone).
+pub fn data_month(dataset: &str, month: impl Display) -> String {
+    format!("data/{dataset}/month={month}/part-0.parquet")
+}
+
+/// The one object of a reference dataset (people, teams, campaigns, social accounts, targets, …).
+pub fn data_reference(dataset: &str) -> String {
+    format!("data/{dataset}/part-0.parquet")
+}
+
+/// The folder of an output table stored per period (`indicators`, `scorecards`, `flags`).
+pub const INDICATORS_DIR: &str = "indicators";
+pub const SCORECARDS_DIR: &str = "scorecards";
+pub const FLAGS_DIR: &str = "flags";
+
+fn period_table(table: &str, period: impl Display) -> String {
+    format!("{table}/period={period}/part-0.parquet")
+}
+
+pub fn indicators(period: impl Display) -> String {
+    period_table(INDICATORS_DIR, period)
+}
+
+pub fn scorecards(period: impl Display) -> String {
+    period_table(SCORECARDS_DIR, period)
+}
+
+pub fn flags(period: impl Display) -> String {
+    period_table(FLAGS_DIR, period)
+}
+
+/// The audit's exclusion ledger.
+pub const EXCLUSIONS_DIR: &str = "exclusions";
+
+/// The ledger object of one rule.
+pub fn ledger(rule_id: &str) -> String {
+    format!("{EXCLUSIONS_DIR}/{rule_id}.parquet")
+}
+
+/// A closed period's proof bundle.
+pub fn bundle(period: impl Display) -> String {
+    format!("proofs/period={period}/bundle.json")
+}
+
+pub const AUDIT_MANIFEST: &str = "manifests/audit.json";
+pub const INGEST_MANIFEST: &str = "manifests/ingest.json";
+
+/// Rows of a dataset's exports that broke the data contract.
+pub fn rejects(dataset: &str) -> String {
+    format!("rejects/{dataset}.parquet")
+}
+
+/// The rendered reports of a period.
+pub fn reports(period: impl Display) -> String {
+    format!("reports/period={period}")
+}
+
+/// One file of a rendered report: `<report>.html`, `.txt` or `.csv` (`extension` without the dot).
+pub fn report_file(period: impl Display, locale: &str, report: &str, extension: &str) -> String {
+    format!("{}/{locale}/{report}.{extension}", reports(period))
+}
+
+/// A chart of a rendered report (the archive's HTML links it as `<report>/<chart>`).
+pub fn report_chart(period: impl Display, locale: &str, report: &str, chart: &str) -> String {
+    format!("{}/{locale}/{report}/{chart}", reports(period))
+}
+
+/// The send ledger of a period, every revision.
+pub fn deliveries(period: impl Display) -> String {
+    format!("deliveries/period={period}")
+}
+
+/// One message's send-ledger entry.
+pub fn delivery(period: impl Display, revision: impl Display, report: &str, recipient_key: &str) -> String {
+    format!("{}/rev={revision}/{report}/{recipient_key}.json", deliveries(period))
+}
+
+/// The gates a period passed or failed before sending.
+pub fn gates(period: impl Display) -> String {
+    format!("gates/period={period}.json")
+}
+
+pub const RUNS_DIR: &str = "runs";
+
+/// The record of one close.
+pub fn run(run_id: &str) -> String {
+    format!("{RUNS_DIR}/{run_id}.json")
+}
+
+/// A period's close state: its revisions, closing or closed.
+pub fn close_state(period: impl Display) -> String {
+    format!("closes/period={period}.json")
+}
+
+/// Where revision `revision` of a period is kept once a later revision replaced it.
+pub fn restatement(period: impl Display, revision: impl Display) -> String {
+    format!("restatements/period={period}/rev={revision}")
+}
+
+/// The kept copy of one of a replaced revision's tables (`indicators`, `scorecards`, `flags`).
+pub fn restated_table(period: impl Display, revision: impl Display, table: &str) -> String {
+    format!("{}/{table}.parquet", restatement(period, revision))
+}
+
+/// The kept copy of a replaced revision's proof bundle.
+pub fn restated_bundle(period: impl Display, revision: impl Display) -> String {
+    format!("{}/bundle.json", restatement(period, revision))
+}
+
+/// The kept copy of a replaced revision's reports.
+pub fn restated_reports(period: impl Display, revision: impl Display) -> String {
+    format!("{}/reports", restatement(period, revision))
+}
+
+/// Present while a close runs.
+pub const LOCK: &str = "locks/close.lock";
+
+/// One parsed export: its rows, its rejected cells and what staging it produced.
+pub fn staging_rows(dataset: &str, id: &str) -> String {
+    format!("staging/{dataset}/{id}.parquet")
+}
+
+pub fn staging_rejects(dataset: &str, id: &str) -> String {
+    format!("staging/{dataset}/{id}.rejects.parquet")
+}
+
+pub fn staging_stats(dataset: &str, id: &str) -> String {
+    format!("staging/{dataset}/{id}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The left column of the README's lake table, line by line.
+    fn readme_layout() -> Vec<String> {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("## The lake").expect("the README has a lake section");
+        let block = &readme[start..];
+        let block = &block[block.find("```text\n").expect("a text block") + 8..];
+        let block = &block[..block.find("```").expect("closed")];
+        block
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.trim().is_empty())
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_layout_is_the_readme_lake_table() {
+        let (p, r, d) = ("<P>", "<R>", "<dataset>");
+        let chart = report_chart(p, "<locale>", "<report>", "<chart>.png");
+        let ours = [
+            data_month(d, "YYYY-MM"),
+            data_reference(d),
+            indicators(p),
+            ledger("<RULE_ID>"),
+            bundle(p),
+            scorecards(p),
+            flags(p),
+            AUDIT_MANIFEST.to_string(),
+            rejects(d),
+            report_file(p, "<locale>", "<report>", "html|.txt|.csv"),
+            chart,
+            delivery(p, r, "<report>", "<hash>"),
+            gates(p),
+            run("<run-id>"),
+            close_state(p),
+            format!("{}/", restatement(p, r)),
+            LOCK.to_string(),
+            INGEST_MANIFEST.to_string(),
+            staging_rows(d, "<id>").replace(".parquet", ".parquet|.rejects.parquet|.json"),
+        ];
+        assert_eq!(readme_layout(), ours, "README.md's lake table and src/lake/layout.rs disagree");
+        assert!(data_dir(d).ends_with('/') && staging_stats(d, "x").ends_with(".json"));
+        assert_eq!(staging_rejects(d, "x"), "staging/<dataset>/x.rejects.parquet");
+        assert_eq!(restated_table(p, r, "indicators"), "restatements/period=<P>/rev=<R>/indicators.parquet");
+        assert_eq!(restated_bundle(p, r), "restatements/period=<P>/rev=<R>/bundle.json");
+        assert_eq!(restated_reports(p, r), "restatements/period=<P>/rev=<R>/reports");
+    }
+}

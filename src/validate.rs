@@ -1,0 +1,53 @@
+//! `validate`: everything that can be checked without running a close, all problems at once — the
+//! configuration (already loaded), every source's files and headers, every SQL file planned over
+//! the lake's schemas (not run), and the audit's reference lists.
+
+use crate::audit::{self, AuditError};
+use crate::config::Config;
+use crate::exit::ExitCode;
+use crate::ingest;
+use crate::kpis::{self, KpiError};
+use crate::lake::{Lake, LakeError};
+use crate::report::{self, ReportError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error(transparent)]
+    Kpis(#[from] KpiError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+impl ValidateError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ValidateError::Lake(_) => ExitCode::Runtime,
+            ValidateError::Kpis(e) => e.exit_code(),
+            ValidateError::Audit(e) => e.exit_code(),
+            ValidateError::Report(e) => e.exit_code(),
+        }
+    }
+}
+
+/// What `validate` found: problems stop a close; the config's warnings do not.
+#[derive(Debug)]
+pub struct Validation {
+    pub problems: Vec<String>,
+    pub sources: usize,
+    pub sql_files: usize,
+}
+
+pub async fn validate(config: &Config) -> Result<Validation, ValidateError> {
+    let mut problems = ingest::check_sources(config);
+    let lake = Lake::open(&config.lake)?;
+    problems.extend(kpis::check_sql(config, &lake).await?);
+    if let Ok(schema) = kpis::indicators_schema(config, &lake).await {
+        problems.extend(report::check_sql(config, &lake, schema).await?);
+    }
+    problems.extend(audit::check(config, &lake).await?);
+    Ok(Validation { problems, sources: config.sources.len(), sql_files: crate::sql::all().count() })
+}
