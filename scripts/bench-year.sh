@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The year benchmark of BENCHMARKS.md: the benchmark company's 2025 (SPEC §10's scale at 1: 50 million
+# The year benchmark of BENCHMARKS.md: the benchmark company's 2025 (scale 1: 50 million
 # web events, about a million leads, 200 thousand orders, 50 campaigns, 20 accounts, 500 people),
 # closed in one run with the memory limit below the data's size:
 #   1. `kpi-close bench-data --scale S` streams the exports to disk (plain CSV, JSON lines, Parquet);

@@ -1,4 +1,4 @@
-//! The data contract (SPEC §3): the canonical datasets, their columns, types, keys and the column
+//! The data contract (README, "The lake" and "What ingest accepts"): the canonical datasets, their columns, types, keys and the column
 //! that decides a row's month partition in the lake.
 //!
 //! Every export is mapped onto one of these datasets by `sources.*` in the config; ingest checks each

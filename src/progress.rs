@@ -1,4 +1,4 @@
-//! Progress bars for the long stages (SPEC §9), on a terminal only: when standard error is not a
+//! Progress bars for the long stages (README, "Commands"), on a terminal only: when standard error is not a
 //! terminal, or the logs are JSON, every bar is hidden and costs nothing. Log lines are printed above
 //! the bars (`LogWriter`), never through them.
 

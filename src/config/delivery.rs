@@ -204,7 +204,7 @@ pub(super) fn convert_delivery(raw: RawDelivery, base: &Path, problems: &mut Vec
     });
     Delivery {
         transport: raw.transport,
-        outbox: super::raw::resolve(base, &raw.outbox),
+        outbox: super::resolve(base, &raw.outbox),
         from: raw.from,
         leadership: raw.leadership,
         auditors: raw.auditors,
@@ -216,7 +216,7 @@ pub(super) fn convert_delivery(raw: RawDelivery, base: &Path, problems: &mut Vec
             tls: smtp.tls,
             username: smtp.username,
             password_env: smtp.password_env,
-            ca_file: smtp.ca_file.map(|f| super::raw::resolve(base, &f)),
+            ca_file: smtp.ca_file.map(|f| super::resolve(base, &f)),
             timeout_seconds: smtp.timeout_seconds,
         },
         rate_per_minute: raw.rate_per_minute,

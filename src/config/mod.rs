@@ -15,11 +15,40 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
+use serde::Deserialize;
 
 use crate::datasets::{self, Dataset};
 pub use delivery::{Delivery, Recipient, Reports, Smtp, TlsMode, Transport};
-pub use raw::{Encoding, Format, Locale};
+pub use raw::{Encoding, Format};
 pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term};
+
+/// A report language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
+
+    /// The BCP 47 tag, as written in config and file names.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+}
+
+/// A path from the config file, relative to its folder unless absolute.
+fn resolve(base: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+}
 
 /// A validated configuration.
 #[derive(Debug, Clone)]

@@ -8,34 +8,13 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Problem, Source};
+use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Locale, Problem, Source, resolve};
 use crate::datasets;
 
 const SECTIONS: &[&str] = &[
     "company", "lake", "ingest", "audit", "kpis", "scoring", "schemes", "reports", "delivery", "schedule", "engine",
     "sources",
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
-pub enum Locale {
-    #[default]
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    #[serde(rename = "en")]
-    En,
-}
-
-impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
-
-    /// The BCP 47 tag, as written in config and file names.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Locale::ZhCn => "zh-CN",
-            Locale::En => "en",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -472,11 +451,6 @@ fn convert_company(raw: RawCompany, problems: &mut Problems) -> Option<Company> 
         locale: raw.locale,
         fiscal_year_start_month: raw.fiscal_year_start_month,
     })
-}
-
-pub(super) fn resolve(base: &Path, path: &str) -> PathBuf {
-    let p = Path::new(path);
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
 }
 
 fn convert_lake(raw: RawLake, base: &Path, problems: &mut Problems) -> Option<LakeLocation> {

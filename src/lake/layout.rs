@@ -5,9 +5,12 @@
 
 use std::fmt::Display;
 
+/// Every dataset's lake objects.
+pub const DATA_DIR: &str = "data";
+
 /// Folder of a dataset's lake objects (with the trailing `/` DataFusion reads a folder by).
 pub fn data_dir(dataset: &str) -> String {
-    format!("data/{dataset}/")
+    format!("{DATA_DIR}/{dataset}/")
 }
 
 /// One month partition of an event dataset (`YYYY-MM`, company timezone).

@@ -120,7 +120,7 @@ async fn collect(
         .flat_map(|d| d.files.iter().map(|f| (f.path.clone(), (f.sha256.clone(), f.rows_read))))
         .collect();
     let mut objects = BTreeMap::new();
-    for folder in ["data", layout::EXCLUSIONS_DIR] {
+    for folder in [layout::DATA_DIR, layout::EXCLUSIONS_DIR] {
         for path in lake.list(folder).await? {
             if let Some(bytes) = lake.get(&path).await? {
                 objects.insert(path, sha256(&bytes));

@@ -1,4 +1,4 @@
-//! The multi-period rules of SPEC §6 that turn scores into flags: PIP, raise candidates, promotion
+//! The multi-period rules (README, "Scorecards and flags") that turn scores into flags: PIP, raise candidates, promotion
 //! eligibility and training suggestions. Pure functions over stored scores, so every case is a table
 //! in a unit test; every flag carries an explanation naming the periods, scores, ranks and rule
 //! version that fired it.

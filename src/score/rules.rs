@@ -1,4 +1,4 @@
-//! The scoring rules of SPEC §6 as pure functions: achievement, ratings, the bonus payout curve.
+//! The scoring rules (README, "Scorecards and flags") as pure functions: achievement, ratings, the bonus payout curve.
 
 use crate::config::Scoring;
 

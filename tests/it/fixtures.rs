@@ -71,8 +71,8 @@ fn ugly_exports_are_really_ugly() {
     assert!(zoho.starts_with("Record Id,Lead Owner Id"));
 }
 
-/// The benchmark year: same seed and scale, same bytes; and the volumes and organisation SPEC §10
-/// asks for, scaled (here 1/500 of the year: 100 000 web events).
+/// The benchmark year: same seed and scale, same bytes; and the volumes and organisation of the
+/// README's benchmark company, scaled (here 1/500 of the year: 100 000 web events).
 #[test]
 fn bench_data_is_reproducible_and_has_the_years_shape() {
     let generate = || {
