@@ -2,6 +2,7 @@
 -- dataset: orders
 -- version: 1
 -- catches: orders that are not sales: refunded, cancelled or pending; amount zero or negative; a second copy of an order_id
+-- reads: the judged month (copies are numbered within a month)
 SELECT
     record_key,
     month,
@@ -11,4 +12,4 @@ SELECT
         ELSE concat('amount ', CAST(amount AS VARCHAR))
     END AS detail
 FROM stg_orders
-WHERE record_key <> order_id OR status IN ('refunded', 'cancelled', 'pending') OR amount <= 0
+WHERE month = $month_from AND (record_key <> order_id OR status IN ('refunded', 'cancelled', 'pending') OR amount <= 0)

@@ -2,6 +2,8 @@
 -- dataset: web_events
 -- version: 1
 -- catches: bursts of more than audit.rate_visitor_per_minute events from one visitor within 60 seconds: every event of the burst
+-- reads: the judged month and the 60 s before it ($rate_from_at), nothing after its end: a burst that runs on
+-- into the next month is judged there, so a month's ledger never changes when later months arrive
 -- An event starts a burst when more than the limit follow it within 60 s; every event within 60 s
 -- after a burst start belongs to the burst.
 WITH counted AS (
@@ -15,6 +17,8 @@ WITH counted AS (
         ) AS following
     FROM stg_web_events
     WHERE visitor_id IS NOT NULL
+        AND month >= $rate_month_from AND month < $month_to
+        AND event_time >= $rate_from_at AND event_time < $end_at
 ),
 marked AS (
     SELECT
@@ -26,4 +30,4 @@ marked AS (
 )
 SELECT record_key, month, concat(CAST(burst AS VARCHAR), ' events from ', who, ' within 60 s') AS detail
 FROM marked
-WHERE burst > 0
+WHERE month = $month_from AND burst > 0

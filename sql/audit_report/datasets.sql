@@ -31,7 +31,7 @@ WITH rows_in AS (
 excluded AS (
     SELECT dataset, count(DISTINCT record_key) AS rows_excluded
     FROM exclusions
-    WHERE period >= $month_from AND period < $month_to
+    WHERE month >= $month_from AND month < $month_to
     GROUP BY dataset
 )
 SELECT r.dataset, r.rows_in, coalesce(x.rows_excluded, 0) AS rows_excluded, r.rows_in - coalesce(x.rows_excluded, 0) AS rows_net

@@ -5,7 +5,7 @@
 -- numerator: distinct customers active in P
 -- denominator: none (a count)
 -- filters: active_at / order_at in P; orders: status = paid; net: rows not in the exclusion ledger
--- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order
+-- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order, once it was taken (as of the period's end)
 -- cycle: month
 -- direction: higher
 -- unit: count
@@ -44,6 +44,6 @@ FROM (
             AND month >= $month_from AND month < $month_to
             AND order_at >= $start_at AND order_at < $end_at
     ) AS a
-    LEFT JOIN stg_customers AS c ON c.customer_id = a.customer_id
+    LEFT JOIN stg_customers AS c ON c.customer_id = a.customer_id AND c.first_order_at < $end_at
 ) AS a
 GROUP BY GROUPING SETS ((), (team_id), (person_id), (channel))

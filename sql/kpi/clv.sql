@@ -5,7 +5,7 @@
 -- numerator: margin of paid orders in the 12 months ending end(P) (gross_margin, else amount * margin_rate), company currency
 -- denominator: customers with a paid order in those 12 months
 -- filters: status = paid; windows [end(P) - 12 months, end(P)) and the 12 months before; net: orders not in the exclusion ledger
--- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order
+-- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order, once it was taken (as of the period's end)
 -- cycle: year
 -- direction: higher
 -- unit: money
@@ -50,7 +50,7 @@ FROM (
             max(CASE WHEN o.order_at < $ttm_start_at THEN 1 ELSE 0 END) AS bought_prior,
             count(*) AS orders_in
         FROM aud_orders AS o
-        LEFT JOIN stg_customers AS c ON c.customer_id = o.customer_id
+        LEFT JOIN stg_customers AS c ON c.customer_id = o.customer_id AND c.first_order_at < $end_at
         WHERE o.status = 'paid'
             AND o.month >= $prior_ttm_month_from AND o.month < $month_to
             AND o.order_at >= $prior_ttm_start_at AND o.order_at < $end_at

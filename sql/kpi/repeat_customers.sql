@@ -5,7 +5,7 @@
 -- numerator: distinct customers buying in P who bought before start(P)
 -- denominator: none (a count)
 -- filters: status = paid; net: orders not in the exclusion ledger
--- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order
+-- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order, once it was taken (as of the period's end)
 -- cycle: month
 -- direction: higher
 -- unit: count
@@ -35,7 +35,7 @@ FROM (
         max(CASE WHEN o.order_at < $start_at THEN 1 ELSE 0 END) AS bought_before,
         sum(CASE WHEN o.order_at >= $start_at THEN 1 ELSE 0 END) AS orders_in_period
     FROM aud_orders AS o
-    LEFT JOIN stg_customers AS c ON c.customer_id = o.customer_id
+    LEFT JOIN stg_customers AS c ON c.customer_id = o.customer_id AND c.first_order_at < $end_at
     WHERE o.status = 'paid' AND o.month < $month_to AND o.order_at < $end_at
     GROUP BY o.customer_id, c.team_id, c.person_id, c.channel
     HAVING sum(CASE WHEN o.order_at >= $start_at THEN 1 ELSE 0 END) > 0

@@ -5,7 +5,7 @@
 -- numerator: customers active in the previous period who are active again in P
 -- denominator: customers active in the previous period (P-1: the month, quarter, half or year before P)
 -- filters: active = a customer_activity row or a paid order; net: rows not in the exclusion ledger
--- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order
+-- grains: company; person, team and channel of the customer's owner: whoever took the customer's first paid order, once it was taken (as of the period's end)
 -- cycle: quarter
 -- direction: higher
 -- unit: ratio
@@ -54,7 +54,7 @@ FROM (
                 AND month >= $prev_month_from AND month < $month_to
                 AND order_at >= $prev_start_at AND order_at < $end_at
         ) AS a
-        LEFT JOIN stg_customers AS c ON c.customer_id = a.customer_id
+        LEFT JOIN stg_customers AS c ON c.customer_id = a.customer_id AND c.first_order_at < $end_at
         GROUP BY a.customer_id, c.team_id, c.person_id, c.channel
     ) AS per_customer
     GROUP BY GROUPING SETS ((), (team_id), (person_id), (channel))

@@ -1,13 +1,17 @@
--- Every customer who ever paid, owned by whoever took their first paid order (ties: lower order id).
--- Customer-level indicators (retention, repeat customers, CLV) reach a person and team this way.
+-- Every customer who paid by the session's end, owned by whoever took their first paid order (ties:
+-- lower order id), from `first_order_at` on. Customer-level indicators (active customers, retention,
+-- repeat customers, CLV) reach a person and team this way, each joining with
+-- `first_order_at < $end_at`: a customer whose first order falls after a period is not yet anyone's
+-- in it (as of the period's end, so later orders never move a closed period).
 -- materialize: one row per customer, read by every customer-level query
-SELECT customer_id, person_id, team_id, channel
+SELECT customer_id, person_id, team_id, channel, order_at AS first_order_at
 FROM (
     SELECT
         customer_id,
         person_id,
         team_id,
         channel,
+        order_at,
         row_number() OVER (PARTITION BY customer_id ORDER BY order_at, order_id) AS nth
     FROM stg_orders
     WHERE status = 'paid'

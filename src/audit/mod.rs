@@ -28,12 +28,14 @@ use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionContext, cast, col, lit};
 use datafusion::scalar::ScalarValue;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::config::Config;
-use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::engine::{self, AsOf, EngineError, Lookups, Scope};
 use crate::exit::ExitCode;
-use crate::lake::records::{self, AuditManifest, ListEntry, RuleRun};
+use crate::lake::records::{self, AuditManifest, IngestManifest, LedgerObject, ListEntry, RuleRun};
 use crate::lake::{Lake, LakeError, layout, tables};
+use crate::period::Period;
 use crate::sql::rules::{self, Rule, RuleError};
 use crate::sql::{self, Params, SqlError};
 pub use lists::{ListError, Lists};
@@ -100,7 +102,7 @@ fn thresholds(config: &Config) -> BTreeMap<String, String> {
 /// running the rules (the staging lookups computed once), else for planning them.
 pub async fn session(config: &Config, lake: &Lake, lists: &Lists, to_run: bool) -> Result<SessionContext, AuditError> {
     let lookups = if to_run { Lookups::Computed } else { Lookups::Views };
-    let ctx = engine::session(config, lake, Scope::Gross, lookups).await?;
+    let ctx = engine::session(config, lake, Scope::Gross, lookups, AsOf::NOW).await?;
     lists.register(&ctx).map_err(AuditError::Engine)?;
     Ok(ctx)
 }
@@ -127,21 +129,19 @@ async fn cache_web_events(ctx: &SessionContext, config: &Config) -> Result<engin
     ];
     let scratch = engine::Scratch::new(config.engine.spill_dir.as_deref(), "audit").map_err(|e| engine(e.into()))?;
     let events = ctx.table("stg_web_events").await.map_err(engine)?.select_columns(&columns).map_err(engine)?;
-    let cached = engine::materialize(events, &scratch, "stg_web_events").await.map_err(engine)?;
+    let cached = engine::materialize(events, &scratch, "stg_web_events", None).await.map_err(engine)?;
     let cached = cached.read(ctx).await.map_err(engine)?;
     ctx.deregister_table("stg_web_events").map_err(engine)?;
     ctx.register_table("stg_web_events", cached.into_view()).map_err(engine)?;
     Ok(scratch)
 }
 
-/// Runs every enabled rule over the whole lake and writes the ledger and the manifest.
+/// Judges every month the lake holds with every enabled rule and writes the ledger, month by month,
+/// and the manifest.
 #[tracing::instrument(name = "audit", skip_all)]
 pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditError> {
     let started = std::time::Instant::now();
     let lists = Lists::load(&config.audit)?;
-    let ctx = session(config, lake, &lists, true).await?;
-    let _scratch = cache_web_events(&ctx, config).await?;
-    let params = params(config);
     let mut manifest = AuditManifest {
         enabled: config.audit.enabled,
         thresholds: thresholds(config),
@@ -162,61 +162,144 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         return Ok(AuditManifest { kept: true, ..last });
     }
     lake.delete(layout::AUDIT_MANIFEST).await?;
-    let mut web_flags = Vec::new();
-    let bar = crate::progress::bar(rules::rules()?.len(), "audit");
+    let mut to_run: Vec<&'static Rule> = Vec::new();
     for rule in rules::rules()? {
-        bar.inc(1);
-        bar.set_message(format!("audit {}", rule.id));
-        let why_not = if !config.audit.enabled {
-            Some("the audit is switched off (audit.enabled)")
-        } else if config.audit.disabled_rules.iter().any(|r| r.eq_ignore_ascii_case(&rule.id)) {
-            Some("switched off in audit.disabled_rules")
-        } else if config.audit.disabled_datasets.contains(&rule.dataset) {
-            Some("its dataset is in audit.disabled_datasets")
-        } else {
-            None
-        };
-        if let Some(why) = why_not {
-            lake.delete(&layout::ledger(&rule.id)).await?;
-            manifest.skipped.insert(rule.id.clone(), why.to_string());
-            continue;
+        match why_not(config, rule) {
+            Some(why) => drop(manifest.skipped.insert(rule.id.clone(), why.to_string())),
+            None => to_run.push(rule),
         }
-        if rule.id == "LEAD_FROM_FLAGGED" {
-            let schema = flag_schema();
-            let table = MemTable::try_new(schema, vec![std::mem::take(&mut web_flags)]).map_err(AuditError::Engine)?;
-            ctx.deregister_table("web_flags").map_err(AuditError::Engine)?;
-            ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
+    }
+    let months: Vec<Period> = IngestManifest::load(lake)
+        .await?
+        .datasets
+        .values()
+        .flat_map(|d| d.months.iter().filter_map(|m| m.parse().ok()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    manifest.months = months.iter().map(ToString::to_string).collect();
+    let ctx = session(config, lake, &lists, true).await?;
+    let _scratch = match to_run.is_empty() {
+        true => None,
+        false => Some(cache_web_events(&ctx, config).await?),
+    };
+    // Every rule but LEAD_FROM_FLAGGED judges each month on its own, several at once; then
+    // LEAD_FROM_FLAGGED, which reads what the web rules found in the months up to the one it judges.
+    let (from_flagged, first): (Vec<&'static Rule>, Vec<&'static Rule>) =
+        to_run.iter().copied().partition(|r| r.id == "LEAD_FROM_FLAGGED");
+    let bar = crate::progress::bar(months.len() * to_run.len(), "audit");
+    let judge = |rules: Vec<&'static Rule>| {
+        let jobs: Vec<(Period, &'static Rule)> =
+            months.iter().flat_map(|m| rules.iter().map(move |r| (*m, *r))).collect();
+        let (ctx, bar) = (&ctx, &bar);
+        futures::stream::iter(jobs)
+            .map(move |(month, rule)| async move {
+                let began = std::time::Instant::now();
+                let batches = run_rule(ctx, rule, &month_params(config, month)).await?;
+                bar.inc(1);
+                let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                tracing::debug!(rule = %rule.id, %month, rows, elapsed_ms = began.elapsed().as_millis() as u64, "Rule ran");
+                Ok::<_, AuditError>((month, rule, batches))
+            })
+            .buffered(engine::parallelism(&config.engine))
+            .try_collect::<Vec<_>>()
+    };
+    let mut judged = judge(first).await?;
+    let mut web_flags = Vec::new();
+    for (_, _, batches) in judged.iter().filter(|(_, r, _)| r.dataset == "web_events") {
+        for b in batches {
+            // record_key, rule_id and the row's month (`period`).
+            let columns = vec![b.column(1).clone(), b.column(3).clone(), b.column(2).clone()];
+            web_flags.push(RecordBatch::try_new(flag_schema(), columns).map_err(|e| AuditError::Engine(e.into()))?);
         }
-        let started = std::time::Instant::now();
-        let batches = run_rule(&ctx, rule, &params).await?;
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        lake.write_parquet(&layout::ledger(&rule.id), tables::exclusions(), &batches).await?;
-        tracing::info!(rule = %rule.id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "Rule ran");
-        if rule.dataset == "web_events" {
-            for b in &batches {
-                let columns = vec![b.column(1).clone(), b.column(3).clone()];
-                web_flags.push(RecordBatch::try_new(flag_schema(), columns).map_err(|e| AuditError::Engine(e.into()))?);
-            }
+    }
+    if !from_flagged.is_empty() {
+        let table = MemTable::try_new(flag_schema(), vec![web_flags]).map_err(AuditError::Engine)?;
+        ctx.deregister_table("web_flags").map_err(AuditError::Engine)?;
+        ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
+        judged.extend(judge(from_flagged).await?);
+    }
+    let mut written = std::collections::BTreeSet::new();
+    for rule in &to_run {
+        let entry = RuleRun { dataset: rule.dataset.clone(), rule_version: rule.rule_version.clone(), rows_flagged: 0 };
+        manifest.rules.insert(rule.id.clone(), entry);
+    }
+    for (month, rule, batches) in judged {
+        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        if let Some(run) = manifest.rules.get_mut(&rule.id) {
+            run.rows_flagged += rows;
         }
-        manifest.rules.insert(
-            rule.id.clone(),
-            RuleRun {
-                dataset: rule.dataset.clone(),
-                rule_version: rule.rule_version.clone(),
-                rows_flagged: rows as u64,
-            },
-        );
+        if rows > 0 {
+            let path = layout::ledger(month, &rule.id);
+            let bytes = crate::lake::parquet_bytes(tables::exclusions(), &batches)?;
+            manifest.objects.insert(path.clone(), LedgerObject { rows, sha256: sha256(&bytes) });
+            lake.put(&path, bytes).await?;
+            written.insert(path);
+        }
     }
     bar.finish_and_clear();
+    // Objects no rule produces any more: a rule switched off, a month that no longer flags, or the
+    // ledger of an earlier layout.
+    for stale in lake.list(layout::EXCLUSIONS_DIR).await? {
+        if !written.contains(&stale) {
+            lake.delete(&stale).await?;
+        }
+    }
     records::write(lake, layout::AUDIT_MANIFEST, &manifest).await?;
     let flagged: u64 = manifest.rules.values().map(|r| r.rows_flagged).sum();
     tracing::info!(
         rules = manifest.rules.len(),
+        objects = manifest.objects.len(),
         flagged,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "Audit done"
     );
     Ok(manifest)
+}
+
+/// Why a rule does not run, if it does not.
+fn why_not(config: &Config, rule: &Rule) -> Option<&'static str> {
+    if !config.audit.enabled {
+        Some("the audit is switched off (audit.enabled)")
+    } else if config.audit.disabled_rules.iter().any(|r| r.eq_ignore_ascii_case(&rule.id)) {
+        Some("switched off in audit.disabled_rules")
+    } else if config.audit.disabled_datasets.contains(&rule.dataset) {
+        Some("its dataset is in audit.disabled_datasets")
+    } else {
+        None
+    }
+}
+
+/// The parameters a rule judges `month` with: the thresholds, the month's bounds
+/// (`engine::period_params`: `$month_from` is the judged month, `$end_at` its end, past which no rule
+/// reads), and where each rule's look back begins: `$rate_from_at` / `$rate_month_from` (60 s),
+/// `$burst_from_at` / `$burst_month_from` (`audit.form_burst_hours`), `$social_from_date` /
+/// `$social_month_from` (`audit.social_window_days`) and `$half_month_from` (the half-year's first
+/// month).
+fn month_params(config: &Config, month: Period) -> Params {
+    let tz = config.company.timezone;
+    let text = |p: Period| ScalarValue::Utf8(Some(p.to_string()));
+    let (start, _) = month.bounds(tz);
+    let (first_day, _) = month.dates();
+    let rate_from = start - chrono::Duration::seconds(60);
+    let burst_from = start - chrono::Duration::seconds((config.audit.form_burst_hours * 3600.0).ceil() as i64);
+    let social_from = first_day - chrono::Duration::days(config.audit.social_window_days.min(36_500) as i64);
+    let half = month.containing().into_iter().find(|p| p.kind() == crate::period::PeriodKind::Half);
+    let mut p = params(config);
+    p.extend(&engine::period_params(month, tz));
+    p.set("rate_from_at", engine::instant_value(rate_from))
+        .set("rate_month_from", text(Period::month_of(rate_from, tz)))
+        .set("burst_from_at", engine::instant_value(burst_from))
+        .set("burst_month_from", text(Period::month_of(burst_from, tz)))
+        .set("social_from_date", engine::date_value(social_from))
+        .set("social_month_from", text(Period::month_of_date(social_from)))
+        .set("half_month_from", text(half.and_then(|h| h.months().first().copied()).unwrap_or(month)));
+    p
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// SHA-256 over what the ledger follows from: the exports (by the ingest manifest, which holds each
@@ -247,8 +330,8 @@ async fn unchanged(lake: &Lake, manifest: &AuditManifest) -> Result<Option<Audit
     if last.inputs != manifest.inputs {
         return Ok(None);
     }
-    for rule in last.rules.keys() {
-        if !lake.exists(&layout::ledger(rule)).await? {
+    for object in last.objects.keys() {
+        if !lake.exists(object).await? {
             return Ok(None);
         }
     }
@@ -269,7 +352,7 @@ pub async fn check(config: &Config, lake: &Lake) -> Result<Vec<String>, AuditErr
     let ctx = session(config, lake, &lists, false).await?;
     let table = MemTable::try_new(flag_schema(), vec![vec![]]).map_err(AuditError::Engine)?;
     ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
-    let params = params(config);
+    let params = month_params(config, Period::Month { year: 2026, month: 1 });
     for file in sql::AUDIT_RULES {
         if let Err(e) = sql::check_plans(&ctx, file, &params).await {
             problems.push(e.to_string());
@@ -284,11 +367,13 @@ pub async fn check(config: &Config, lake: &Lake) -> Result<Vec<String>, AuditErr
     Ok(problems)
 }
 
+/// `web_flags`: what the web rules flagged so far (for `LEAD_FROM_FLAGGED`), by month.
 fn flag_schema() -> datafusion::arrow::datatypes::SchemaRef {
     use datafusion::arrow::datatypes::{Field, Schema};
     Arc::new(Schema::new(vec![
         Field::new("record_key", DataType::Utf8, false),
         Field::new("rule_id", DataType::Utf8, false),
+        Field::new("month", DataType::Utf8, true),
     ]))
 }
 

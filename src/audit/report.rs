@@ -8,7 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 
 use super::AuditError;
 use crate::config::Config;
-use crate::engine::{self, Lookups, Scope};
+use crate::engine::{self, AsOf, Lookups, Scope};
 use crate::lake::Lake;
 use crate::lake::records::{AuditManifest, IngestManifest};
 use crate::period::Period;
@@ -33,7 +33,7 @@ pub async fn build(
     period: Period,
     indicators: Vec<RecordBatch>,
 ) -> Result<AuditReport, AuditError> {
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::end_of(period)).await?;
     let params = engine::params(config, period);
     let (mut datasets, mut rules) = (Vec::new(), Vec::new());
     for file in sql::AUDIT_REPORT {

@@ -3,19 +3,18 @@
 //! none, `render` the trend months never closed, `audit` the period's indicators for its report.
 //! A closed period is printed as it recomputes but never rewritten by them.
 
-use datafusion::arrow::array::RecordBatch;
-
 use super::Result;
 use crate::audit::{self, report::AuditReport};
 use crate::config::Config;
 use crate::deliver::{self, Mailing};
 use crate::document::Document;
+use crate::engine::AsOf;
 use crate::ingest::{self, IngestReport};
 use crate::kpis::{self, Indicators};
 use crate::lake::records::{AuditManifest, IngestManifest, PeriodClose};
 use crate::lake::{Lake, layout};
 use crate::period::Period;
-use crate::proof::{self, Verification};
+use crate::proof::{self, Recomputed, Verification};
 use crate::report::{self, Rendered, data::ReportData};
 use crate::score::{self, Scorecards, flags::Flag};
 
@@ -35,6 +34,12 @@ impl Stored {
             closed: state.as_ref().is_some_and(PeriodClose::is_closed),
         })
     }
+
+    /// What the period is computed from: the lake up to its end, with the org archived when it
+    /// was closed if it is.
+    pub fn as_of(&self, period: Period) -> AsOf {
+        if self.closed { AsOf::as_closed(period) } else { AsOf::end_of(period) }
+    }
 }
 
 /// `ingest`: plans and reads every export.
@@ -46,7 +51,8 @@ pub async fn ingest(config: &Config, lake: &Lake) -> Result<IngestReport> {
 /// `audit --period P`: runs the rules, then reports the period with its indicators.
 pub async fn audit(config: &Config, lake: &Lake, period: Period) -> Result<(AuditManifest, AuditReport)> {
     let manifest = audit::run(config, lake).await?;
-    let indicators = kpis::compute(config, lake, period, 1).await?;
+    let stored = Stored::of(lake, period).await?;
+    let indicators = kpis::compute(config, lake, period, stored.revision, stored.as_of(period)).await?;
     let report = audit::report::build(config, lake, period, indicators.batches).await?;
     Ok((manifest, report))
 }
@@ -55,7 +61,7 @@ pub async fn audit(config: &Config, lake: &Lake, period: Period) -> Result<(Audi
 /// is closed.
 pub async fn kpis(config: &Config, lake: &Lake, period: Period) -> Result<(Stored, Indicators)> {
     let stored = Stored::of(lake, period).await?;
-    let indicators = kpis::compute(config, lake, period, stored.revision).await?;
+    let indicators = kpis::compute(config, lake, period, stored.revision, stored.as_of(period)).await?;
     if indicators.findings.is_empty() && !stored.closed {
         kpis::write(lake, &indicators).await?;
     }
@@ -67,10 +73,10 @@ pub async fn kpis(config: &Config, lake: &Lake, period: Period) -> Result<(Store
 pub async fn score(config: &Config, lake: &Lake, period: Period) -> Result<(Stored, Scorecards, Vec<Flag>)> {
     let stored = Stored::of(lake, period).await?;
     if !lake.exists(&layout::indicators(period)).await? {
-        let indicators = kpis::compute(config, lake, period, 1).await?;
+        let indicators = kpis::compute(config, lake, period, 1, AsOf::end_of(period)).await?;
         kpis::write(lake, &indicators).await?;
     }
-    let scorecards = score::compute(config, lake, period).await?;
+    let scorecards = score::compute(config, lake, period, stored.as_of(period)).await?;
     // Flags read the stored scorecards, this period's included: write them first.
     if !stored.closed {
         score::write(lake, &scorecards, stored.revision).await?;
@@ -91,7 +97,7 @@ pub async fn ensure_trend(config: &Config, lake: &Lake, period: Period) -> Resul
         if first.is_none_or(|f| month < f) || lake.exists(&layout::indicators(month)).await? {
             continue;
         }
-        let indicators = kpis::compute(config, lake, month, 1).await?;
+        let indicators = kpis::compute(config, lake, month, 1, AsOf::end_of(month)).await?;
         kpis::write(lake, &indicators).await?;
         computed.push(month);
     }
@@ -144,10 +150,11 @@ fn mailing(config: &Config, data: &ReportData) -> Mailing {
 /// `verify --period P`: recomputes the closed period and compares it, and the lake, with its bundle.
 pub async fn verify(config: &Config, lake: &Lake, period: Period) -> Result<Verification> {
     let bundle = proof::load(lake, period).await?;
-    let recomputed = kpis::compute(config, lake, period, bundle.revision).await.map_err(|e| e.to_string());
-    let batches: Result<&[RecordBatch], String> = match &recomputed {
-        Ok(indicators) => Ok(&indicators.batches),
+    let as_of = AsOf::as_closed(period);
+    let recomputed = kpis::compute(config, lake, period, bundle.revision, as_of).await.map_err(|e| e.to_string());
+    let recomputed = match &recomputed {
+        Ok(indicators) => Ok(Recomputed { indicators: &indicators.batches, reads: &indicators.reads }),
         Err(e) => Err(e.clone()),
     };
-    Ok(proof::verify(config, lake, period, &bundle, batches).await?)
+    Ok(proof::verify(config, lake, period, &bundle, recomputed).await?)
 }

@@ -3,9 +3,11 @@
 use std::time::Instant;
 
 use super::gates;
+use super::late::{self, Touched};
 use super::period::{self, Outcome};
 use super::plan::ClosePlan;
 use super::revision;
+use super::revision::Decision;
 use super::runs::sent_lines;
 use super::{CloseError, Result, commands, lock};
 use crate::audit;
@@ -34,6 +36,16 @@ pub enum Ended {
     GateFailed { failures: Vec<String> },
     /// Some mail was not delivered: the periods stay open for the next close to retry.
     MailFailed,
+    /// Data that closed periods were computed from changed since they closed, and their figures
+    /// with it: nothing computed, written or sent; each needs `--reopen`.
+    LateData { findings: Vec<LateFinding> },
+}
+
+/// A closed period whose data changed since it closed, and how its figures change.
+#[derive(Debug)]
+pub struct LateFinding {
+    pub touched: Touched,
+    pub changes: Vec<String>,
 }
 
 impl Ended {
@@ -41,9 +53,11 @@ impl Ended {
         match self {
             Ended::Done => ExitCode::Ok,
             Ended::MailFailed => ExitCode::Runtime,
-            Ended::IngestHeld | Ended::Frozen { .. } | Ended::ChecksFailed | Ended::GateFailed { .. } => {
-                ExitCode::DataGate
-            }
+            Ended::IngestHeld
+            | Ended::Frozen { .. }
+            | Ended::ChecksFailed
+            | Ended::GateFailed { .. }
+            | Ended::LateData { .. } => ExitCode::DataGate,
         }
     }
 }
@@ -67,6 +81,9 @@ pub struct CloseOutcome {
     /// Every period computed (or recomputed), in order.
     pub periods: Vec<(Period, Outcome)>,
     pub mail: Vec<PeriodMail>,
+    /// What the close noticed that changes nothing it does (closed periods whose data changed but
+    /// whose figures did not, or that a restatement leaves to a later one).
+    pub notes: Vec<String>,
     /// The run record, finished.
     pub run: Run,
 }
@@ -99,6 +116,7 @@ pub async fn execute(config: &Config, lake: &Lake, plan: ClosePlan) -> Result<Cl
         audit: done.audit,
         periods: done.periods,
         mail: done.mail,
+        notes: done.notes,
         run,
     })
 }
@@ -109,6 +127,7 @@ struct Done {
     audit: Option<AuditManifest>,
     periods: Vec<(Period, Outcome)>,
     mail: Vec<PeriodMail>,
+    notes: Vec<String>,
 }
 
 /// The stages, in their order. Each saves the run record when it ends.
@@ -119,7 +138,14 @@ async fn stages(config: &Config, lake: &Lake, plan: &ClosePlan, run: &mut Run) -
     run.totals.rows = report.datasets.iter().map(|d| d.entry.rows).sum();
     run.totals.rejected = report.datasets.iter().map(|d| d.entry.rows_rejected).sum();
     run.save(lake).await?;
-    let mut done = Done { ended: Ended::Done, ingest: report, audit: None, periods: Vec::new(), mail: Vec::new() };
+    let mut done = Done {
+        ended: Ended::Done,
+        ingest: report,
+        audit: None,
+        periods: Vec::new(),
+        mail: Vec::new(),
+        notes: Vec::new(),
+    };
     if !done.ingest.problems.is_empty() {
         done.ended = Ended::IngestHeld;
         return Ok(done);
@@ -134,6 +160,41 @@ async fn stages(config: &Config, lake: &Lake, plan: &ClosePlan, run: &mut Run) -
 
     let started = Instant::now();
     let reopen = plan.request.reopen.as_deref();
+    // Closed periods outside this close whose data changed since they closed: recomputed as they
+    // were closed; changed figures stop the close (a restatement of another period only notes them).
+    let in_plan: Vec<Period> = plan.periods().map(|p| p.period).collect();
+    let mut findings = Vec::new();
+    for touched in late::touched(lake, &plan.ingest, &in_plan).await? {
+        let frozen = Decision::Frozen(touched.revision);
+        let changes = match period::close(config, lake, touched.period, frozen, None, &run.run_id).await? {
+            Outcome::Changed { changes, .. } => changes,
+            Outcome::ChecksFailed(_) => vec!["its SQL checks now return rows".to_string()],
+            Outcome::Unchanged { .. } | Outcome::Written { .. } => {
+                done.notes.push(format!(
+                    "{} is closed; data it was computed from changed since, its figures did not ({} object(s); `verify --period {}` names them)",
+                    touched.period,
+                    touched.objects.len(),
+                    touched.period
+                ));
+                continue;
+            }
+        };
+        findings.push(LateFinding { touched, changes });
+    }
+    if !findings.is_empty() {
+        if reopen.is_none() {
+            run.stage("late data", started);
+            done.ended = Ended::LateData { findings };
+            return Ok(done);
+        }
+        for f in findings {
+            done.notes.push(format!(
+                "{} is closed and its data changed too ({} change(s) of its figures): restate it in a close of its own",
+                f.touched.period,
+                f.changes.len()
+            ));
+        }
+    }
     let mut failed = Vec::new();
     // The periods written by this close, and those of the last month (which are mailed).
     let (mut written, mut to_send) = (Vec::new(), Vec::new());

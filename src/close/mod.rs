@@ -14,6 +14,7 @@
 pub mod commands;
 mod execute;
 pub mod gates;
+mod late;
 pub mod lock;
 mod period;
 mod plan;
@@ -21,7 +22,8 @@ pub mod revision;
 pub mod runs;
 pub mod schedule;
 
-pub use execute::{CloseOutcome, Ended, PeriodMail, execute};
+pub use execute::{CloseOutcome, Ended, LateFinding, PeriodMail, execute};
+pub use late::Touched;
 pub use period::Outcome as PeriodOutcome;
 pub use plan::{ClosePlan, CloseRequest, MailPreview, PeriodPlan, RequestError, plan};
 

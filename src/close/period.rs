@@ -5,9 +5,11 @@
 use super::revision::{self, Decision};
 use super::{CloseError, Result};
 use crate::config::Config;
+use crate::engine::AsOf;
 use crate::kpis::{self, Indicators};
 use crate::lake::{self, Lake, layout, tables};
 use crate::period::Period;
+use crate::proof::Recomputed;
 use crate::score::{self, Scorecards};
 
 /// What became of one period.
@@ -43,14 +45,20 @@ pub async fn close(
         Decision::First => 1,
         Decision::Resume(r) | Decision::Frozen(r) | Decision::Reopen(r) => r,
     };
-    let indicators = kpis::compute(config, lake, period, revision).await?;
+    // A closed period recomputes from the org it was closed with; a first close and a restatement
+    // take the org as it is now (and archive it with the proof bundle).
+    let as_of = match decision {
+        Decision::First | Decision::Reopen(_) => AsOf::end_of(period),
+        Decision::Resume(_) | Decision::Frozen(_) => AsOf::as_closed(period),
+    };
+    let indicators = kpis::compute(config, lake, period, revision, as_of).await?;
     if !indicators.findings.is_empty() {
         return Ok(Outcome::ChecksFailed(indicators));
     }
     let (revision, reason, restated) = match decision {
         Decision::First | Decision::Resume(_) => (revision, None, None),
         Decision::Frozen(r) | Decision::Reopen(r) => {
-            let changes = changes(config, lake, &indicators, r).await?;
+            let changes = changes(config, lake, &indicators, r, as_of).await?;
             if changes.is_empty() {
                 return Ok(Outcome::Unchanged { revision: r });
             }
@@ -61,13 +69,18 @@ pub async fn close(
         }
     };
     revision::begin(lake, period, revision, reason, run_id).await?;
+    // The org the figures were computed from is archived with the period: a first close and a
+    // restatement archive the lake's; a resumed close keeps what it archived before.
+    let first = matches!(decision, Decision::First | Decision::Reopen(_));
+    crate::proof::archive_org(lake, period, first).await?;
     let indicators = indicators.with_revision(revision).map_err(CloseError::arrow)?;
     kpis::write(lake, &indicators).await?;
-    crate::proof::write(config, lake, period, &indicators.batches, revision).await?;
-    let scorecards = score::compute(config, lake, period).await?;
+    let scorecards = score::compute(config, lake, period, AsOf::as_closed(period)).await?;
     score::write(lake, &scorecards, revision).await?;
     let flags = score::flags(config, lake, &scorecards).await?;
     score::write_flags(lake, period, &flags).await?;
+    let recomputed = Recomputed { indicators: &indicators.batches, reads: &indicators.reads };
+    crate::proof::write(config, lake, period, recomputed, revision).await?;
     Ok(Outcome::Written { revision, indicators, scorecards, flags, restated })
 }
 
@@ -75,7 +88,13 @@ pub async fn close(
 /// changed, then the scorecards and flags as a whole (they are recomputed from the stored
 /// indicators, so they differ only when targets, schemes or rules did). `revision`: the one stored.
 /// Empty: identical.
-async fn changes(config: &Config, lake: &Lake, indicators: &Indicators, revision: i64) -> Result<Vec<String>> {
+async fn changes(
+    config: &Config,
+    lake: &Lake,
+    indicators: &Indicators,
+    revision: i64,
+    as_of: AsOf,
+) -> Result<Vec<String>> {
     let period = indicators.period;
     let stored = lake.get(&layout::indicators(period)).await?;
     let now = lake::parquet_bytes(indicators.schema.clone(), &indicators.batches)?;
@@ -83,7 +102,7 @@ async fn changes(config: &Config, lake: &Lake, indicators: &Indicators, revision
         return Ok(crate::proof::indicator_changes(lake, period, &indicators.batches).await?);
     }
     let mut out = Vec::new();
-    let scorecards = score::compute(config, lake, period).await?;
+    let scorecards = score::compute(config, lake, period, as_of).await?;
     let batch = scorecards.batch(revision).map_err(CloseError::arrow)?;
     if lake.get(&layout::scorecards(period)).await?.as_deref()
         != Some(&lake::parquet_bytes(tables::scorecards(), &[batch])?[..])

@@ -251,6 +251,33 @@ impl Config {
         Config::from_toml(&text, &file)
     }
 
+    /// The settings a period's figures follow from, section by section, each as the SHA-256 of its
+    /// content: what a proof bundle records of the config. No path, no location, no recipient: the
+    /// same settings in a config moved elsewhere, pointing at a copy of the lake, give the same map.
+    /// (The reference lists are recorded by their content on their own.)
+    pub fn figures(&self) -> BTreeMap<String, String> {
+        use sha2::{Digest, Sha256};
+        let (c, a) = (&self.company, &self.audit);
+        let sections = [
+            ("company", format!("{:?}", (&c.id, c.timezone.name(), &c.currency, c.fiscal_year_start_month))),
+            ("kpis", format!("{:?}", self.kpis)),
+            ("scoring", format!("{:?}", self.scoring)),
+            (
+                "audit",
+                format!(
+                    "{:?}",
+                    (
+                        (a.enabled, &a.disabled_rules, &a.disabled_datasets, &a.internal_ranges, &a.office_ranges),
+                        (&a.test_domains, a.rate_ip_per_minute, a.rate_visitor_per_minute, a.form_fast_seconds),
+                        (a.form_burst_count, a.form_burst_hours, a.refund_days, a.same_day_orders),
+                        (a.social_mad_factor, a.social_window_days),
+                    )
+                ),
+            ),
+        ];
+        sections.into_iter().map(|(k, v)| (k.to_string(), hex::encode(Sha256::digest(v.as_bytes())))).collect()
+    }
+
     /// Validates config text as if read from `file` (which anchors relative paths).
     pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();

@@ -12,9 +12,11 @@
 pub mod views;
 
 pub use views::{
-    EngineError, Lookups, Materialized, indicator_session, materialize, params, period_params, query, session, settings,
+    EngineError, Lookups, Materialized, date_value, indicator_session, instant_value, materialize, params,
+    period_params, query, register_views, session, settings,
 };
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,11 +30,12 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 
 use crate::config::Engine;
 use crate::datasets::DATASETS;
 use crate::lake::{Lake, LakeError, layout, tables};
+use crate::period::Period;
 
 /// The partition column of partitioned datasets.
 pub const MONTH: &str = "month";
@@ -224,17 +227,103 @@ pub fn parallelism(engine: &Engine) -> usize {
     engine.target_partitions.clamp(1, by_memory)
 }
 
-/// Registers every dataset of the data contract as a table over the lake's `data/` folder. A dataset
-/// with no files yet is an empty table with the contract's schema.
-pub fn register_datasets(ctx: &SessionContext, lake: &Lake) -> Result<(), DataFusionError> {
+/// The lake objects a computation read (lake paths), collected from the physical plans it ran: the
+/// files each scan kept after pruning, so exactly what was read. Cheap to clone; clones share.
+#[derive(Debug, Clone)]
+pub struct Reads {
+    lake: Lake,
+    objects: Arc<std::sync::Mutex<BTreeSet<String>>>,
+}
+
+impl Reads {
+    pub fn new(lake: &Lake) -> Reads {
+        Reads { lake: lake.clone(), objects: Arc::default() }
+    }
+
+    /// Records every lake object `plan` scans (files outside the lake, such as scratch copies, are not
+    /// lake objects and are left out).
+    pub fn record(&self, plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) {
+        use datafusion::datasource::physical_plan::FileScanConfig;
+        use datafusion::datasource::source::DataSourceExec;
+        let mut found: Vec<String> = Vec::new();
+        let mut stack = vec![plan.clone()];
+        while let Some(node) = stack.pop() {
+            if let Some(scan) = node.downcast_ref::<DataSourceExec>()
+                && let Some(files) = scan.data_source().downcast_ref::<FileScanConfig>()
+            {
+                for group in &files.file_groups {
+                    found.extend(group.files().iter().map(|f| self.lake.relative(&f.object_meta.location)));
+                }
+            }
+            stack.extend(node.children().into_iter().cloned());
+        }
+        let mut objects = self.objects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        objects.extend(found.into_iter().filter(|p| layout::is_lake_input(p)));
+    }
+
+    /// Every object recorded, in path order.
+    pub fn objects(&self) -> BTreeSet<String> {
+        self.objects.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// What a session sees of the lake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AsOf {
+    /// The last month it sees: no month partition after it is read (`None`: every month).
+    pub end: Option<Period>,
+    /// Read the org and the plan (people, teams, campaigns, social accounts, targets) as archived
+    /// with this closed period, where they are (`None`, or nothing archived: the lake's).
+    pub org_of: Option<Period>,
+}
+
+impl AsOf {
+    /// The whole lake as it is now.
+    pub const NOW: AsOf = AsOf { end: None, org_of: None };
+
+    /// The lake as it stood at the end of `period`, with the org as it is now.
+    pub fn end_of(period: Period) -> AsOf {
+        AsOf { end: Some(period), org_of: None }
+    }
+
+    /// The same, with the org and plan archived when `period` was closed.
+    pub fn as_closed(period: Period) -> AsOf {
+        AsOf { end: Some(period), org_of: Some(period) }
+    }
+
+    /// The first month partition the session does not see.
+    fn month_to(&self) -> Option<String> {
+        self.end.map(|p| p.partition_range().1)
+    }
+}
+
+/// Registers every dataset of the data contract as a table over the lake's `data/` folder, as of
+/// `as_of`: partitioned datasets hide the months after its end; the reference datasets come from
+/// the closed period's archive when it names one. A dataset with no files yet is an empty table
+/// with the contract's schema.
+pub async fn register_datasets(ctx: &SessionContext, lake: &Lake, as_of: AsOf) -> Result<(), DataFusionError> {
     for dataset in DATASETS {
-        let url = ListingTableUrl::parse(lake.url(&layout::data_dir(dataset.name)))?;
+        let mut folder = layout::data_dir(dataset.name);
+        if let (None, Some(period)) = (dataset.partition_by, as_of.org_of) {
+            let archived = layout::period_org(period, dataset.name);
+            if lake.exists(&archived).await.map_err(|e| DataFusionError::External(Box::new(e)))? {
+                folder = archived;
+            }
+        }
+        let url = ListingTableUrl::parse(lake.url(&folder))?;
         let mut options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         if dataset.partition_by.is_some() {
             options = options.with_table_partition_cols(vec![(MONTH.to_string(), DataType::Utf8)]);
         }
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(dataset.lake_schema());
-        ctx.register_table(dataset.name, Arc::new(ListingTable::try_new(config)?))?;
+        let table = Arc::new(ListingTable::try_new(config)?);
+        match (dataset.partition_by, as_of.month_to()) {
+            (Some(_), Some(to)) => {
+                let seen = ctx.read_table(table)?.filter(col(MONTH).lt(lit(to)))?;
+                ctx.register_table(dataset.name, seen.into_view())?;
+            }
+            _ => drop(ctx.register_table(dataset.name, table)?),
+        }
     }
     Ok(())
 }
@@ -394,8 +483,14 @@ pub async fn has_ledger(lake: &Lake) -> Result<bool, LakeError> {
     Ok(lake.list(layout::EXCLUSIONS_DIR).await?.iter().any(|p| p.ends_with(".parquet")))
 }
 
-/// Registers `exclusions` for a scope.
-pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope) -> Result<(), DataFusionError> {
+/// Registers `exclusions` for a scope: the ledger's objects, with their `month` partition column
+/// (filter on it and only those months' objects are read).
+pub async fn register_exclusions(
+    ctx: &SessionContext,
+    lake: &Lake,
+    scope: Scope,
+    as_of: AsOf,
+) -> Result<(), DataFusionError> {
     let schema = tables::exclusions();
     let has_ledger = match scope {
         Scope::Gross => false,
@@ -404,14 +499,28 @@ pub async fn register_exclusions(ctx: &SessionContext, lake: &Lake, scope: Scope
     ctx.deregister_table("exclusions")?;
     if has_ledger {
         let url = ListingTableUrl::parse(lake.url(&format!("{}/", layout::EXCLUSIONS_DIR)))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![(MONTH.to_string(), DataType::Utf8)]);
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-        ctx.register_table("exclusions", Arc::new(ListingTable::try_new(config)?))?;
+        let table = Arc::new(ListingTable::try_new(config)?);
+        match as_of.month_to() {
+            Some(to) => {
+                let seen = ctx.read_table(table)?.filter(col(MONTH).lt(lit(to)))?;
+                ctx.register_table("exclusions", seen.into_view())?;
+            }
+            None => drop(ctx.register_table("exclusions", table)?),
+        }
     } else {
         // An empty view rather than an empty in-memory table: a plan reading it can be shipped to
         // a Ballista cluster.
-        let columns: Vec<String> =
-            schema.fields().iter().map(|f| format!("CAST(NULL AS VARCHAR) AS {}", f.name())).collect();
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .chain([MONTH])
+            .map(|name| format!("CAST(NULL AS VARCHAR) AS {name}"))
+            .collect();
         let empty = ctx.sql(&format!("SELECT {} WHERE false", columns.join(", "))).await?;
         ctx.register_table("exclusions", empty.into_view())?;
     }

@@ -15,11 +15,12 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use datafusion::scalar::ScalarValue;
 
-use super::{Scope, Scratch, days_since_epoch};
+use super::Reads;
+use super::{AsOf, Scope, Scratch, days_since_epoch};
 use crate::config::Config;
 use crate::lake::{Lake, LakeError};
 use crate::period::Period;
-use crate::sql::{self, Params, SqlError};
+use crate::sql::{self, Params, SqlError, SqlFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -35,7 +36,7 @@ pub enum EngineError {
 
 /// How a session holds the staging files marked `-- materialize:` (lookups over all history that
 /// many queries read, such as the customers' owners).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Lookups {
     /// Views like the others: nothing runs until a query reads them (`validate`, `query`, the stages
     /// that read only the output tables).
@@ -43,6 +44,8 @@ pub enum Lookups {
     /// Computed once, here, and kept in memory: for the stages that run many queries over the
     /// staging views (the indicators, the audit rules).
     Computed,
+    /// Computed once, with the lake objects they read recorded (the indicators of a period).
+    Recorded(Reads),
 }
 
 /// Settings every SQL file may read as parameters, besides the period's bounds: `$company_id`,
@@ -75,8 +78,7 @@ pub fn params(config: &Config, period: Period) -> Params {
 /// | `$ttm_start_at`, `$ttm_month_from` | start of the 12 months ending with the period |
 /// | `$prior_ttm_start_at`, `$prior_ttm_month_from` | start of the 12 months before those |
 pub fn period_params(period: Period, tz: Tz) -> Params {
-    let instant = |t: DateTime<Utc>| ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()));
-    let date = |d: NaiveDate| ScalarValue::Date32(Some(days_since_epoch(d)));
+    let (instant, date) = (instant_value, date_value);
     let text = |s: String| ScalarValue::Utf8(Some(s));
     let mut params = Params::default();
     for (prefix, p) in [("", period), ("prev_", period.previous()), ("yoy_", period.year_ago())] {
@@ -100,17 +102,28 @@ pub fn period_params(period: Period, tz: Tz) -> Params {
     params
 }
 
+/// An instant as a SQL parameter (`Timestamp(µs, "UTC")`, as the lake stores them).
+pub fn instant_value(t: DateTime<Utc>) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
+}
+
+/// A calendar date as a SQL parameter (`Date32`).
+pub fn date_value(d: NaiveDate) -> ScalarValue {
+    ScalarValue::Date32(Some(days_since_epoch(d)))
+}
+
 /// A session with the lake's datasets, `local_date`, the exclusion ledger for `scope` and the
-/// staging and audited views, in this process.
+/// staging and audited views, in this process, all as of `as_of`.
 pub async fn session(
     config: &Config,
     lake: &Lake,
     scope: Scope,
     lookups: Lookups,
+    as_of: AsOf,
 ) -> Result<SessionContext, EngineError> {
     let ctx = super::context(&config.engine, lake)?;
     super::register_functions(&ctx, config.company.timezone);
-    with_views(ctx, config, lake, scope, lookups).await
+    with_views(ctx, config, lake, scope, lookups, as_of).await
 }
 
 /// Where the indicator files run: `session`, or — with `engine.ballista` — the same tables and views
@@ -120,8 +133,9 @@ pub async fn indicator_session(
     lake: &Lake,
     scope: Scope,
     lookups: Lookups,
+    as_of: AsOf,
 ) -> Result<SessionContext, EngineError> {
-    let Some(endpoint) = &config.engine.ballista else { return session(config, lake, scope, lookups).await };
+    let Some(endpoint) = &config.engine.ballista else { return session(config, lake, scope, lookups, as_of).await };
     let local = super::context(&config.engine, lake)?;
     super::register_functions(&local, config.company.timezone);
     let ctx = super::ballista_session(endpoint, &local).await?;
@@ -129,30 +143,71 @@ pub async fn indicator_session(
     super::register_functions(&ctx, config.company.timezone);
     tracing::info!(%endpoint, scope = scope.as_str(), "Indicator SQL runs on Ballista");
     // An in-memory table cannot be shipped to the cluster: every view stays a view there.
-    with_views(ctx, config, lake, scope, Lookups::Views).await
+    with_views(ctx, config, lake, scope, Lookups::Views, as_of).await
 }
 
-/// Registers the lake's datasets, the exclusion ledger for `scope` and the staging and audited views.
+/// Registers the lake's datasets, the exclusion ledger for `scope` and the staging and audited views,
+/// all as of `as_of`.
 async fn with_views(
     ctx: SessionContext,
     config: &Config,
     lake: &Lake,
     scope: Scope,
     lookups: Lookups,
+    as_of: AsOf,
 ) -> Result<SessionContext, EngineError> {
-    super::register_datasets(&ctx, lake)?;
-    super::register_exclusions(&ctx, lake, scope).await?;
+    super::register_datasets(&ctx, lake, as_of).await?;
+    super::register_exclusions(&ctx, lake, scope, as_of).await?;
     let params = settings(config);
-    let computed = lookups == Lookups::Computed;
-    sql::register_views(&ctx, sql::STAGING, &params, computed).await?;
-    sql::register_views(&ctx, sql::AUDITED, &params, computed).await?;
+    let (computed, reads) = match &lookups {
+        Lookups::Views => (false, None),
+        Lookups::Computed => (true, None),
+        Lookups::Recorded(reads) => (true, Some(reads)),
+    };
+    register_views(&ctx, sql::STAGING, &params, computed, reads).await?;
+    register_views(&ctx, sql::AUDITED, &params, computed, reads).await?;
     Ok(ctx)
+}
+
+/// Registers each file as a view named after it, in order, so later files can read earlier ones.
+/// With `materialize`, a file marked so is run here and registered as its result (what it read
+/// recorded in `reads`).
+pub async fn register_views(
+    ctx: &SessionContext,
+    files: &[SqlFile],
+    params: &Params,
+    materialize: bool,
+    reads: Option<&Reads>,
+) -> Result<(), EngineError> {
+    for file in files {
+        let df = sql::plan(ctx, file, params).await?;
+        let plan_err = |source| SqlError::Plan { file: file.path(), source };
+        let view = match materialize && file.materialized() {
+            true => {
+                let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+                let task = std::sync::Arc::new(df.task_ctx());
+                let plan = df.create_physical_plan().await.map_err(|e| SqlError::execute(file, e))?;
+                if let Some(reads) = reads {
+                    reads.record(&plan);
+                }
+                let partitions = datafusion::physical_plan::collect_partitioned(plan, task)
+                    .await
+                    .map_err(|e| SqlError::execute(file, e))?;
+                let table = datafusion::datasource::MemTable::try_new(schema, partitions).map_err(plan_err)?;
+                ctx.read_table(std::sync::Arc::new(table)).map_err(plan_err)?.into_view()
+            }
+            false => df.into_view(),
+        };
+        ctx.deregister_table(file.name).map_err(plan_err)?;
+        ctx.register_table(file.name, view).map_err(plan_err)?;
+    }
+    Ok(())
 }
 
 /// Runs an ad-hoc query (the `query` command) where the indicators run. Statements other than
 /// queries are refused.
 pub async fn query(config: &Config, lake: &Lake, scope: Scope, text: &str) -> Result<Vec<RecordBatch>, EngineError> {
-    let ctx = indicator_session(config, lake, scope, Lookups::Views).await?;
+    let ctx = indicator_session(config, lake, scope, Lookups::Views, AsOf::NOW).await?;
     let options = datafusion::execution::context::SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
@@ -174,8 +229,17 @@ impl Materialized {
     }
 }
 
-/// Computes `df` once into `<name>.parquet` in `scratch`, streamed to disk within the memory limit.
-pub async fn materialize(df: DataFrame, scratch: &Scratch, name: &str) -> Result<Materialized, DataFusionError> {
+/// Computes `df` once into `<name>.parquet` in `scratch`, streamed to disk within the memory limit
+/// (what it read recorded in `reads`).
+pub async fn materialize(
+    df: DataFrame,
+    scratch: &Scratch,
+    name: &str,
+    reads: Option<&Reads>,
+) -> Result<Materialized, DataFusionError> {
+    if let Some(reads) = reads {
+        reads.record(&df.clone().create_physical_plan().await?);
+    }
     let path = scratch.path().join(format!("{name}.parquet"));
     let path = path.to_str().ok_or_else(|| DataFusionError::Plan("the scratch folder's path is not UTF-8".into()))?;
     df.write_parquet(path, DataFrameWriteOptions::new().with_single_file_output(true), None).await?;

@@ -27,6 +27,10 @@ pub struct Merged {
     pub months: Vec<String>,
     /// Rows written per export (display path).
     pub written_by_file: BTreeMap<String, u64>,
+    /// The months each export's rows landed in.
+    pub months_by_file: BTreeMap<String, BTreeSet<String>>,
+    /// Every object written → its SHA-256.
+    pub objects: BTreeMap<String, String>,
 }
 
 pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> Result<Merged, IngestError> {
@@ -54,6 +58,11 @@ pub async fn rebuild(ctx: &SessionContext, lake: &Lake, plan: &DatasetPlan) -> R
     for stale in lake.list(&layout::data_dir(dataset.name)).await? {
         if !written.contains(&stale) {
             lake.delete(&stale).await?;
+        }
+    }
+    for path in written {
+        if let Some(sha256) = lake.sha256(&path).await? {
+            merged.objects.insert(path, sha256);
         }
     }
 
@@ -133,6 +142,13 @@ async fn write_partitions(
                 };
                 written.insert(path.clone());
                 current = Some((month.clone(), lake.parquet_sink(&path, lake_schema.clone())?));
+            }
+            if let Some(m) = &month {
+                for file in files[start..end].iter().flatten() {
+                    if !merged.months_by_file.get(file).is_some_and(|ms| ms.contains(m)) {
+                        merged.months_by_file.entry(file.clone()).or_default().insert(m.clone());
+                    }
+                }
             }
             let slice = batch.slice(start, end - start).project(&keep).map_err(|e| engine(e.into()))?;
             let slice =

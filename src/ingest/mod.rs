@@ -235,6 +235,7 @@ async fn ingest_dataset(
         .map(|f| {
             let s = stats.get(&f.staging_id).cloned().unwrap_or_default();
             let written = merged.written_by_file.get(&f.display).copied().unwrap_or(0);
+            let months = merged.months_by_file.get(&f.display).map(|m| m.iter().cloned().collect()).unwrap_or_default();
             FileEntry {
                 path: f.display.clone(),
                 source: f.source.clone(),
@@ -246,6 +247,7 @@ async fn ingest_dataset(
                 rows_rejected: s.rows_rejected,
                 rows_superseded: s.rows_ok.saturating_sub(written),
                 rows_written: written,
+                months,
             }
         })
         .collect::<Vec<_>>();
@@ -254,6 +256,7 @@ async fn ingest_dataset(
         rows_rejected: files.iter().map(|f| f.rows_rejected).sum(),
         months: merged.months,
         files,
+        objects: merged.objects,
     };
     outcome.report.rebuilt = true;
     tracing::info!(rows = outcome.report.entry.rows, rejected = outcome.report.entry.rows_rejected, "Dataset rebuilt");

@@ -15,6 +15,7 @@
 
 mod catalog;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -26,7 +27,7 @@ use datafusion::scalar::ScalarValue;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::config::Config;
-use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::engine::{self, AsOf, EngineError, Lookups, Reads, Scope};
 use crate::exit::ExitCode;
 use crate::lake::{Lake, LakeError, layout};
 use crate::period::Period;
@@ -64,6 +65,8 @@ pub struct Indicators {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
     pub findings: Vec<Finding>,
+    /// Every lake object the period's figures were computed from (data, ledger, archived org).
+    pub reads: BTreeSet<String>,
 }
 
 /// A check that returned rows.
@@ -118,7 +121,7 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
     if let Err(e) = cards::cards() {
         problems.push(e.to_string());
     }
-    let ctx = match engine::session(config, lake, Scope::Net, Lookups::Views).await {
+    let ctx = match engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await {
         Ok(ctx) => ctx,
         Err(EngineError::Sql(e)) => return Ok(vec![e.to_string()]),
         Err(e) => return Err(e.into()),
@@ -144,7 +147,7 @@ pub async fn check_sql(config: &Config, lake: &Lake) -> Result<Vec<String>, KpiE
 
 /// The columns of the `indicators` table, as the mart plans them (over empty inputs).
 pub async fn indicators_schema(config: &Config, lake: &Lake) -> Result<SchemaRef, KpiError> {
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
     register_empty_results(&ctx, config)?;
     let df = sql::plan(&ctx, &sql::MART[0], &check_params(config)).await?;
     Ok(nullable(df.schema().as_arrow()))
@@ -188,6 +191,7 @@ async fn cache_web_events(
     config: &Config,
     sessions: &[&SessionContext],
     periods: [Period; 3],
+    reads: &Reads,
 ) -> Result<engine::Scratch, KpiError> {
     let engine_err = |e: DataFusionError| KpiError::Engine(e.context("computing stg_web_events once for the period"));
     // The month partitions the three periods span, as a filter on the partition column.
@@ -202,7 +206,7 @@ async fn cache_web_events(
     let scratch = engine::Scratch::new(config.engine.spill_dir.as_deref(), "kpis").map_err(|e| engine_err(e.into()))?;
     let Some(first) = sessions.first() else { return Ok(scratch) };
     let events = first.table("stg_web_events").await.map_err(engine_err)?.filter(months.clone()).map_err(engine_err)?;
-    let cached = engine::materialize(events, &scratch, "stg_web_events").await.map_err(engine_err)?;
+    let cached = engine::materialize(events, &scratch, "stg_web_events", Some(reads)).await.map_err(engine_err)?;
     let audited = sql::AUDITED.iter().find(|f| f.name == "aud_web_events");
     let params = engine::settings(config);
     for ctx in sessions {
@@ -212,20 +216,29 @@ async fn cache_web_events(
         ctx.deregister_table("stg_web_events").map_err(engine_err)?;
         ctx.register_table("stg_web_events", union.into_view()).map_err(engine_err)?;
         if let Some(file) = audited {
-            sql::register_views(ctx, std::slice::from_ref(file), &params, false).await?;
+            engine::register_views(ctx, std::slice::from_ref(file), &params, false, None).await?;
         }
     }
     Ok(scratch)
 }
 
-/// Computes one period's indicators and runs the checks. Writes nothing.
+/// Computes one period's indicators and runs the checks, from the lake as `as_of` shows it (its end:
+/// the period's). Writes nothing.
 #[tracing::instrument(name = "kpis", skip_all, fields(period = %period))]
-pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64) -> Result<Indicators, KpiError> {
+pub async fn compute(
+    config: &Config,
+    lake: &Lake,
+    period: Period,
+    revision: i64,
+    as_of: AsOf,
+) -> Result<Indicators, KpiError> {
     let cards = cards::cards()?;
-    let net = engine::indicator_session(config, lake, Scope::Net, Lookups::Computed).await?;
+    let reads = Reads::new(lake);
+    let lookups = || Lookups::Recorded(reads.clone());
+    let net = engine::indicator_session(config, lake, Scope::Net, lookups(), as_of).await?;
     // With no ledger the audited views keep every row: gross is net, so it is not computed twice.
     let gross = match engine::has_ledger(lake).await? {
-        true => Some(engine::indicator_session(config, lake, Scope::Gross, Lookups::Computed).await?),
+        true => Some(engine::indicator_session(config, lake, Scope::Gross, lookups(), as_of).await?),
         false => None,
     };
 
@@ -233,7 +246,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     let sessions: Vec<&SessionContext> = std::iter::once(&net).chain(&gross).collect();
     let started = std::time::Instant::now();
     let _scratch = match config.engine.ballista {
-        None => Some(cache_web_events(config, &sessions, roles.map(|(_, p)| p)).await?),
+        None => Some(cache_web_events(config, &sessions, roles.map(|(_, p)| p), &reads).await?),
         Some(_) => None,
     };
 
@@ -249,7 +262,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     }
     let bar = crate::progress::bar(runs.len(), &format!("indicators {period}"));
     let results: Vec<Vec<RecordBatch>> = futures::stream::iter(runs)
-        .map(|(ctx, scope, role, file, params)| run_indicator(ctx, scope, role, file, params))
+        .map(|(ctx, scope, role, file, params)| run_indicator(ctx, scope, role, file, params, &reads))
         .buffered(engine::parallelism(&config.engine))
         .inspect_ok(|_| bar.inc(1))
         .try_collect()
@@ -272,7 +285,17 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
     }
     // The mart and the checks read the results in memory: they run here, whatever ran the files.
     let net = match config.engine.ballista {
-        Some(_) => engine::session(config, lake, Scope::Net, Lookups::Views).await?,
+        Some(_) => {
+            // A cluster's plans do not show their files: plan the same queries here to see them.
+            let local = engine::session(config, lake, Scope::Net, lookups(), as_of).await?;
+            for (_, p) in roles {
+                for card in cards {
+                    let df = sql::plan(&local, card.file, &engine::params(config, p)).await?;
+                    reads.record(&df.create_physical_plan().await.map_err(|e| SqlError::execute(card.file, e))?);
+                }
+            }
+            local
+        }
         None => net,
     };
     replace_table(&net, "kpi_results", MemTable::try_new(schema, vec![results]).map_err(engine_err)?)?;
@@ -298,7 +321,7 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, revision: i64
             findings.push(Finding { check, rows });
         }
     }
-    Ok(Indicators { period, schema, batches, findings })
+    Ok(Indicators { period, schema, batches, findings, reads: reads.objects() })
 }
 
 /// Whether a `kpi_results` batch is for the period itself (each run's batches carry one role).
@@ -368,6 +391,7 @@ async fn run_indicator(
     role: Role,
     file: &'static SqlFile,
     params: Params,
+    reads: &Reads,
 ) -> Result<Vec<RecordBatch>, KpiError> {
     let started = std::time::Instant::now();
     let df = sql::plan(ctx, file, &params).await?;
@@ -386,6 +410,7 @@ async fn run_indicator(
         .map_err(|e| SqlError::Plan { file: file.path(), source: e })?;
     let task = labelled.task_ctx();
     let plan = labelled.create_physical_plan().await.map_err(|e| SqlError::execute(file, e))?;
+    reads.record(&plan);
     let planned_ms = started.elapsed().as_millis() as u64;
     let batches =
         datafusion::physical_plan::collect(plan, Arc::new(task)).await.map_err(|e| SqlError::execute(file, e))?;

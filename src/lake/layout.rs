@@ -44,17 +44,37 @@ pub fn flags(period: impl Display) -> String {
     period_table(FLAGS_DIR, period)
 }
 
+/// The month of an object in a month partition (`…/month=YYYY-MM/…`), if it is in one.
+pub fn month_of(path: &str) -> Option<&str> {
+    let rest = &path[path.find("month=")? + 6..];
+    Some(rest.split('/').next().unwrap_or(rest))
+}
+
+/// Whether a lake path is something a period's figures are computed from: a dataset's object, a
+/// ledger object, or an org archived with a closed period.
+pub fn is_lake_input(path: &str) -> bool {
+    path.starts_with(&format!("{DATA_DIR}/"))
+        || path.starts_with(&format!("{EXCLUSIONS_DIR}/"))
+        || (path.starts_with("proofs/") && path.contains("/org/"))
+}
+
 /// The audit's exclusion ledger.
 pub const EXCLUSIONS_DIR: &str = "exclusions";
 
-/// The ledger object of one rule.
-pub fn ledger(rule_id: &str) -> String {
-    format!("{EXCLUSIONS_DIR}/{rule_id}.parquet")
+/// The ledger object of one rule for one month: the rows of that month it flagged.
+pub fn ledger(month: impl Display, rule_id: &str) -> String {
+    format!("{EXCLUSIONS_DIR}/month={month}/{rule_id}.parquet")
 }
 
 /// A closed period's proof bundle.
 pub fn bundle(period: impl Display) -> String {
     format!("proofs/period={period}/bundle.json")
+}
+
+/// A reference dataset (people, teams, campaigns, social accounts, targets) as it stood when the
+/// period was closed: read instead of the lake's whenever the closed period is recomputed.
+pub fn period_org(period: impl Display, dataset: &str) -> String {
+    format!("proofs/period={period}/org/{dataset}.parquet")
 }
 
 pub const AUDIT_MANIFEST: &str = "manifests/audit.json";
@@ -170,8 +190,9 @@ mod tests {
             data_month(d, "YYYY-MM"),
             data_reference(d),
             indicators(p),
-            ledger("<RULE_ID>"),
+            ledger("YYYY-MM", "<RULE_ID>"),
             bundle(p),
+            period_org(p, d),
             scorecards(p),
             flags(p),
             AUDIT_MANIFEST.to_string(),
@@ -193,5 +214,10 @@ mod tests {
         assert_eq!(restated_table(p, r, "indicators"), "restatements/period=<P>/rev=<R>/indicators.parquet");
         assert_eq!(restated_bundle(p, r), "restatements/period=<P>/rev=<R>/bundle.json");
         assert_eq!(restated_reports(p, r), "restatements/period=<P>/rev=<R>/reports");
+        assert_eq!(month_of(&data_month("orders", "2026-09")), Some("2026-09"));
+        assert_eq!(month_of(&ledger("2026-10", "UA_BOT")), Some("2026-10"));
+        assert_eq!(month_of(&data_reference("people")), None);
+        assert!(is_lake_input(&ledger("2026-10", "UA_BOT")) && is_lake_input(&period_org(p, "people")));
+        assert!(!is_lake_input(&bundle(p)) && !is_lake_input(&indicators(p)));
     }
 }

@@ -161,6 +161,12 @@ impl Lake {
         }
     }
 
+    /// The SHA-256 of an object's bytes, or `None` if there is none.
+    pub async fn sha256(&self, relative: &str) -> Result<Option<String>, LakeError> {
+        use sha2::{Digest, Sha256};
+        Ok(self.get(relative).await?.map(|bytes| hex::encode(Sha256::digest(&bytes))))
+    }
+
     pub async fn exists(&self, relative: &str) -> Result<bool, LakeError> {
         match self.store.head(&self.path(relative)).await {
             Ok(_) => Ok(true),

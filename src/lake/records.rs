@@ -66,6 +66,9 @@ pub struct DatasetEntry {
     pub months: Vec<String>,
     /// In export order (oldest first).
     pub files: Vec<FileEntry>,
+    /// Every lake object of the dataset → its SHA-256.
+    #[serde(default)]
+    pub objects: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +85,9 @@ pub struct FileEntry {
     /// Rows whose key a newer export also holds: the newer one's rows were kept.
     pub rows_superseded: u64,
     pub rows_written: u64,
+    /// The months its rows landed in (none for a reference dataset).
+    #[serde(default)]
+    pub months: Vec<String>,
 }
 
 impl IngestManifest {
@@ -117,6 +123,12 @@ pub struct AuditManifest {
     /// SHA-256 of the audit's inputs; empty in manifests written before it existed.
     #[serde(default)]
     pub inputs: String,
+    /// The months judged.
+    #[serde(default)]
+    pub months: Vec<String>,
+    /// Every ledger object written, `exclusions/month=M/<RULE>.parquet` → its rows and SHA-256.
+    #[serde(default)]
+    pub objects: BTreeMap<String, LedgerObject>,
     /// This run kept the last audit's ledger: its inputs had not changed.
     #[serde(skip)]
     pub kept: bool,
@@ -127,6 +139,12 @@ pub struct RuleRun {
     pub dataset: String,
     pub rule_version: String,
     pub rows_flagged: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerObject {
+    pub rows: u64,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,17 +1,24 @@
 //! Proof bundles and `verify` (README, "Proof bundles and `verify`"): what an auditor needs to check
-//! a closed period without trusting the people who ran it.
+//! a closed period without trusting the people who ran it — weeks later, after later months were
+//! ingested, on a copy of the lake.
 //!
-//! A close writes `proofs/period=<P>/bundle.json` for every period it computes: the program and
-//! engine versions, the SHA-256 of the config file, of every SQL file that ran and of every reference
-//! list, the exports ingest read (path, SHA-256, rows), every lake object the indicators were
-//! computed from (`data/`, `exclusions/`) with its SHA-256, every indicator's numerator, denominator,
-//! gross and net value and excluded rows, and the SHA-256 of the `indicators` object written.
+//! A close writes `proofs/period=<P>/bundle.json` for every period it computes, holding exactly
+//! what the period read and gave: every lake object its figures were computed from (the month
+//! partitions of data and ledger its SQL scanned, and the org and plan as they stood at the close,
+//! archived beside the bundle as `proofs/period=<P>/org/`) with its SHA-256; the settings the
+//! figures follow from, by content (`Config::figures`: no path, no location); the SHA-256 of every
+//! SQL file and reference list; the program and engine versions; every indicator's numerator,
+//! denominator, gross and net value, excluded rows, low-volume mark and definition version; and the
+//! SHA-256 of the `indicators`, `scorecards` and `flags` objects written. Nothing in it depends on the
+//! clock or on where the lake or the config live.
 //!
-//! `verify` compares a recomputation of the period (the indicator stage's, which the close runs)
-//! and the lake as it is now with the bundle: it passes only if every hash and every indicator is
-//! identical, and otherwise names each difference.
+//! `verify` compares a recomputation of the period (the indicator stage's, from the same objects,
+//! which the close runs) and those objects as they are now with the bundle: it passes only if every
+//! hash and every indicator is identical, and otherwise names each difference. A bundle of format 1
+//! (before bundles were scoped to their period) is verified as it was written: the config file by
+//! path, every export, every object under `data/` and `exclusions/`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::arrow::array::RecordBatch;
 use serde::{Deserialize, Serialize};
@@ -43,39 +50,61 @@ pub enum ProofError {
     },
     #[error("the indicators cannot be read back: {0}")]
     Indicators(#[source] datafusion::arrow::error::ArrowError),
+    #[error(
+        "{period} read {object}, a month after its end: a period's figures may depend only on data up to its end (a bug; nothing was written)"
+    )]
+    AsOf { period: Period, object: String },
 }
 
 impl ProofError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             ProofError::Missing { .. } => ExitCode::Usage,
-            ProofError::Lake(_) | ProofError::Config { .. } | ProofError::Bundle { .. } | ProofError::Indicators(_) => {
-                ExitCode::Runtime
-            }
+            ProofError::Lake(_)
+            | ProofError::Config { .. }
+            | ProofError::Bundle { .. }
+            | ProofError::Indicators(_)
+            | ProofError::AsOf { .. } => ExitCode::Runtime,
         }
     }
 }
 
+/// The bundle format this program writes.
+pub const FORMAT: u32 = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
+    /// 2: scoped to the period (below); absent in the bundles of format 1.
+    #[serde(default)]
+    pub format: u32,
     pub period: String,
     pub revision: i64,
     pub program: String,
     pub engine: String,
-    /// Config file path → SHA-256 of its bytes.
+    /// Format 2: each settings section the figures follow from → SHA-256 of its content. Format 1: the
+    /// config file's path → SHA-256 of its bytes.
     pub config: BTreeMap<String, String>,
     /// `sql/<layer>/<name>.sql` → SHA-256 of the text that ran.
     pub sql: BTreeMap<String, String>,
     /// Reference list → SHA-256.
     pub lists: BTreeMap<String, String>,
-    /// Export path → (SHA-256, rows read), from the ingest manifest.
+    /// Format 1 only: export path → (SHA-256, rows read), from the ingest manifest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exports: BTreeMap<String, (String, u64)>,
-    /// Lake object → SHA-256, for every object under `data/` and `exclusions/`.
+    /// Format 2: every lake object the period's figures were computed from → SHA-256. Format 1: every
+    /// object under `data/` and `exclusions/`.
     pub lake: BTreeMap<String, String>,
     /// `kpi|grain|entity_id` → the row's figures as written.
     pub indicators: BTreeMap<String, BTreeMap<String, String>>,
     /// Output object → SHA-256.
     pub outputs: BTreeMap<String, String>,
+}
+
+/// A recomputation of a period: its indicator rows and the lake objects it read.
+#[derive(Debug, Clone, Copy)]
+pub struct Recomputed<'a> {
+    pub indicators: &'a [RecordBatch],
+    pub reads: &'a BTreeSet<String>,
 }
 
 /// The figures of each indicator row that a bundle keeps.
@@ -97,57 +126,115 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Everything a bundle records for `period`, as of now; the indicator figures from `indicators` when
-/// they could be computed.
+/// Everything a bundle of `format` records for `period`, as of now; the indicator figures and what
+/// they read from `recomputed` when they could be computed.
 async fn collect(
     config: &Config,
     lake: &Lake,
     period: Period,
-    indicators: Option<&[RecordBatch]>,
+    format: u32,
+    recomputed: Option<Recomputed<'_>>,
     revision: i64,
 ) -> Result<Bundle, ProofError> {
-    let config_bytes = std::fs::read(&config.file)
-        .map_err(|source| ProofError::Config { path: config.file.display().to_string(), source })?;
     // The lists the audit ran with (a period is closed only after an audit).
     let lists = match AuditManifest::load(lake).await? {
         Some(audit) => audit.lists.into_iter().map(|(name, l)| (name, l.sha256)).collect(),
         None => BTreeMap::new(),
     };
-    let ingest = IngestManifest::load(lake).await?;
-    let exports = ingest
-        .datasets
-        .values()
-        .flat_map(|d| d.files.iter().map(|f| (f.path.clone(), (f.sha256.clone(), f.rows_read))))
-        .collect();
     let mut objects = BTreeMap::new();
-    for folder in [layout::DATA_DIR, layout::EXCLUSIONS_DIR] {
-        for path in lake.list(folder).await? {
-            if let Some(bytes) = lake.get(&path).await? {
-                objects.insert(path, sha256(&bytes));
+    let (config_map, exports) = match format {
+        FORMAT => {
+            for path in recomputed.map(|r| read_objects(period, r.reads)).transpose()?.unwrap_or_default() {
+                objects.insert(path.clone(), object_sha256(lake, &path).await?);
             }
+            (config.figures(), BTreeMap::new())
+        }
+        _ => {
+            let config_bytes = std::fs::read(&config.file)
+                .map_err(|source| ProofError::Config { path: config.file.display().to_string(), source })?;
+            for folder in [layout::DATA_DIR, layout::EXCLUSIONS_DIR] {
+                for path in lake.list(folder).await? {
+                    objects.insert(path.clone(), object_sha256(lake, &path).await?);
+                }
+            }
+            let exports = IngestManifest::load(lake)
+                .await?
+                .datasets
+                .values()
+                .flat_map(|d| d.files.iter().map(|f| (f.path.clone(), (f.sha256.clone(), f.rows_read))))
+                .collect();
+            (BTreeMap::from([(config.file.display().to_string(), sha256(&config_bytes))]), exports)
+        }
+    };
+    let mut outputs = BTreeMap::new();
+    let tables = match format {
+        FORMAT => vec![layout::indicators(period), layout::scorecards(period), layout::flags(period)],
+        _ => vec![layout::indicators(period)],
+    };
+    for output in tables {
+        if let Some(bytes) = lake.get(&output).await? {
+            outputs.insert(output, sha256(&bytes));
         }
     }
-    let mut outputs = BTreeMap::new();
-    let output = layout::indicators(period);
-    if let Some(bytes) = lake.get(&output).await? {
-        outputs.insert(output, sha256(&bytes));
-    }
     Ok(Bundle {
+        format,
         period: period.to_string(),
         revision,
         program: format!("kpi-close {}", env!("CARGO_PKG_VERSION")),
         engine: format!("DataFusion {}", datafusion::DATAFUSION_VERSION),
-        config: BTreeMap::from([(config.file.display().to_string(), sha256(&config_bytes))]),
+        config: config_map,
         sql: crate::sql::all().map(|f| (f.path(), f.sha256())).collect(),
         lists,
         exports,
         lake: objects,
-        indicators: match indicators {
-            Some(indicators) => figures(indicators)?,
+        indicators: match recomputed {
+            Some(r) => figures(r.indicators)?,
             None => BTreeMap::new(),
         },
         outputs,
     })
+}
+
+/// The lake objects a recomputation of the period reads: what it read, with a reference dataset read
+/// from the lake's `data/` named by its copy archived with the period (what a recomputation of the
+/// closed period reads). A month after the period's end is refused: the as-of rule.
+fn read_objects(period: Period, reads: &BTreeSet<String>) -> Result<BTreeSet<String>, ProofError> {
+    let last = period.months().last().copied().unwrap_or(period).to_string();
+    let mut out = BTreeSet::new();
+    for object in reads {
+        if let Some(month) = layout::month_of(object)
+            && month > last.as_str()
+        {
+            return Err(ProofError::AsOf { period, object: object.clone() });
+        }
+        let archived = crate::datasets::DATASETS
+            .iter()
+            .find(|d| d.partition_by.is_none() && *object == layout::data_reference(d.name))
+            .map(|d| layout::period_org(period, d.name));
+        out.insert(archived.unwrap_or_else(|| object.clone()));
+    }
+    Ok(out)
+}
+
+async fn object_sha256(lake: &Lake, path: &str) -> Result<String, ProofError> {
+    Ok(lake.sha256(path).await?.unwrap_or_else(|| "(missing)".to_string()))
+}
+
+/// Copies the org and plan (the reference datasets) into the period's archive, which every later
+/// recomputation of the period reads instead of the lake's: `replace` for a first close or a
+/// restatement (the org as it is now), otherwise only where nothing is archived yet.
+pub async fn archive_org(lake: &Lake, period: Period, replace: bool) -> Result<(), ProofError> {
+    for dataset in crate::datasets::DATASETS.iter().filter(|d| d.partition_by.is_none()) {
+        let archived = layout::period_org(period, dataset.name);
+        if !replace && lake.exists(&archived).await? {
+            continue;
+        }
+        match lake.get(&layout::data_reference(dataset.name)).await? {
+            Some(bytes) => lake.put(&archived, bytes).await?,
+            None => lake.delete(&archived).await?,
+        }
+    }
+    Ok(())
 }
 
 fn figures(indicators: &[RecordBatch]) -> Result<BTreeMap<String, BTreeMap<String, String>>, ProofError> {
@@ -175,15 +262,15 @@ fn figures(indicators: &[RecordBatch]) -> Result<BTreeMap<String, BTreeMap<Strin
     Ok(out)
 }
 
-/// Writes the bundle of a computed (and written) period.
+/// Writes the bundle of a computed period, once its indicators, scorecards and flags are written.
 pub async fn write(
     config: &Config,
     lake: &Lake,
     period: Period,
-    indicators: &[RecordBatch],
+    recomputed: Recomputed<'_>,
     revision: i64,
 ) -> Result<String, ProofError> {
-    let bundle = collect(config, lake, period, Some(indicators), revision).await?;
+    let bundle = collect(config, lake, period, FORMAT, Some(recomputed), revision).await?;
     let path = layout::bundle(period);
     let json =
         serde_json::to_vec_pretty(&bundle).map_err(|source| ProofError::Bundle { path: path.clone(), source })?;
@@ -215,19 +302,28 @@ pub async fn verify(
     lake: &Lake,
     period: Period,
     bundle: &Bundle,
-    recomputed: Result<&[RecordBatch], String>,
+    recomputed: Result<Recomputed<'_>, String>,
 ) -> Result<Verification, ProofError> {
     let mut differences = Vec::new();
     let mut notes = Vec::new();
-    let indicators = match recomputed {
-        Ok(batches) => Some(batches),
+    let recomputed = match recomputed {
+        Ok(r) => Some(r),
         Err(e) => {
             differences.push(format!("recomputing the indicators failed: {e}"));
             None
         }
     };
+    let format = bundle.format.max(1);
     // The hashes are compared even when the recomputation failed: they say what changed.
-    let now = collect(config, lake, period, indicators, bundle.revision).await?;
+    let mut now = collect(config, lake, period, format, recomputed, bundle.revision).await?;
+    if format >= FORMAT {
+        // The objects the bundle names, as they are now (also those the recomputation no longer read).
+        for path in bundle.lake.keys() {
+            if !now.lake.contains_key(path) {
+                now.lake.insert(path.clone(), object_sha256(lake, path).await?);
+            }
+        }
+    }
     for (what, then, now) in [("program", &bundle.program, &now.program), ("engine", &bundle.engine, &now.engine)] {
         if then != now {
             notes.push(format!("the bundle was made by {then}; verified with {now} ({what})"));
@@ -239,7 +335,7 @@ pub async fn verify(
     compare_maps("export", &bundle.exports, &now.exports, &mut differences);
     compare_maps("lake object", &bundle.lake, &now.lake, &mut differences);
     compare_maps("output", &bundle.outputs, &now.outputs, &mut differences);
-    if indicators.is_some() {
+    if recomputed.is_some() {
         compare_maps("indicator", &bundle.indicators, &now.indicators, &mut differences);
     }
     let compared =

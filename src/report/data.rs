@@ -9,7 +9,7 @@ use sha2::Digest;
 use super::ReportError;
 use crate::config::Config;
 use crate::document::Contact;
-use crate::engine::{self, Lookups, Scope};
+use crate::engine::{self, AsOf, Lookups, Scope};
 use crate::lake::records::{Gates, PeriodClose};
 use crate::lake::{Lake, layout, tables};
 use crate::period::Period;
@@ -167,7 +167,7 @@ pub fn params(period: Period) -> Params {
 
 impl ReportData {
     pub async fn read(config: &Config, lake: &Lake, period: Period) -> Result<ReportData, ReportError> {
-        let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+        let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::as_closed(period)).await?;
         let register = |folder: &'static str, schema| {
             let ctx = &ctx;
             async move { engine::register_stored(ctx, lake, folder, schema).await.map_err(ReportError::Engine) }

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::config::{Config, Locale};
 pub use crate::document::{Audience, Document, Image};
-use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::engine::{self, AsOf, EngineError, Lookups, Scope};
 use crate::exit::ExitCode;
 use crate::lake::{Lake, LakeError, layout, tables};
 use crate::period::Period;
@@ -341,7 +341,7 @@ pub async fn write_archive(lake: &Lake, documents: &[Document]) -> Result<Vec<St
 /// Plans every report SQL file over empty output tables (`validate`); `indicators` is the schema of
 /// the `indicators` table. One message per file that does not plan.
 pub async fn check_sql(config: &Config, lake: &Lake, indicators: SchemaRef) -> Result<Vec<String>, ReportError> {
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
     let empty = |name: &str, schema: SchemaRef| -> Result<(), ReportError> {
         let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![]]).map_err(ReportError::Engine)?;
         ctx.deregister_table(name).map_err(ReportError::Engine)?;

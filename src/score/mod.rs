@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, Level};
 use crate::datasets::{MONEY_PRECISION, MONEY_SCALE};
-use crate::engine::{self, EngineError, Lookups, Scope};
+use crate::engine::{self, AsOf, EngineError, Lookups, Scope};
 use crate::exit::ExitCode;
 use crate::lake::{Lake, LakeError, layout, tables};
 use crate::period::{Period, PeriodKind};
@@ -109,13 +109,14 @@ pub fn assessed(cycle: PeriodKind, kind: PeriodKind) -> bool {
     cycle.months() <= kind.months()
 }
 
-/// Computes the period's scorecards from its stored indicators. Reads the lake; writes nothing.
+/// Computes the period's scorecards from its stored indicators and the org and targets `as_of` shows.
+/// Reads the lake; writes nothing.
 #[tracing::instrument(name = "score", skip_all, fields(period = %period))]
-pub async fn compute(config: &Config, lake: &Lake, period: Period) -> Result<Scorecards, ScoreError> {
+pub async fn compute(config: &Config, lake: &Lake, period: Period, as_of: AsOf) -> Result<Scorecards, ScoreError> {
     if !lake.exists(&layout::indicators(period)).await? {
         return Err(ScoreError::NoIndicators { period });
     }
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, as_of).await?;
     let inputs = Inputs::read(&ctx, lake, period).await.map_err(ScoreError::Engine)?;
     let cards = cards::cards()?;
     let scoring = &config.scoring;
@@ -501,7 +502,7 @@ pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> R
 /// person employed then (or their team, or the company, by the KPI's level). Reads the lake's
 /// `targets`, `people` and `teams`; an empty lake has nothing to check.
 pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views).await?;
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
     let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
     let periods: std::collections::BTreeSet<Period> = inputs.targets.keys().map(|k| k.0).collect();
     let cards = cards::cards()?;

@@ -203,26 +203,6 @@ pub async fn check_plans(ctx: &SessionContext, file: &SqlFile, params: &Params) 
     df.create_physical_plan().await.map(|_| ()).map_err(|source| SqlError::Plan { file: file.path(), source })
 }
 
-/// Registers each file as a view named after it, in order, so later files can read earlier ones.
-/// With `materialize`, a `materialized` file is run here and registered as its result.
-pub async fn register_views(
-    ctx: &SessionContext,
-    files: &[SqlFile],
-    params: &Params,
-    materialize: bool,
-) -> Result<(), SqlError> {
-    for file in files {
-        let df = plan(ctx, file, params).await?;
-        let view = match materialize && file.materialized() {
-            true => df.cache().await.map_err(|e| SqlError::execute(file, e))?.into_view(),
-            false => df.into_view(),
-        };
-        ctx.deregister_table(file.name).map_err(|source| SqlError::Plan { file: file.path(), source })?;
-        ctx.register_table(file.name, view).map_err(|source| SqlError::Plan { file: file.path(), source })?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,7 +102,9 @@ async fn order_indicators_match_figures_computed_from_the_raw_cdnow_log() {
     let mut compared = 0;
     for label in periods {
         let period: Period = label.parse().expect("period");
-        let indicators = kpi_close::kpis::compute(&config, &lake, period, 1).await.expect("compute");
+        let indicators = kpi_close::kpis::compute(&config, &lake, period, 1, kpi_close::engine::AsOf::end_of(period))
+            .await
+            .expect("compute");
         assert!(indicators.findings.is_empty(), "{label}: checks failed: {:?}", indicators.findings);
         let table = company_rows(&indicators);
         let get = |kpi: &str| table.get(kpi).unwrap_or_else(|| panic!("{label}: no {kpi}")).clone();

@@ -30,12 +30,16 @@ fn demo_lake() -> &'static DemoLake {
     })
 }
 
-/// A DataFusion session over the shared demo lake, every dataset registered as a table.
-fn demo_session(demo: &DemoLake) -> (kpi_close::config::Config, datafusion::prelude::SessionContext) {
+/// A DataFusion session over the shared demo lake as `as_of` shows it, every dataset registered as
+/// a table.
+async fn demo_session(
+    demo: &DemoLake,
+    as_of: kpi_close::engine::AsOf,
+) -> (kpi_close::config::Config, datafusion::prelude::SessionContext) {
     let config = kpi_close::config::Config::load(&demo.config).expect("config");
     let lake = kpi_close::lake::Lake::open(&config.lake).expect("lake");
     let ctx = kpi_close::engine::context(&config.engine, &lake).expect("session");
-    kpi_close::engine::register_datasets(&ctx, &lake).expect("register");
+    kpi_close::engine::register_datasets(&ctx, &lake, as_of).await.expect("register");
     (config, ctx)
 }
 
@@ -350,7 +354,7 @@ async fn a_memory_lake_works_in_process() {
 #[tokio::test]
 async fn lake_datasets_are_tables_that_prune_by_month() {
     let demo = demo_lake();
-    let (_, ctx) = demo_session(demo);
+    let (_, ctx) = demo_session(demo, kpi_close::engine::AsOf::NOW).await;
 
     let sql = "SELECT count(*) FROM orders WHERE month = '2026-09'";
     let counted = rows(&ctx.sql(sql).await.expect("plan").collect().await.expect("run"));
@@ -374,12 +378,18 @@ async fn lake_datasets_are_tables_that_prune_by_month() {
     // Reference datasets have no month; every contract dataset is registered, even empty ones.
     let people = rows(&ctx.sql("SELECT count(*) FROM people").await.expect("plan").collect().await.expect("run"));
     assert_eq!(people, [["12"]]);
+
+    // As of September's end, no query sees a later month, whatever it asks for.
+    let (_, september) = demo_session(demo, kpi_close::engine::AsOf::end_of("2026-09".parse().unwrap())).await;
+    let sql = "SELECT max(month), max(order_at) < TIMESTAMP '2026-09-30T16:00:00Z' FROM orders";
+    let seen = rows(&september.sql(sql).await.expect("plan").collect().await.expect("run"));
+    assert_eq!(seen, [["2026-09", "true"]]);
 }
 
 #[tokio::test]
 async fn period_parameters_bound_periods_in_company_time() {
     let demo = demo_lake();
-    let (config, ctx) = demo_session(demo);
+    let (config, ctx) = demo_session(demo, kpi_close::engine::AsOf::NOW).await;
     let boundary = "SELECT session_id FROM web_events \
         WHERE event_time >= $start_at AND event_time < $end_at AND month >= $month_from AND month < $month_to \
         AND session_id LIKE 'S-BOUNDARY-%' ORDER BY 1";

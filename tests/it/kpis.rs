@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use kpi_close::config::Config;
+use kpi_close::engine::AsOf;
 use kpi_close::kpis::{self, Indicators};
 use kpi_close::lake::Lake;
 use kpi_close::period::Period;
@@ -256,14 +257,14 @@ impl Table {
 /// The period's scorecards, from its indicators (computed and stored first, as a close does).
 async fn scorecards(t: &Tiny, period: &str) -> kpi_close::score::Scorecards {
     let period: Period = period.parse().expect("period");
-    let indicators = kpis::compute(&t.config, &t.lake, period, 1).await.expect("compute");
+    let indicators = kpis::compute(&t.config, &t.lake, period, 1, AsOf::end_of(period)).await.expect("compute");
     kpis::write(&t.lake, &indicators).await.expect("write");
-    kpi_close::score::compute(&t.config, &t.lake, period).await.expect("score")
+    kpi_close::score::compute(&t.config, &t.lake, period, AsOf::end_of(period)).await.expect("score")
 }
 
 async fn compute(t: &Tiny, period: &str) -> Table {
     let period: Period = period.parse().expect("period");
-    Table::of(&kpis::compute(&t.config, &t.lake, period, 1).await.expect("compute"))
+    Table::of(&kpis::compute(&t.config, &t.lake, period, 1, AsOf::end_of(period)).await.expect("compute"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -445,7 +446,8 @@ async fn net_leaves_out_what_the_exclusion_ledger_lists() {
         ],
     )
     .expect("ledger batch");
-    t.lake.write_parquet("exclusions/test.parquet", schema, &[batch]).await.expect("write ledger");
+    let object = kpi_close::lake::layout::ledger("2026-10", "TEST_RULE");
+    t.lake.write_parquet(&object, schema, &[batch]).await.expect("write ledger");
 
     let oct = compute(&t, "2026-10").await;
     let forms = oct.row("form_submissions", "company", "ACME");
@@ -527,6 +529,7 @@ async fn indicator_queries_read_only_their_months() {
         &t.lake,
         kpi_close::engine::Scope::Net,
         kpi_close::engine::Lookups::Views,
+        AsOf::NOW,
     )
     .await
     .expect("session");
@@ -551,7 +554,8 @@ async fn indicator_queries_read_only_their_months() {
 async fn checks_return_the_offending_rows() {
     use datafusion::arrow::array::{Array, AsArray, Decimal128Array};
     let t = tiny().await;
-    let indicators = kpis::compute(&t.config, &t.lake, "2026-10".parse().expect("period"), 1).await.expect("compute");
+    let october: Period = "2026-10".parse().expect("period");
+    let indicators = kpis::compute(&t.config, &t.lake, october, 1, AsOf::end_of(october)).await.expect("compute");
     assert!(indicators.findings.is_empty());
 
     // Add 1 to every person's net revenue numerator.
@@ -581,6 +585,7 @@ async fn checks_return_the_offending_rows() {
         &t.lake,
         kpi_close::engine::Scope::Net,
         kpi_close::engine::Lookups::Views,
+        AsOf::NOW,
     )
     .await
     .expect("session");
@@ -616,7 +621,8 @@ async fn checks_return_the_offending_rows() {
     config.sources.push(source);
     let plan = kpi_close::ingest::plan(&config, &t.lake).await.unwrap();
     kpi_close::ingest::run(&config, &t.lake, &plan).await.unwrap();
-    let indicators = kpis::compute(&config, &t.lake, "2026-10".parse().unwrap(), 1).await.expect("compute");
+    let october: Period = "2026-10".parse().unwrap();
+    let indicators = kpis::compute(&config, &t.lake, october, 1, AsOf::end_of(october)).await.expect("compute");
     let names: Vec<&str> = indicators.findings.iter().map(|f| f.check.name).collect();
     assert_eq!(names, ["amounts_without_rate"]);
     let found = rows(&indicators.findings[0].rows);

@@ -4,7 +4,7 @@
 //! deliberate change with `INSTA_UPDATE=always cargo test --features ballista -- sql::` and review
 //! the diff.
 
-use kpi_close::engine::{self, Lookups, Scope};
+use kpi_close::engine::{self, AsOf, Lookups, Scope};
 use kpi_close::sql;
 
 use crate::common::*;
@@ -13,7 +13,7 @@ use crate::kpis::tiny;
 #[tokio::test(flavor = "multi_thread")]
 async fn every_indicator_file_returns_what_its_snapshot_shows() {
     let t = tiny().await;
-    let ctx = engine::session(&t.config, &t.lake, Scope::Net, Lookups::Views).await.expect("session");
+    let ctx = engine::session(&t.config, &t.lake, Scope::Net, Lookups::Views, AsOf::NOW).await.expect("session");
     for file in sql::INDICATORS {
         let mut text = String::new();
         for period in ["2026-10", "2026-Q4"] {

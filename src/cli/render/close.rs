@@ -2,7 +2,7 @@
 
 use super::{audit_run, coverage, findings, ingest_plan, ingest_report, mail, rendered, table};
 use crate::close::revision::Decision;
-use crate::close::{CloseOutcome, ClosePlan, Ended, PeriodOutcome};
+use crate::close::{CloseOutcome, ClosePlan, Ended, LateFinding, PeriodOutcome};
 use crate::config::{Config, Transport};
 use crate::lake::{Lake, layout};
 use crate::period::Period;
@@ -89,6 +89,9 @@ pub fn close(outcome: &CloseOutcome, config: &Config, lake: &Lake) -> String {
             }
         }
     }
+    for note in &outcome.notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
     let reports = |text: &mut String, with_mail: bool| {
         for m in &outcome.mail {
             text.push_str(&rendered(&m.trend_months, &m.rendered, lake));
@@ -103,6 +106,11 @@ pub fn close(outcome: &CloseOutcome, config: &Config, lake: &Lake) -> String {
         }
         Ended::Frozen { period, month, revision, changes: list } => {
             text.push_str(&changes(*period, *revision, list, *month))
+        }
+        Ended::LateData { findings } => {
+            for f in findings {
+                text.push_str(&late(f));
+            }
         }
         Ended::ChecksFailed => {
             text.push_str(&format!("\nClose {what} stopped: a check failed (above); no report was sent.\n"))
@@ -135,12 +143,30 @@ pub fn close(outcome: &CloseOutcome, config: &Config, lake: &Lake) -> String {
     text
 }
 
+/// A closed period whose data changed since it closed, and its figures with it.
+fn late(finding: &LateFinding) -> String {
+    let t = &finding.touched;
+    let mut text = format!(
+        "\n{} is closed (revision {}), and data it was computed from changed since it closed:\n",
+        t.period, t.revision
+    );
+    for object in &t.objects {
+        text.push_str(&format!("  - {object}\n"));
+    }
+    let month = t.period.months().last().copied().unwrap_or(t.period);
+    text.push_str("Recomputed as it was closed, ");
+    text.push_str(&restate(t.revision, &finding.changes, month));
+    text
+}
+
 /// A closed period that recomputes differently, without `--reopen`: what changed and how to restate.
 fn changes(period: Period, revision: i64, changes: &[String], month: Period) -> String {
-    let mut text = format!(
-        "\n{period} is closed (revision {revision}) and the lake now gives different figures ({} change(s)):\n",
-        changes.len()
-    );
+    format!("\n{period} is closed (revision {revision}) and the lake now {}", restate(revision, changes, month))
+}
+
+/// `gives different figures (…):`, each change, and the command that restates them.
+fn restate(revision: i64, changes: &[String], month: Period) -> String {
+    let mut text = format!("gives different figures ({} change(s)):\n", changes.len());
     for change in changes.iter().take(20) {
         text.push_str(&format!("  - {change}\n"));
     }

@@ -150,12 +150,15 @@ pub fn audit_run(run: &AuditManifest) -> String {
     let flagged: u64 = run.rules.values().map(|r| r.rows_flagged).sum();
     let mut text = match run.kept {
         false => format!(
-            "\nAudit: {} rule(s) ran over the whole lake and flagged {flagged} row(s); the ledger is exclusions/<RULE>.parquet.\n",
-            run.rules.len()
+            "\nAudit: {} rule(s) judged {} month(s), each with only the data up to its end, and flagged {flagged} row(s); the ledger is {}.\n",
+            run.rules.len(),
+            run.months.len(),
+            layout::ledger("<M>", "<RULE>")
         ),
         true => format!(
-            "\nAudit: the exports, rules, lists and settings are those of the last audit; its ledger of {flagged} flagged row(s) from {} rule(s) stands (exclusions/<RULE>.parquet).\n",
-            run.rules.len()
+            "\nAudit: the exports, rules, lists and settings are those of the last audit; its ledger of {flagged} flagged row(s) from {} rule(s) stands ({}).\n",
+            run.rules.len(),
+            layout::ledger("<M>", "<RULE>")
         ),
     };
     for (rule, why) in &run.skipped {
