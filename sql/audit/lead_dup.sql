@@ -2,6 +2,7 @@
 -- dataset: leads
 -- version: 1
 -- catches: a lead whose normalised e-mail (lower case, no +tag, no dots for Gmail) or phone (E.164, +86 for 11-digit Chinese mobiles) belongs to an earlier lead: all but the first
+-- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: every month up to the judged one: a lead is judged against the leads before it
 WITH normalised AS (
     SELECT
@@ -22,7 +23,7 @@ WITH normalised AS (
             WHEN length(regexp_replace(phone, '[^0-9]', '', 'g')) >= 8 THEN concat('+', regexp_replace(phone, '[^0-9]', '', 'g'))
         END AS phone_key
     FROM stg_leads
-    WHERE month < $month_to
+    WHERE month < $judge_to
 ),
 ranked AS (
     SELECT
@@ -39,4 +40,4 @@ SELECT
         ELSE concat('same phone as ', first_by_phone)
     END AS detail
 FROM ranked
-WHERE month = $month_from AND ((email_key IS NOT NULL AND first_by_email <> lead_id) OR (phone_key IS NOT NULL AND first_by_phone <> lead_id))
+WHERE month >= $judge_from AND month < $judge_to AND ((email_key IS NOT NULL AND first_by_email <> lead_id) OR (phone_key IS NOT NULL AND first_by_phone <> lead_id))

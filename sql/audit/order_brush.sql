@@ -2,6 +2,7 @@
 -- dataset: orders
 -- version: 1
 -- catches: brushed sales: refunded within audit.refund_days of the order; bought by an employee (customer_email in people); or audit.same_day_orders or more orders from one customer on one day with the same amount (all of them)
+-- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month (a day lies inside one month) and the people export, for employees buying
 -- One pass over the orders: each test is a column, a row is flagged when any holds, and its detail
 -- is the first of them in text order (the employee test can match several people). One sort of
@@ -34,7 +35,7 @@ FROM (
             refunded_at,
             count(*) OVER (PARTITION BY customer_id, local_date(order_at), amount) AS identical
         FROM stg_orders
-        WHERE month = $month_from
+        WHERE month >= $judge_from AND month < $judge_to
     ) AS o
     LEFT JOIN people AS p ON lower(trim(p.email)) = lower(trim(o.customer_email))
 ) AS f

@@ -2,6 +2,7 @@
 -- dataset: orders
 -- version: 1
 -- catches: orders that are not sales: refunded, cancelled or pending; amount zero or negative; a second copy of an order_id
+-- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month (copies are numbered within a month)
 SELECT
     record_key,
@@ -12,4 +13,4 @@ SELECT
         ELSE concat('amount ', CAST(amount AS VARCHAR))
     END AS detail
 FROM stg_orders
-WHERE month = $month_from AND (record_key <> order_id OR status IN ('refunded', 'cancelled', 'pending') OR amount <= 0)
+WHERE month >= $judge_from AND month < $judge_to AND (record_key <> order_id OR status IN ('refunded', 'cancelled', 'pending') OR amount <= 0)

@@ -2,6 +2,7 @@
 -- dataset: web_events
 -- version: 1
 -- catches: bursts of more than audit.rate_visitor_per_minute events from one visitor within 60 seconds: every event of the burst
+-- judges: month by month: a row's verdict may depend on rows after it, so each month is judged with only its own data and the look-back
 -- reads: the judged month and the 60 s before it ($rate_from_at), nothing after its end: a burst that runs on
 -- into the next month is judged there, so a month's ledger never changes when later months arrive
 -- An event starts a burst when more than the limit follow it within 60 s; every event within 60 s
@@ -17,8 +18,8 @@ WITH counted AS (
         ) AS following
     FROM stg_web_events
     WHERE visitor_id IS NOT NULL
-        AND month >= $rate_month_from AND month < $month_to
-        AND event_time >= $rate_from_at AND event_time < $end_at
+        AND month >= $rate_month_from AND month < $judge_to
+        AND event_time >= $rate_from_at AND event_time < $judge_end_at
 ),
 marked AS (
     SELECT
@@ -30,4 +31,4 @@ marked AS (
 )
 SELECT record_key, month, concat(CAST(burst AS VARCHAR), ' events from ', who, ' within 60 s') AS detail
 FROM marked
-WHERE month = $month_from AND burst > 0
+WHERE month >= $judge_from AND month < $judge_to AND burst > 0

@@ -183,30 +183,41 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         true => None,
         false => Some(cache_web_events(&ctx, config).await?),
     };
-    // Every rule but LEAD_FROM_FLAGGED judges each month on its own, several at once; then
-    // LEAD_FROM_FLAGGED, which reads what the web rules found in the months up to the one it judges.
+    // The rules judge every month in one pass, or — those whose verdict can depend on later rows —
+    // one month at a time, several runs at once; LEAD_FROM_FLAGGED last, reading what the web rules
+    // found.
     let (from_flagged, first): (Vec<&'static Rule>, Vec<&'static Rule>) =
         to_run.iter().copied().partition(|r| r.id == "LEAD_FROM_FLAGGED");
-    let bar = crate::progress::bar(months.len() * to_run.len(), "audit");
-    let judge = |rules: Vec<&'static Rule>| {
-        let jobs: Vec<(Period, &'static Rule)> =
-            months.iter().flat_map(|m| rules.iter().map(move |r| (*m, *r))).collect();
+    let (Some(&earliest), Some(&latest)) = (months.first(), months.last()) else {
+        return finish(lake, manifest, std::collections::BTreeSet::new(), started).await;
+    };
+    let runs = |rules: &[&'static Rule]| -> Vec<(&'static Rule, Period, Period)> {
+        rules
+            .iter()
+            .flat_map(|r| match r.month_by_month {
+                true => months.iter().map(|m| (*r, *m, *m)).collect::<Vec<_>>(),
+                false => vec![(*r, earliest, latest)],
+            })
+            .collect()
+    };
+    let bar = crate::progress::bar(runs(&to_run).len(), "audit");
+    let judge = |jobs: Vec<(&'static Rule, Period, Period)>| {
         let (ctx, bar) = (&ctx, &bar);
         futures::stream::iter(jobs)
-            .map(move |(month, rule)| async move {
+            .map(move |(rule, from, to)| async move {
                 let began = std::time::Instant::now();
-                let batches = run_rule(ctx, rule, &month_params(config, month)).await?;
+                let batches = run_rule(ctx, rule, &judge_params(config, from, to)).await?;
                 bar.inc(1);
                 let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-                tracing::debug!(rule = %rule.id, %month, rows, elapsed_ms = began.elapsed().as_millis() as u64, "Rule ran");
-                Ok::<_, AuditError>((month, rule, batches))
+                tracing::debug!(rule = %rule.id, %from, %to, rows, elapsed_ms = began.elapsed().as_millis() as u64, "Rule ran");
+                Ok::<_, AuditError>((rule, batches))
             })
             .buffered(engine::parallelism(&config.engine))
             .try_collect::<Vec<_>>()
     };
-    let mut judged = judge(first).await?;
+    let mut judged = judge(runs(&first)).await?;
     let mut web_flags = Vec::new();
-    for (_, _, batches) in judged.iter().filter(|(_, r, _)| r.dataset == "web_events") {
+    for (_, batches) in judged.iter().filter(|(r, _)| r.dataset == "web_events") {
         for b in batches {
             // record_key, rule_id and the row's month (`period`).
             let columns = vec![b.column(1).clone(), b.column(3).clone(), b.column(2).clone()];
@@ -217,29 +228,44 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         let table = MemTable::try_new(flag_schema(), vec![web_flags]).map_err(AuditError::Engine)?;
         ctx.deregister_table("web_flags").map_err(AuditError::Engine)?;
         ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
-        judged.extend(judge(from_flagged).await?);
+        judged.extend(judge(runs(&from_flagged)).await?);
     }
     let mut written = std::collections::BTreeSet::new();
     for rule in &to_run {
         let entry = RuleRun { dataset: rule.dataset.clone(), rule_version: rule.rule_version.clone(), rows_flagged: 0 };
         manifest.rules.insert(rule.id.clone(), entry);
     }
-    for (month, rule, batches) in judged {
-        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    // One ledger object per month and rule: the rows of a run, split by their month.
+    let mut by_object: BTreeMap<String, Vec<RecordBatch>> = BTreeMap::new();
+    for (rule, batches) in judged {
         if let Some(run) = manifest.rules.get_mut(&rule.id) {
-            run.rows_flagged += rows;
+            run.rows_flagged += batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
         }
-        if rows > 0 {
-            let path = layout::ledger(month, &rule.id);
-            let bytes = crate::lake::parquet_bytes(tables::exclusions(), &batches)?;
-            manifest.objects.insert(path.clone(), LedgerObject { rows, sha256: sha256(&bytes) });
-            lake.put(&path, bytes).await?;
-            written.insert(path);
+        for batch in &batches {
+            for (month, part) in by_month(batch)? {
+                by_object.entry(layout::ledger(month, &rule.id)).or_default().push(part);
+            }
         }
     }
+    for (path, batches) in by_object {
+        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let bytes = crate::lake::parquet_bytes(tables::exclusions(), &batches)?;
+        manifest.objects.insert(path.clone(), LedgerObject { rows, sha256: sha256(&bytes) });
+        lake.put(&path, bytes).await?;
+        written.insert(path);
+    }
     bar.finish_and_clear();
-    // Objects no rule produces any more: a rule switched off, a month that no longer flags, or the
-    // ledger of an earlier layout.
+    finish(lake, manifest, written, started).await
+}
+
+/// Removes the ledger objects no rule produced this time (a rule switched off, a month that no
+/// longer flags, the ledger of an earlier layout) and writes the manifest.
+async fn finish(
+    lake: &Lake,
+    manifest: AuditManifest,
+    written: std::collections::BTreeSet<String>,
+    started: std::time::Instant,
+) -> Result<AuditManifest, AuditError> {
     for stale in lake.list(layout::EXCLUSIONS_DIR).await? {
         if !written.contains(&stale) {
             lake.delete(&stale).await?;
@@ -257,6 +283,24 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
     Ok(manifest)
 }
 
+/// A ledger batch (sorted by period) split into its runs of one month.
+fn by_month(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>, AuditError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    let periods = batch.column(2).as_string::<i32>();
+    let mut out: Vec<(String, RecordBatch)> = Vec::new();
+    let mut start = 0;
+    while start < batch.num_rows() {
+        let month = if periods.is_valid(start) { periods.value(start) } else { "" };
+        let mut end = start + 1;
+        while end < batch.num_rows() && periods.is_valid(end) && periods.value(end) == month {
+            end += 1;
+        }
+        out.push((month.to_string(), batch.slice(start, end - start)));
+        start = end;
+    }
+    Ok(out)
+}
+
 /// Why a rule does not run, if it does not.
 fn why_not(config: &Config, rule: &Rule) -> Option<&'static str> {
     if !config.audit.enabled {
@@ -270,30 +314,36 @@ fn why_not(config: &Config, rule: &Rule) -> Option<&'static str> {
     }
 }
 
-/// The parameters a rule judges `month` with: the thresholds, the month's bounds
-/// (`engine::period_params`: `$month_from` is the judged month, `$end_at` its end, past which no rule
-/// reads), and where each rule's look back begins: `$rate_from_at` / `$rate_month_from` (60 s),
+/// The parameters a rule judges the months `first` … `last` with: the thresholds; the judged months
+/// `$judge_from` … `$judge_to` (the month after the last) and their span `$judge_start_at` …
+/// `$judge_end_at`, past which no rule reads; and where each rule's look back begins —
+/// `$prev_month_from` (the month before the first), `$rate_from_at` / `$rate_month_from` (60 s),
 /// `$burst_from_at` / `$burst_month_from` (`audit.form_burst_hours`), `$social_from_date` /
-/// `$social_month_from` (`audit.social_window_days`) and `$half_month_from` (the half-year's first
-/// month).
-fn month_params(config: &Config, month: Period) -> Params {
+/// `$social_month_from` (`audit.social_window_days`) and `$half_month_from` (the first month of the
+/// half-year holding the first judged month).
+fn judge_params(config: &Config, first: Period, last: Period) -> Params {
     let tz = config.company.timezone;
     let text = |p: Period| ScalarValue::Utf8(Some(p.to_string()));
-    let (start, _) = month.bounds(tz);
-    let (first_day, _) = month.dates();
+    let (start, _) = first.bounds(tz);
+    let (_, end) = last.bounds(tz);
+    let (first_day, _) = first.dates();
     let rate_from = start - chrono::Duration::seconds(60);
     let burst_from = start - chrono::Duration::seconds((config.audit.form_burst_hours * 3600.0).ceil() as i64);
     let social_from = first_day - chrono::Duration::days(config.audit.social_window_days.min(36_500) as i64);
-    let half = month.containing().into_iter().find(|p| p.kind() == crate::period::PeriodKind::Half);
+    let half = first.containing().into_iter().find(|p| p.kind() == crate::period::PeriodKind::Half);
     let mut p = params(config);
-    p.extend(&engine::period_params(month, tz));
-    p.set("rate_from_at", engine::instant_value(rate_from))
+    p.set("judge_from", text(first))
+        .set("judge_to", text(last.shifted(1)))
+        .set("judge_start_at", engine::instant_value(start))
+        .set("judge_end_at", engine::instant_value(end))
+        .set("prev_month_from", text(first.shifted(-1)))
+        .set("rate_from_at", engine::instant_value(rate_from))
         .set("rate_month_from", text(Period::month_of(rate_from, tz)))
         .set("burst_from_at", engine::instant_value(burst_from))
         .set("burst_month_from", text(Period::month_of(burst_from, tz)))
         .set("social_from_date", engine::date_value(social_from))
         .set("social_month_from", text(Period::month_of_date(social_from)))
-        .set("half_month_from", text(half.and_then(|h| h.months().first().copied()).unwrap_or(month)));
+        .set("half_month_from", text(half.and_then(|h| h.months().first().copied()).unwrap_or(first)));
     p
 }
 
@@ -352,7 +402,8 @@ pub async fn check(config: &Config, lake: &Lake) -> Result<Vec<String>, AuditErr
     let ctx = session(config, lake, &lists, false).await?;
     let table = MemTable::try_new(flag_schema(), vec![vec![]]).map_err(AuditError::Engine)?;
     ctx.register_table("web_flags", Arc::new(table)).map_err(AuditError::Engine)?;
-    let params = month_params(config, Period::Month { year: 2026, month: 1 });
+    let month = Period::Month { year: 2026, month: 1 };
+    let params = judge_params(config, month, month);
     for file in sql::AUDIT_RULES {
         if let Err(e) = sql::check_plans(&ctx, file, &params).await {
             problems.push(e.to_string());

@@ -45,11 +45,13 @@ pub async fn close(
         Decision::First => 1,
         Decision::Resume(r) | Decision::Frozen(r) | Decision::Reopen(r) => r,
     };
-    // A closed period recomputes from the org it was closed with; a first close and a restatement
-    // take the org as it is now (and archive it with the proof bundle).
+    // A first close takes the org and plan as they are now (and archives them with the proof
+    // bundle); every later computation of the period — a resumed close, a check of a closed one, a
+    // restatement — takes them as archived, so a later hire, team move or target edit never moves a
+    // closed period: only its data and the rules do.
     let as_of = match decision {
-        Decision::First | Decision::Reopen(_) => AsOf::end_of(period),
-        Decision::Resume(_) | Decision::Frozen(_) => AsOf::as_closed(period),
+        Decision::First => AsOf::end_of(period),
+        Decision::Resume(_) | Decision::Frozen(_) | Decision::Reopen(_) => AsOf::as_closed(period),
     };
     let indicators = kpis::compute(config, lake, period, revision, as_of).await?;
     if !indicators.findings.is_empty() {
@@ -69,10 +71,9 @@ pub async fn close(
         }
     };
     revision::begin(lake, period, revision, reason, run_id).await?;
-    // The org the figures were computed from is archived with the period: a first close and a
-    // restatement archive the lake's; a resumed close keeps what it archived before.
-    let first = matches!(decision, Decision::First | Decision::Reopen(_));
-    crate::proof::archive_org(lake, period, first).await?;
+    // The org the figures were computed from is archived with the period: a first close archives the
+    // lake's; later ones keep what was archived (a close that died before archiving archives now).
+    crate::proof::archive_org(lake, period, decision == Decision::First).await?;
     let indicators = indicators.with_revision(revision).map_err(CloseError::arrow)?;
     kpis::write(lake, &indicators).await?;
     let scorecards = score::compute(config, lake, period, AsOf::as_closed(period)).await?;

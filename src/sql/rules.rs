@@ -1,6 +1,7 @@
-//! Audit rule cards: each `sql/audit/<rule>.sql` opens with `-- rule:`, `-- dataset:`, `-- version:`
-//! and `-- catches:` lines; other leading comment lines are notes. A rule returns `record_key`,
-//! `month` and `detail` for every row it catches.
+//! Audit rule cards: each `sql/audit/<rule>.sql` opens with `-- rule:`, `-- dataset:`, `-- version:`,
+//! `-- catches:`, `-- judges:` and `-- reads:` lines; other leading comment lines are notes. A rule
+//! returns `record_key`, `month` and `detail` for every row of the judged months
+//! (`$judge_from` … `$judge_to`) it catches.
 
 use std::sync::OnceLock;
 
@@ -12,6 +13,10 @@ pub struct Rule {
     pub dataset: String,
     pub version: u32,
     pub catches: String,
+    /// Whether the rule must judge one month at a time (`-- judges: month by month`): its verdict on a
+    /// row can depend on rows after it, which a month's ledger must not see. The others judge every
+    /// month in one pass (`-- judges: every month in one pass`).
+    pub month_by_month: bool,
     /// `<version>-<first 8 hex of the SQL file's SHA-256>`, written to every ledger row.
     pub rule_version: String,
     pub file: &'static SqlFile,
@@ -30,7 +35,7 @@ impl Rule {
         let mut fields = std::collections::BTreeMap::new();
         for line in file.text().lines().map_while(|l| l.strip_prefix("-- ")) {
             if let Some((key, value)) = line.split_once(": ")
-                && ["rule", "dataset", "version", "catches"].contains(&key)
+                && ["rule", "dataset", "version", "catches", "judges"].contains(&key)
             {
                 fields.insert(key, value.trim().to_string());
             }
@@ -46,12 +51,20 @@ impl Rule {
         }
         let version: u32 = get("version")?.parse().map_err(|_| fail("version must be a whole number".into()))?;
         let digest = file.sha256();
+        let month_by_month = match get("judges")?.split(':').next().unwrap_or_default().trim() {
+            "month by month" => true,
+            "every month in one pass" => false,
+            other => {
+                return Err(fail(format!("judges `{other}` is not `month by month` or `every month in one pass`")));
+            }
+        };
         Ok(Rule {
             rule_version: format!("{version}-{}", &digest[..8]),
             id,
             dataset,
             version,
             catches: get("catches")?,
+            month_by_month,
             file,
         })
     }
