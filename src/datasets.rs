@@ -67,18 +67,23 @@ pub struct Dataset {
 /// Lineage columns ingest appends to every lake row: which export file and line it came from.
 pub const SOURCE_FILE: &str = "source_file";
 pub const SOURCE_LINE: &str = "source_line";
+/// Which copy of its key the row is among the rows of its export in its month: 1 for the first,
+/// 2 for the second … (the staging views name copies `<key>#2`, so the audit can exclude them).
+pub const KEY_COPY: &str = "key_copy";
 
 impl Dataset {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// The schema of this dataset's lake files: the canonical columns, then the lineage columns.
+    /// The schema of this dataset's lake files: the canonical columns, then the lineage columns and
+    /// the key's copy number.
     pub fn lake_schema(&self) -> SchemaRef {
         let mut fields: Vec<Field> =
             self.columns.iter().map(|c| Field::new(c.name, c.ty.arrow_type(), !c.required)).collect();
         fields.push(Field::new(SOURCE_FILE, DataType::Utf8, false));
         fields.push(Field::new(SOURCE_LINE, DataType::Int64, false));
+        fields.push(Field::new(KEY_COPY, DataType::Int64, false));
         Arc::new(Schema::new(fields))
     }
 }

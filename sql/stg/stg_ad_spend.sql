@@ -1,7 +1,7 @@
 -- Ad spend in the company currency, attributed through the campaign (its team and owner), else
 -- through the row's own team_id. `record_key` is date|channel|campaign_id; later copies get `#2`….
 SELECT
-    CASE WHEN s.copy = 1 THEN s.natural_key ELSE concat(s.natural_key, '#', CAST(s.copy AS VARCHAR)) END AS record_key,
+    CASE WHEN s.key_copy = 1 THEN s.natural_key ELSE concat(s.natural_key, '#', CAST(s.key_copy AS VARCHAR)) END AS record_key,
     s.date,
     s.cost,
     coalesce(s.currency, $currency) AS currency,
@@ -19,8 +19,7 @@ SELECT
 FROM (
     SELECT
         *,
-        concat_ws('|', CAST(date AS VARCHAR), channel, coalesce(campaign_id, '')) AS natural_key,
-        row_number() OVER (PARTITION BY month, date, channel, campaign_id ORDER BY source_file, source_line) AS copy
+        concat_ws('|', CAST(date AS VARCHAR), channel, coalesce(campaign_id, '')) AS natural_key
     FROM ad_spend
 ) AS s
 LEFT JOIN campaigns AS c ON c.campaign_id = s.campaign_id

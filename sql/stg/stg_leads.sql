@@ -1,8 +1,9 @@
 -- Leads with their attribution: person = owner, team = the owner's team (else the campaign's),
 -- channel = the lead's channel (else the campaign's). `record_key` is the lead id; a second copy of
--- the same lead in one export gets `#2`, `#3`… so the audit can exclude the copy and keep the first.
+-- the same lead in one export and month gets `#2`, `#3`… (`key_copy`, given at ingest) so the audit
+-- can exclude the copy and keep the first.
 SELECT
-    CASE WHEN l.copy = 1 THEN l.lead_id ELSE concat(l.lead_id, '#', CAST(l.copy AS VARCHAR)) END AS record_key,
+    CASE WHEN l.key_copy = 1 THEN l.lead_id ELSE concat(l.lead_id, '#', CAST(l.key_copy AS VARCHAR)) END AS record_key,
     l.lead_id,
     l.created_at,
     l.mql_at,
@@ -22,9 +23,6 @@ SELECT
     l.month,
     l.source_file,
     l.source_line
-FROM (
-    SELECT *, row_number() OVER (PARTITION BY month, lead_id ORDER BY source_file, source_line) AS copy
-    FROM leads
-) AS l
+FROM leads AS l
 LEFT JOIN people AS p ON p.person_id = l.owner_id
 LEFT JOIN campaigns AS c ON c.campaign_id = l.campaign_id

@@ -3,7 +3,7 @@
 -- converted per order at the rate valid on the order's date (company timezone) and rounded to 4
 -- decimals; an order in a foreign currency with no rate has a null `amount_base` (a check lists it).
 SELECT
-    CASE WHEN o.copy = 1 THEN o.order_id ELSE concat(o.order_id, '#', CAST(o.copy AS VARCHAR)) END AS record_key,
+    CASE WHEN o.key_copy = 1 THEN o.order_id ELSE concat(o.order_id, '#', CAST(o.key_copy AS VARCHAR)) END AS record_key,
     o.order_id,
     o.customer_id,
     o.order_at,
@@ -27,13 +27,7 @@ SELECT
     o.month,
     o.source_file,
     o.source_line
-FROM (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY month, order_id ORDER BY source_file, source_line) AS copy,
-        local_date(order_at) AS local_date
-    FROM orders
-) AS o
+FROM (SELECT *, local_date(order_at) AS local_date FROM orders) AS o
 LEFT JOIN people AS p ON p.person_id = o.owner_id
 LEFT JOIN stg_lead_channels AS l ON l.lead_id = o.lead_id
 LEFT JOIN stg_fx_rates AS fx

@@ -1,8 +1,9 @@
 -- Web and app events with their attribution through the campaign: team = the campaign's team,
 -- person = the campaign's owner, channel = the event's channel (else the campaign's).
--- `record_key` is the event id; later copies of an id get `#2`, `#3`….
+-- `record_key` is the event id; later copies of an id in its export and month get `#2`, `#3`… (the
+-- copy number `key_copy` is given at ingest).
 SELECT
-    CASE WHEN e.copy = 1 THEN e.event_id ELSE concat(e.event_id, '#', CAST(e.copy AS VARCHAR)) END AS record_key,
+    CASE WHEN e.key_copy = 1 THEN e.event_id ELSE concat(e.event_id, '#', CAST(e.key_copy AS VARCHAR)) END AS record_key,
     e.event_id,
     e.event_time,
     e.event_type,
@@ -20,8 +21,5 @@ SELECT
     e.month,
     e.source_file,
     e.source_line
-FROM (
-    SELECT *, row_number() OVER (PARTITION BY month, event_id ORDER BY source_file, source_line) AS copy
-    FROM web_events
-) AS e
+FROM web_events AS e
 LEFT JOIN campaigns AS c ON c.campaign_id = e.campaign_id

@@ -106,7 +106,7 @@ fn exports(manifest: &IngestManifest, ingest: &IngestPlan, path: &str) -> String
     let names: Vec<String> = entry
         .files
         .iter()
-        .filter(|f| f.months.iter().any(|m| m == month))
+        .filter(|f| f.months.contains_key(month))
         .map(|f| {
             let status = ingest.files().find(|p| p.display == f.path).map(|p| p.status.label()).unwrap_or("");
             match status {

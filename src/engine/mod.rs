@@ -311,7 +311,7 @@ pub async fn register_datasets(ctx: &SessionContext, lake: &Lake, as_of: AsOf) -
             }
         }
         let url = ListingTableUrl::parse(lake.url(&folder))?;
-        let mut options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let mut options = ListingOptions::new(parquet_format(ctx)).with_file_extension(".parquet");
         if dataset.partition_by.is_some() {
             options = options.with_table_partition_cols(vec![(MONTH.to_string(), DataType::Utf8)]);
         }
@@ -326,6 +326,12 @@ pub async fn register_datasets(ctx: &SessionContext, lake: &Lake, as_of: AsOf) -
         }
     }
     Ok(())
+}
+
+/// The Parquet format with the session's Parquet options (pushdown, page index, …), which a listing
+/// table does not take from the session by itself.
+fn parquet_format(ctx: &SessionContext) -> Arc<ParquetFormat> {
+    Arc::new(ParquetFormat::default().with_options(ctx.copied_table_options().parquet))
 }
 
 /// Query results as rows of text cells (`None` for nulls), whatever the column types: for the small
@@ -499,7 +505,7 @@ pub async fn register_exclusions(
     ctx.deregister_table("exclusions")?;
     if has_ledger {
         let url = ListingTableUrl::parse(lake.url(&format!("{}/", layout::EXCLUSIONS_DIR)))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        let options = ListingOptions::new(parquet_format(ctx))
             .with_file_extension(".parquet")
             .with_table_partition_cols(vec![(MONTH.to_string(), DataType::Utf8)]);
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);

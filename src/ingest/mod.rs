@@ -117,9 +117,9 @@ impl IngestReport {
 pub async fn run(config: &Config, lake: &Lake, plan: &IngestPlan) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let mut manifest = IngestManifest::load(lake).await?;
-    // The merge is one sort per dataset written in order: one partition keeps it to one external
-    // sort, which spills within `engine.memory_limit` where parallel sorts and the shuffle between
-    // them fail to reserve memory for their merges (or, in DataFusion 55, can wait on each other).
+    // Each query of the merge runs on one partition — a month's sort spills within
+    // `engine.memory_limit`, where parallel sorts and the shuffle between them can fail to reserve
+    // memory for their merges — and months are merged several at once instead.
     let merge_engine = crate::config::Engine { target_partitions: 1, ..config.engine.clone() };
     let ctx = engine::context(&merge_engine, lake).map_err(|source| IngestError::Engine {
         dataset: "-",
@@ -228,14 +228,15 @@ async fn ingest_dataset(
     if !outcome.problems.is_empty() {
         return Ok(outcome);
     }
-    let merged = merge::rebuild(ctx, lake, plan).await?;
+    let parallelism = engine::parallelism(&config.engine);
+    let merged = merge::rebuild(ctx, lake, plan, &stats, &outcome.report.entry, parallelism).await?;
     let files = plan
         .files
         .iter()
         .map(|f| {
             let s = stats.get(&f.staging_id).cloned().unwrap_or_default();
-            let written = merged.written_by_file.get(&f.display).copied().unwrap_or(0);
-            let months = merged.months_by_file.get(&f.display).map(|m| m.iter().cloned().collect()).unwrap_or_default();
+            let months = merged.written_by_file.get(&f.display).cloned().unwrap_or_default();
+            let written = months.values().sum();
             FileEntry {
                 path: f.display.clone(),
                 source: f.source.clone(),
@@ -248,9 +249,11 @@ async fn ingest_dataset(
                 rows_superseded: s.rows_ok.saturating_sub(written),
                 rows_written: written,
                 months,
+                identity: Some(f.identity.clone()),
             }
         })
         .collect::<Vec<_>>();
+    let merged_written = merged.rewritten;
     outcome.report.entry = DatasetEntry {
         rows: merged.rows,
         rows_rejected: files.iter().map(|f| f.rows_rejected).sum(),
@@ -259,7 +262,12 @@ async fn ingest_dataset(
         objects: merged.objects,
     };
     outcome.report.rebuilt = true;
-    tracing::info!(rows = outcome.report.entry.rows, rejected = outcome.report.entry.rows_rejected, "Dataset rebuilt");
+    tracing::info!(
+        rows = outcome.report.entry.rows,
+        rejected = outcome.report.entry.rows_rejected,
+        objects_written = merged_written,
+        "Dataset rebuilt"
+    );
     Ok(outcome)
 }
 

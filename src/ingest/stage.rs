@@ -29,12 +29,18 @@ pub const MONTH: &str = "_month";
 
 const BATCH_ROWS: usize = 8192;
 
+/// The longest reason a reject keeps, in characters.
+const MAX_REASON: usize = 500;
+
 /// What staging one file produced. Stored beside the staged rows as `<id>.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageStats {
     pub rows_read: u64,
     pub rows_ok: u64,
     pub rows_rejected: u64,
+    /// Good rows per month partition (`YYYY-MM`; empty for a reference dataset).
+    #[serde(default)]
+    pub months: std::collections::BTreeMap<String, u64>,
 }
 
 /// Why a file could not be staged at all.
@@ -85,6 +91,13 @@ pub async fn stage(
     let mut export = Export::open(&file.path, file.format, source.encoding, source.delimiter, source.sheet.as_deref())
         .map_err(|e| problem(format!("{}: {e}", file.display)))?;
 
+    if export.headers.iter().all(|h| h.is_empty()) {
+        let what = if file.bytes == 0 { "is empty (0 bytes)" } else { "has no header line" };
+        return Err(problem(format!(
+            "{} {what}: no header and no rows. An export needs a first line naming its columns; re-export it, or remove the file if it was written by mistake",
+            file.display
+        )));
+    }
     let positions =
         map_columns(source, &export.headers, &file.display, config_file).map_err(|m| problem(m.join("\n")))?;
 
@@ -93,6 +106,8 @@ pub async fn stage(
     let mut batch = BatchBuilder::new(dataset);
     let mut stats = StageStats::default();
     let partition_at = dataset.partition_by.and_then(|p| dataset.columns.iter().position(|c| c.name == p));
+    // How many rows of each key this export has had so far in each month: the copy numbers.
+    let mut copies: std::collections::HashMap<(Option<String>, String), i64> = std::collections::HashMap::new();
 
     while let Some(row) = export.next_row() {
         stats.rows_read += 1;
@@ -137,7 +152,12 @@ pub async fn stage(
         stats.rows_ok += 1;
         let month = partition_at.and_then(|i| month_of(&values[i], company_tz));
         let key = key_of(dataset, &values);
-        batch.push(&values, &file.display, row.line, &file.export_order, &key, month.as_deref());
+        if let Some(m) = &month {
+            *stats.months.entry(m.clone()).or_default() += 1;
+        }
+        let copy = copies.entry((month.clone(), key.clone())).or_default();
+        *copy += 1;
+        batch.push(&values, &file.display, row.line, *copy, &file.export_order, &key, month.as_deref());
         if batch.len >= BATCH_ROWS {
             rows.write(&batch.finish()?).await?;
         }
@@ -207,13 +227,20 @@ impl Rejects {
         }
     }
 
+    /// One rejected cell. The raw value is kept whole; the reason, which may quote it, is cut to
+    /// `MAX_REASON` characters (a 2 MB cell is in `raw_value` once, not twice).
     fn push(&mut self, line: u64, column: &str, raw: &str, reason: &str) {
         self.dataset.append_value(&self.name);
         self.file.append_value(&self.display);
         self.line.append_value(line as i64);
         self.column.append_value(column);
         self.raw.append_value(raw);
-        self.reason.append_value(reason);
+        match reason.char_indices().nth(MAX_REASON) {
+            None => self.reason.append_value(reason),
+            Some((at, _)) => {
+                self.reason.append_value(format!("{}… (cut; the whole value is in raw_value)", &reason[..at]))
+            }
+        }
     }
 
     fn finish(mut self) -> Result<RecordBatch, LakeError> {
@@ -293,6 +320,7 @@ struct BatchBuilder {
     columns: Vec<ColumnBuilder>,
     file: StringBuilder,
     line: Int64Builder,
+    copy: Int64Builder,
     order: StringBuilder,
     key: StringBuilder,
     month: StringBuilder,
@@ -306,6 +334,7 @@ impl BatchBuilder {
             columns: dataset.columns.iter().map(|c| ColumnBuilder::new(c.ty)).collect(),
             file: StringBuilder::new(),
             line: Int64Builder::new(),
+            copy: Int64Builder::new(),
             order: StringBuilder::new(),
             key: StringBuilder::new(),
             month: StringBuilder::new(),
@@ -313,12 +342,23 @@ impl BatchBuilder {
         }
     }
 
-    fn push(&mut self, values: &[Value], file: &str, line: u64, order: &str, key: &str, month: Option<&str>) {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        values: &[Value],
+        file: &str,
+        line: u64,
+        copy: i64,
+        order: &str,
+        key: &str,
+        month: Option<&str>,
+    ) {
         for (builder, value) in self.columns.iter_mut().zip(values) {
             builder.push(value);
         }
         self.file.append_value(file);
         self.line.append_value(line as i64);
+        self.copy.append_value(copy);
         self.order.append_value(order);
         self.key.append_value(key);
         self.month.append_option(month);
@@ -329,6 +369,7 @@ impl BatchBuilder {
         let mut arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
         arrays.push(Arc::new(self.file.finish()));
         arrays.push(Arc::new(self.line.finish()));
+        arrays.push(Arc::new(self.copy.finish()));
         arrays.push(Arc::new(self.order.finish()));
         arrays.push(Arc::new(self.key.finish()));
         arrays.push(Arc::new(self.month.finish()));

@@ -85,9 +85,13 @@ pub struct FileEntry {
     /// Rows whose key a newer export also holds: the newer one's rows were kept.
     pub rows_superseded: u64,
     pub rows_written: u64,
-    /// The months its rows landed in (none for a reference dataset).
+    /// Its rows in the lake per month (`""` for a reference dataset).
     #[serde(default)]
-    pub months: Vec<String>,
+    pub months: BTreeMap<String, u64>,
+    /// Size, modification time (ns) and inode when it was read: the same three next time, and it is
+    /// not read again to hash it.
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 impl IngestManifest {

@@ -410,3 +410,91 @@ async fn period_parameters_bound_periods_in_company_time() {
         run("SELECT $month_from, $month_to, $prev_month_from, $yoy_month_from, $start_at, $end_date", "2026-11").await;
     assert_eq!(row, [["2026-11", "2026-12", "2026-10", "2025-11", "2026-10-31T16:00:00Z", "2026-12-01"]]);
 }
+
+/// The lake's objects under a folder, with their modification times.
+fn modified(root: &Path) -> std::collections::BTreeMap<String, std::time::SystemTime> {
+    tree(root)
+        .into_keys()
+        .map(|p| {
+            let time = std::fs::metadata(root.join(&p)).and_then(|m| m.modified()).expect("mtime");
+            (p, time)
+        })
+        .collect()
+}
+
+/// Exports that only grew — a new month's file — rewrite only the months that file holds: every other
+/// object stays as it was, and the unchanged exports are not read again.
+#[test]
+fn a_new_months_export_rewrites_only_its_months() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    copy_dir(&repo().join("fixtures"), &fixtures);
+    let october = fixtures.join("exports/web/web_events_2026-10.csv.gz");
+    let held = dir.path().join("web_events_2026-10.csv.gz");
+    std::fs::rename(&october, &held).expect("hold October back");
+    let lake = dir.path().join("lake");
+    let config = demo_config_with(dir.path(), &lake.display().to_string(), "", &fixtures);
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = modified(&lake.join("data"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    std::fs::rename(&held, &october).expect("October arrives");
+    let out = run(&config, &["plan"]);
+    let plan = stdout(&out);
+    assert!(plan.contains("web_events_2026-10.csv.gz") && plan.contains("new"), "{plan}");
+    assert!(plan.contains("web_events_2026-09.csv.gz") && plan.contains("not read"), "{plan}");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = modified(&lake.join("data"));
+    let rewritten: Vec<&String> = after.iter().filter(|(p, t)| before.get(*p) != Some(t)).map(|(p, _)| p).collect();
+    assert_eq!(
+        rewritten,
+        ["web_events/month=2026-10/part-0.parquet", "web_events/month=2026-11/part-0.parquet"],
+        "only the months the new export holds"
+    );
+    // The same lake as ingesting everything at once.
+    let fresh = dir.path().join("fresh");
+    let config = demo_config_with(dir.path(), &fresh.display().to_string(), "", &fixtures);
+    assert_eq!(run(&config, &["ingest"]).status.code(), Some(0));
+    assert!(tree(&fresh.join("data")) == tree(&lake.join("data")), "incremental and full ingest differ");
+}
+
+/// An empty export is said to be empty (not a column to map); a huge bad cell is kept whole in
+/// `raw_value` once, and its reason is cut.
+#[tokio::test]
+async fn an_empty_export_is_named_empty_and_a_huge_bad_cell_is_not_copied_into_its_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir_all(&exports).expect("mkdir");
+    std::fs::write(exports.join("leads.csv"), "").expect("write");
+    let huge = "9".repeat(2 << 20);
+    std::fs::write(
+        exports.join("orders.csv"),
+        format!(
+            "order_id,customer_id,owner_id,order_at,amount\nO1,C1,P1,2026-10-01T10:00:00+08:00,{huge}\nO2,C1,P1,2026-10-01T11:00:00+08:00,1.00\n"
+        ),
+    )
+    .expect("write");
+    let config = dir.path().join("kpi-close.toml");
+    std::fs::write(
+        &config,
+        "[company]\nname = \"t\"\n[lake]\nurl = \"lake\"\n[sources.leads]\npath = \"exports/leads.csv\"\n[sources.orders]\npath = \"exports/orders.csv\"\n",
+    )
+    .expect("write");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("exports/leads.csv is empty (0 bytes): no header and no rows"), "{text}");
+    assert!(!text.contains("sources.leads.columns"), "no column to map in an empty file: {text}");
+    let rejects = query(
+        &dir.path().join("lake"),
+        &[("rejects", "rejects/orders.parquet")],
+        "SELECT line, \"column\", length(raw_value), length(reason) FROM rejects",
+    )
+    .await;
+    let rows = rows(&rejects);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][..3], ["2".to_string(), "amount".to_string(), (2 << 20).to_string()]);
+    assert!(rows[0][3].parse::<usize>().unwrap() < 600, "the reason is cut: {rows:?}");
+}

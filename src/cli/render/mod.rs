@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::deliver;
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::ingest::{IngestPlan, IngestReport};
+use crate::ingest::{FileStatus, IngestPlan, IngestReport};
 use crate::kpis::Indicators;
 use crate::lake::records::{AuditManifest, Run};
 use crate::lake::{Lake, layout};
@@ -57,7 +57,10 @@ pub fn ingest_plan(plan: &IngestPlan, lake: &Lake) -> String {
                 format!("{:?}", f.format).to_lowercase(),
                 f.bytes.to_string(),
                 f.sha256[..12].to_string(),
-                f.status.label().to_string(),
+                match (f.status, f.hashed) {
+                    (FileStatus::Unchanged, false) => "unchanged (same size, time, inode: not read)".to_string(),
+                    (status, _) => status.label().to_string(),
+                },
             ]
         })
         .collect();
