@@ -82,7 +82,11 @@ fn plan_lists_every_export_without_touching_the_lake() {
 fn close_runs_every_stage_and_says_where_to_look() {
     let dir = tempfile::tempdir().expect("temp dir");
     let lake = dir.path().join("lake");
-    let config = demo_config(dir.path(), &lake.display().to_string(), "");
+    // The fixtures through a link in the test's folder: the plan's columns are as wide as the
+    // longest path, which must not follow where the checkout lies.
+    let fixtures = dir.path().join("fixtures");
+    std::os::unix::fs::symlink(repo().join("fixtures"), &fixtures).expect("link the fixtures");
+    let config = demo_config_with(dir.path(), &lake.display().to_string(), "", &fixtures);
     let dry = run(&config, &["close", "--month", "2026-10", "--dry-run"]);
     assert_eq!(dry.status.code(), Some(0), "{}\n{}", stdout(&dry), stderr(&dry));
     snapshot_output("close_dry_run_empty_lake_2026-10", dir.path(), &stdout(&dry));
