@@ -2,8 +2,10 @@
 # The ingest benchmark of BENCHMARKS.md, in one run on the same exports (the benchmark company's
 # year at --scale S, plain CSV and JSON lines):
 #   1. kpi-close ingest from an empty lake, timed with its peak resident memory (/usr/bin/time -v);
-#   2. kpi-close ingest again with nothing changed (it reads no export: size, time and inode match);
-#   3. DuckDB converting every export to Parquet as it is ("plain"), and doing kpi-close's work on the
+#   2. kpi-close ingest again with nothing changed (it reads no export: size, time and inode match),
+#      and a new month arriving: a lake of the year without December, then December's exports added;
+#   3. DuckDB converting every export to Parquet as it is ("plain": a COPY per file; "plain web": the
+#      web events in one COPY), and doing kpi-close's work on the
 #      web events ("same-work": typed, local month, newest export per key, a file per month)
 #      (scripts/bench_ingest_duckdb.py);
 # then MB/s of exports for each and the ratios.
@@ -43,7 +45,7 @@ measure() { # name, then the command: prints seconds, MB/s of all exports, peak 
     awk -F': ' -v name="$name" -v bytes="$bytes" '
         /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
         /Maximum resident set size/ { rss = $2 / 1024 }
-        END { printf "%-17s %8.1f s  %7.1f MB/s  %8.1f MB  %6.0f MiB\n", name, s, bytes / 1e6 / s, bytes / 1e6, rss }' "$dir/$name.err"
+        END { printf "%-17s %8.2f s  %7.1f MB/s  %8.1f MB  %6.0f MiB\n", name, s, bytes / 1e6 / s, bytes / 1e6, rss }' "$dir/$name.err"
 }
 
 echo "kpi-close $("$bin" --version | awk '{print $2}'), year scale $scale, engine.memory_limit $memory, $(nproc) cores"
@@ -51,8 +53,31 @@ rm -rf "$dir/lake"
 sync
 measure "kpi-close ingest" "$bin" ingest --config "$dir/kpi-close.toml" | tee "$dir/ours.txt"
 measure "kpi-close again" "$bin" ingest --config "$dir/kpi-close.toml"
+# A new month arriving: the same exports without the year's last month (links, not copies) ingested
+# into a lake of their own, then December's exports added and ingested again; the lake objects that
+# second ingest wrote are counted.
+rm -rf "$dir/inc" "$dir/lake-inc"
+cp -al "$dir/exports" "$dir/inc"
+mkdir -p "$dir/december"
+find "$dir/inc" -name '*2025-12.*' -exec mv {} "$dir/december/" \;
+sed -e "s#$dir/exports/#$dir/inc/#g" -e "s#url = \"$dir/lake\"#url = \"$dir/lake-inc\"#" "$dir/kpi-close.toml" > "$dir/kpi-inc.toml"
+"$bin" ingest --config "$dir/kpi-inc.toml" > "$dir/inc.out" 2>&1
+for f in "$dir"/december/*; do
+    case $f in */web_*) to=web ;; */leads_*) to=crm ;; */orders_*) to=shop ;; *) to=app ;; esac
+    mv "$f" "$dir/inc/$to/"
+done
+touch "$dir/inc.mark"
+sleep 1
+measure "kpi-close +1 month" "$bin" ingest --config "$dir/kpi-inc.toml" | tee "$dir/inc.txt"
+awk 'FILENAME ~ /ours/ { full = $3 } FILENAME ~ /inc/ { inc = $4 }
+     END { printf "  the +1 month ingest took %.2f of the full ingest'"'"'s time\n", inc / full }' "$dir/ours.txt" "$dir/inc.txt"
+echo "  the +1 month ingest wrote $(find "$dir/lake-inc" -type f -newer "$dir/inc.mark" | grep -c '\.parquet$') of" \
+     "$(find "$dir/lake-inc" -type f -name '*.parquet' | wc -l) Parquet objects in the lake:" \
+     "$(find "$dir/lake-inc" -type f -newer "$dir/inc.mark" -name '*.parquet' | sed -e "s#$dir/lake-inc/##" -e 's#/part-[0-9]*.parquet##' | sort | uniq -c | awk '{ printf "%s%s", sep, $2; sep = ", " }')"
 "$venv/bin/python" scripts/bench_ingest_duckdb.py --exports "$dir/exports" --out "$dir/duckdb" \
     --threads "$(nproc)" --memory-limit "$memory" | tee "$dir/duckdb.txt"
-awk 'FNR == 1 && FILENAME ~ /ours/ { ours = $5 } /duckdb plain/ { plain = $5 } /duckdb same-work/ { same = $5 }
-     END { printf "ratio: kpi-close / DuckDB plain %.2f×, kpi-close / DuckDB same-work (web events) %.2f×\n", ours / plain, ours / same }' \
+awk 'FNR == 1 && FILENAME ~ /ours/ { ours = $5 } /duckdb plain  / { plain = $5 } /duckdb plain web/ { web = $6 }
+     /duckdb same-work/ { same = $5 }
+     END { printf "ratio: kpi-close / DuckDB plain %.2f×, / DuckDB plain web (one COPY) %.2f×, / DuckDB same-work (web events) %.2f×\n",
+                  ours / plain, ours / web, ours / same }' \
     "$dir/ours.txt" "$dir/duckdb.txt"

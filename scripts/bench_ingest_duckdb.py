@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """DuckDB on the same exports kpi-close ingests, for BENCHMARKS.md's ingest comparison.
 
-Two figures, each over the same export files, in this process (peak RSS from getrusage):
-  plain      every CSV / JSON-lines export read and written to Parquet as it is (COPY … TO … parquet);
+Three figures, each over the same export files, in this process (peak RSS from getrusage):
+  plain      every CSV / JSON-lines export read and written to Parquet as it is (COPY … TO … parquet),
+             a COPY per file;
+  plain web  the web events — nearly all the bytes — in one COPY of every file (DuckDB's parallel
+             multi-file CSV reader at its best);
   same-work  the web events — nearly all the bytes — as kpi-close ingests them: typed columns, the
              month of each event in the company timezone, the newest export's rows per event id
              (rank over the exports), written as one Parquet file per month.
@@ -49,6 +52,12 @@ def main():
 
     size = sum(os.path.getsize(f) for f in web)
     files = ", ".join(f"'{f}'" for f in web)
+    start = time.time()
+    con.execute(f"COPY (SELECT * FROM read_csv([{files}])) TO '{args.out}/plain-web.parquet' (FORMAT parquet)")
+    seconds = time.time() - start
+    print(f"duckdb plain web  {seconds:8.1f} s  {size / 1e6 / seconds:7.1f} MB/s  {size / 1e6:8.1f} MB  "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:6.0f} MiB (web events, one COPY)")
+
     start = time.time()
     con.execute(f"""
         COPY (

@@ -101,7 +101,7 @@ pub async fn stage(
     let positions =
         map_columns(source, &export.headers, &file.display, config_file).map_err(|m| problem(m.join("\n")))?;
 
-    let mut rows = lake.scratch_sink(&layout::staging_rows(dataset.name, &file.staging_id), staged_schema(dataset))?;
+    let mut rows = lake.staging_sink(&layout::staging_rows(dataset.name, &file.staging_id), staged_schema(dataset))?;
     let mut rejects = Rejects::new(dataset.name, &file.display);
     let mut batch = BatchBuilder::new(dataset);
     let mut stats = StageStats::default();

@@ -214,9 +214,9 @@ impl Lake {
         self.sink_with(relative, schema, writer_properties())
     }
 
-    /// A Parquet object that is read once and deleted (staged rows): no dictionaries, whose upkeep
-    /// is a tenth of the staging's time and which the one reader does not need.
-    pub fn scratch_sink(&self, relative: &str, schema: SchemaRef) -> Result<ParquetSink, LakeError> {
+    /// A Parquet object for staged rows, which only ingest's merge reads (whole, never filtered by
+    /// a query): no dictionaries, whose upkeep was a tenth of the staging's time.
+    pub fn staging_sink(&self, relative: &str, schema: SchemaRef) -> Result<ParquetSink, LakeError> {
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_dictionary_enabled(false)
