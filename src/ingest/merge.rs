@@ -7,13 +7,16 @@
 //! (`sql/ingest/merge.sql`), less those a newer export supersedes, sorted by time, streamed into one
 //! Parquet object — several months at once. When the exports only grew (new files, nothing changed
 //! or removed), only the months the new files hold, and the months of keys they share with other
-//! exports, are written again: every other month keeps its object, byte for byte. Partitions no
+//! exports, are written again: every other month keeps its object, byte for byte; then only the
+//! keys of the new exports and of those months are grouped (`sql/ingest/conflicts_touched.sql`),
+//! not the whole history's. Partitions no
 //! export produces any more are deleted after the new ones are in place.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext, col};
@@ -29,6 +32,8 @@ use crate::lake::{Lake, layout};
 use crate::sql::Params;
 
 const CONFLICTS_SQL: (&str, &str) = ("sql/ingest/conflicts.sql", include_str!("../../sql/ingest/conflicts.sql"));
+const CONFLICTS_TOUCHED_SQL: (&str, &str) =
+    ("sql/ingest/conflicts_touched.sql", include_str!("../../sql/ingest/conflicts_touched.sql"));
 const MERGE_SQL: (&str, &str) = ("sql/ingest/merge.sql", include_str!("../../sql/ingest/merge.sql"));
 const REFERENCE_SQL: (&str, &str) =
     ("sql/ingest/merge_reference.sql", include_str!("../../sql/ingest/merge_reference.sql"));
@@ -132,26 +137,8 @@ async fn write_partitions(
     let engine = |sql: &'static str| {
         move |source: DataFusionError| IngestError::Engine { dataset: dataset.name, sql_file: sql.to_string(), source }
     };
-    // Keys held by more than one export, and the months their rows are in.
-    let winners = match plan.files.len() > 1 {
-        true => ctx.sql(CONFLICTS_SQL.1).await.map_err(engine(CONFLICTS_SQL.0))?.collect().await,
-        false => Ok(Vec::new()),
-    }
-    .map_err(engine(CONFLICTS_SQL.0))?;
-    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        datafusion::arrow::datatypes::Field::new(KEY, datafusion::arrow::datatypes::DataType::Utf8, false),
-        datafusion::arrow::datatypes::Field::new("_newest", datafusion::arrow::datatypes::DataType::Utf8, true),
-    ]));
-    let conflicted = winners.iter().map(RecordBatch::num_rows).sum::<usize>() > 0;
-    let winners = winners
-        .into_iter()
-        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| engine(CONFLICTS_SQL.0)(e.into()))?;
-    let table = MemTable::try_new(schema, vec![winners]).map_err(engine(CONFLICTS_SQL.0))?;
-    ctx.register_table("winners", Arc::new(table)).map_err(engine(CONFLICTS_SQL.0))?;
-
     if dataset.partition_by.is_none() {
+        register_winners(ctx, dataset, all_conflicts(ctx, plan, dataset).await?)?;
         let df = ctx.sql(REFERENCE_SQL.1).await.map_err(engine(REFERENCE_SQL.0))?;
         let path = layout::data_reference(dataset.name);
         let (rows, by_file) = write_object(lake, dataset, df, &path, engine(REFERENCE_SQL.0)).await?;
@@ -184,13 +171,41 @@ async fn write_partitions(
             .flat_map(|f| stats.get(&f.staging_id).into_iter().flat_map(|s| s.months.keys().cloned()))
             .collect(),
     };
-    if grew_only && conflicted {
-        let sql = "SELECT DISTINCT s._month FROM staged AS s JOIN winners AS w ON w._key = s._key";
-        let batches = ctx.sql(sql).await.map_err(engine(CONFLICTS_SQL.0))?.collect().await;
-        for batch in batches.map_err(engine(CONFLICTS_SQL.0))? {
-            let column = batch.column(0).as_string::<i32>();
-            to_write.extend((0..column.len()).filter(|i| column.is_valid(*i)).map(|i| column.value(i).to_string()));
+    if grew_only {
+        // Only the keys the new exports hold and those of the months written again are grouped;
+        // a month a conflicting key's rows are in is written again too, until no month is added.
+        let new_orders = plan.files.iter().filter(|f| f.status == FileStatus::New).map(|f| f.export_order.clone());
+        register_strings(ctx, "touched_exports", EXPORT_ORDER, new_orders).map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+        let result = async {
+            loop {
+                register_strings(ctx, "touched_months", stage::MONTH, to_write.iter().cloned())
+                    .map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+                let sql = ctx.sql(CONFLICTS_TOUCHED_SQL.1).await.map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+                let conflicted =
+                    register_winners(ctx, dataset, sql.collect().await.map_err(engine(CONFLICTS_TOUCHED_SQL.0))?)?;
+                if !conflicted {
+                    return Ok(());
+                }
+                let sql = "SELECT DISTINCT s._month FROM staged AS s JOIN winners AS w ON w._key = s._key";
+                let batches = ctx.sql(sql).await.map_err(engine(CONFLICTS_TOUCHED_SQL.0))?.collect().await;
+                let before = to_write.len();
+                for batch in batches.map_err(engine(CONFLICTS_TOUCHED_SQL.0))? {
+                    let column = batch.column(0).as_string::<i32>();
+                    to_write
+                        .extend((0..column.len()).filter(|i| column.is_valid(*i)).map(|i| column.value(i).to_string()));
+                }
+                if to_write.len() == before {
+                    return Ok::<(), IngestError>(());
+                }
+            }
         }
+        .await;
+        for table in ["touched_exports", "touched_months"] {
+            ctx.deregister_table(table).map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+        }
+        result?;
+    } else {
+        register_winners(ctx, dataset, all_conflicts(ctx, plan, dataset).await?)?;
     }
     // Months kept as they are: their objects and counts as the manifest has them.
     for month in months.iter().filter(|m| !to_write.contains(*m)) {
@@ -235,6 +250,58 @@ async fn write_partitions(
         written.insert(path);
     }
     merged.months = months.into_iter().filter(|m| written.contains(&layout::data_month(dataset.name, m))).collect();
+    Ok(())
+}
+
+/// The keys several exports hold, over every staged row (conflicts.sql).
+async fn all_conflicts(
+    ctx: &SessionContext,
+    plan: &DatasetPlan,
+    dataset: &'static Dataset,
+) -> Result<Vec<RecordBatch>, IngestError> {
+    let engine = |source| IngestError::Engine { dataset: dataset.name, sql_file: CONFLICTS_SQL.0.into(), source };
+    if plan.files.len() < 2 {
+        return Ok(Vec::new());
+    }
+    ctx.sql(CONFLICTS_SQL.1).await.map_err(engine)?.collect().await.map_err(engine)
+}
+
+/// Registers the conflicting keys as the table `winners` (in place of any before); whether there
+/// are any.
+fn register_winners(
+    ctx: &SessionContext,
+    dataset: &'static Dataset,
+    batches: Vec<RecordBatch>,
+) -> Result<bool, IngestError> {
+    let engine = |source| IngestError::Engine { dataset: dataset.name, sql_file: CONFLICTS_SQL.0.into(), source };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(KEY, DataType::Utf8, false),
+        Field::new("_newest", DataType::Utf8, true),
+    ]));
+    let conflicted = batches.iter().map(RecordBatch::num_rows).sum::<usize>() > 0;
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| engine(e.into()))?;
+    let table = MemTable::try_new(schema, vec![batches]).map_err(engine)?;
+    ctx.deregister_table("winners").map_err(engine)?;
+    ctx.register_table("winners", Arc::new(table)).map_err(engine)?;
+    Ok(conflicted)
+}
+
+/// Registers `values` as a one-column table (in place of any before).
+fn register_strings(
+    ctx: &SessionContext,
+    table: &str,
+    column: &str,
+    values: impl Iterator<Item = String>,
+) -> Result<(), DataFusionError> {
+    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
+    let values: Vec<String> = values.collect();
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(values))])?;
+    ctx.deregister_table(table)?;
+    ctx.register_table(table, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
     Ok(())
 }
 

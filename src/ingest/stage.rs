@@ -106,8 +106,7 @@ pub async fn stage(
     let mut batch = BatchBuilder::new(dataset);
     let mut stats = StageStats::default();
     let partition_at = dataset.partition_by.and_then(|p| dataset.columns.iter().position(|c| c.name == p));
-    // How many rows of each key this export has had so far in each month: the copy numbers.
-    let mut copies: std::collections::HashMap<(Option<String>, String), i64> = std::collections::HashMap::new();
+    let mut copies = Copies::default();
 
     while let Some(row) = export.next_row() {
         stats.rows_read += 1;
@@ -153,11 +152,15 @@ pub async fn stage(
         let month = partition_at.and_then(|i| month_of(&values[i], company_tz));
         let key = key_of(dataset, &values);
         if let Some(m) = &month {
-            *stats.months.entry(m.clone()).or_default() += 1;
+            match stats.months.get_mut(m) {
+                Some(count) => *count += 1,
+                None => {
+                    stats.months.insert(m.clone(), 1);
+                }
+            }
         }
-        let copy = copies.entry((month.clone(), key.clone())).or_default();
-        *copy += 1;
-        batch.push(&values, &file.display, row.line, *copy, &file.export_order, &key, month.as_deref());
+        let copy = copies.next(month.as_deref(), &key);
+        batch.push(&values, &file.display, row.line, copy, &file.export_order, &key, month.as_deref());
         if batch.len >= BATCH_ROWS {
             rows.write(&batch.finish()?).await?;
         }
@@ -176,6 +179,65 @@ pub async fn stage(
     lake.put(&layout::staging_stats(dataset.name, &file.staging_id), stats_json).await?;
     rows.finish().await?;
     Ok(stats)
+}
+
+/// How many rows of each key one export has had so far in each month: the copy numbers (`1` for a
+/// key's first row in its month, `2` for the next, …).
+///
+/// An export of a month of web events holds millions of keys, nearly all once, and two exports are
+/// staged at a time: the keys themselves (two strings and a tuple per entry, ~120 bytes) made this
+/// map most of the ingest's peak memory. It keeps a 128-bit keyed hash of (month, key) instead, 24
+/// bytes an entry. Two different keys taken for one has a probability of about n² / 2¹²⁹ — 10⁻²⁵
+/// for an export of four million keys — and would only number the second `2` instead of `1` (a
+/// record key `<key>#2`, the row kept).
+#[derive(Default)]
+struct Copies {
+    seen: std::collections::HashMap<Digest, u32, std::hash::BuildHasherDefault<FirstWord>>,
+    hashers: [std::collections::hash_map::RandomState; 2],
+}
+
+impl Copies {
+    fn next(&mut self, month: Option<&str>, key: &str) -> i64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let [high, low] = self.hashers.each_ref().map(|state| {
+            let mut hasher = state.build_hasher();
+            month.hash(&mut hasher);
+            key.hash(&mut hasher);
+            hasher.finish()
+        });
+        let count = self.seen.entry(Digest(high, low)).or_default();
+        *count += 1;
+        i64::from(*count)
+    }
+}
+
+/// A (month, key) by its two independent keyed 64-bit hashes.
+#[derive(PartialEq, Eq)]
+struct Digest(u64, u64);
+
+impl std::hash::Hash for Digest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0)
+    }
+}
+
+/// The table's hasher for a `Digest`, already a keyed hash: its first word as it is.
+#[derive(Default)]
+struct FirstWord(u64);
+
+impl std::hash::Hasher for FirstWord {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached for a `Digest`; an FNV-1a fold keeps the hasher right for any other key.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word;
+    }
 }
 
 fn month_of(value: &Value, tz: Tz) -> Option<String> {
@@ -375,5 +437,30 @@ impl BatchBuilder {
         arrays.push(Arc::new(self.month.finish()));
         self.len = 0;
         RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| arrow_error("staged rows", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_numbered_per_month_and_key() {
+        let mut copies = Copies::default();
+        let numbers: Vec<i64> = [
+            (Some("2025-01"), "e1"),
+            (Some("2025-01"), "e1"),
+            (Some("2025-02"), "e1"),
+            (None, "e1"),
+            (Some("2025-01"), "e2"),
+            (Some("2025-01"), "e1"),
+            (None, "e1"),
+            // The parts' boundaries count: "2025-0" + "1e1" is not "2025-01" + "e1".
+            (Some("2025-0"), "1e1"),
+        ]
+        .into_iter()
+        .map(|(month, key)| copies.next(month, key))
+        .collect();
+        assert_eq!(numbers, [1, 2, 1, 1, 1, 3, 2, 1]);
     }
 }

@@ -422,8 +422,9 @@ fn modified(root: &Path) -> std::collections::BTreeMap<String, std::time::System
         .collect()
 }
 
-/// Exports that only grew — a new month's file — rewrite only the months that file holds: every other
-/// object stays as it was, and the unchanged exports are not read again.
+/// Exports that only grew — a new month's file, then a re-export overlapping an older one — rewrite
+/// only the months those files hold: every other object stays as it was, the unchanged exports are
+/// not read again, and the lake is the one a full ingest makes.
 #[test]
 fn a_new_months_export_rewrites_only_its_months() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -432,6 +433,9 @@ fn a_new_months_export_rewrites_only_its_months() {
     let october = fixtures.join("exports/web/web_events_2026-10.csv.gz");
     let held = dir.path().join("web_events_2026-10.csv.gz");
     std::fs::rename(&october, &held).expect("hold October back");
+    let reexport = fixtures.join("exports/shop/orders_2026-10_reexport.csv");
+    let held_reexport = dir.path().join("orders_2026-10_reexport.csv");
+    std::fs::rename(&reexport, &held_reexport).expect("hold the orders' re-export back");
     let lake = dir.path().join("lake");
     let config = demo_config_with(dir.path(), &lake.display().to_string(), "", &fixtures);
     let out = run(&config, &["ingest"]);
@@ -453,6 +457,16 @@ fn a_new_months_export_rewrites_only_its_months() {
         ["web_events/month=2026-10/part-0.parquet", "web_events/month=2026-11/part-0.parquet"],
         "only the months the new export holds"
     );
+    // A new export holding keys older exports hold too: the months of those keys are written again
+    // (the newest export's rows win), nothing else.
+    let before = after;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::rename(&held_reexport, &reexport).expect("the re-export arrives");
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = modified(&lake.join("data"));
+    let rewritten: Vec<&String> = after.iter().filter(|(p, t)| before.get(*p) != Some(t)).map(|(p, _)| p).collect();
+    assert_eq!(rewritten, ["orders/month=2026-10/part-0.parquet"], "only the month the re-export's keys are in");
     // The same lake as ingesting everything at once.
     let fresh = dir.path().join("fresh");
     let config = demo_config_with(dir.path(), &fresh.display().to_string(), "", &fixtures);
