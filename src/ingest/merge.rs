@@ -221,6 +221,7 @@ async fn write_partitions(
         written.insert(path);
     }
     let jobs = to_write.iter().map(|month| async move {
+        tracing::debug!(month = %month, "Merging month");
         let mut params = Params::default();
         params.set("month", ScalarValue::Utf8(Some(month.clone())));
         let df = ctx
@@ -263,6 +264,7 @@ async fn all_conflicts(
     if plan.files.len() < 2 {
         return Ok(Vec::new());
     }
+    tracing::debug!(exports = plan.files.len(), "Finding the keys several exports hold");
     ctx.sql(CONFLICTS_SQL.1).await.map_err(engine)?.collect().await.map_err(engine)
 }
 
