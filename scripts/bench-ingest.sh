@@ -20,15 +20,7 @@ cd "$(dirname "$0")/.."
 scale=${1:-0.02}
 memory=${2:-1GiB}
 dir=${BENCH_DIR:-/tmp/kpi-close-bench}/year-$scale
-target=${CARGO_TARGET_DIR:-target}
-bin=$target/release/kpi-close
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
-venv=${BENCH_VENV:-$target/bench-venv}
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q duckdb
-fi
+. scripts/bench-env.sh
 mkdir -p "$dir"
 if [ ! -f "$dir/exports/.complete" ]; then
     "$bin" bench-data --out "$dir" --scale "$scale" > "$dir/bench-data.out"
@@ -45,7 +37,8 @@ measure() { # name, then the command: prints seconds, MB/s of all exports, peak 
     awk -F': ' -v name="$name" -v bytes="$bytes" '
         /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
         /Maximum resident set size/ { rss = $2 / 1024 }
-        END { printf "%-17s %8.2f s  %7.1f MB/s  %8.1f MB  %6.0f MiB\n", name, s, bytes / 1e6 / s, bytes / 1e6, rss }' "$dir/$name.err"
+        END { rate = s < 0.1 ? "—" : sprintf("%.1f", bytes / 1e6 / s)  # nothing read: no rate
+              printf "%-17s %8.2f s  %7s MB/s  %8.1f MB  %6.0f MiB\n", name, s, rate, bytes / 1e6, rss }' "$dir/$name.err"
 }
 
 echo "kpi-close $("$bin" --version | awk '{print $2}'), year scale $scale, engine.memory_limit $memory, $(nproc) cores"
@@ -62,6 +55,8 @@ mkdir -p "$dir/december"
 find "$dir/inc" -name '*2025-12.*' -exec mv {} "$dir/december/" \;
 sed -e "s#$dir/exports/#$dir/inc/#g" -e "s#url = \"$dir/lake\"#url = \"$dir/lake-inc\"#" "$dir/kpi-close.toml" > "$dir/kpi-inc.toml"
 "$bin" ingest --config "$dir/kpi-inc.toml" > "$dir/inc.out" 2>&1
+all_bytes=$bytes
+bytes=$(find "$dir/december" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')  # its MB/s: of December's
 for f in "$dir"/december/*; do
     case $f in */web_*) to=web ;; */leads_*) to=crm ;; */orders_*) to=shop ;; *) to=app ;; esac
     mv "$f" "$dir/inc/$to/"
@@ -69,6 +64,7 @@ done
 touch "$dir/inc.mark"
 sleep 1
 measure "kpi-close +1 month" "$bin" ingest --config "$dir/kpi-inc.toml" | tee "$dir/inc.txt"
+bytes=$all_bytes
 awk 'FILENAME ~ /ours/ { full = $3 } FILENAME ~ /inc/ { inc = $4 }
      END { printf "  the +1 month ingest took %.2f of the full ingest'"'"'s time\n", inc / full }' "$dir/ours.txt" "$dir/inc.txt"
 echo "  the +1 month ingest wrote $(find "$dir/lake-inc" -type f -newer "$dir/inc.mark" | grep -c '\.parquet$') of" \

@@ -19,16 +19,7 @@ cd "$(dirname "$0")/.."
 scale=${1:-1}
 memory=${2:-1GiB}
 dir=${BENCH_DIR:-/tmp/kpi-close-bench}/year-$scale
-target=${CARGO_TARGET_DIR:-target}
-bin=$target/release/kpi-close
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
-
-venv=${BENCH_VENV:-$target/bench-venv}
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q duckdb
-fi
+. scripts/bench-env.sh
 
 mkdir -p "$dir"
 if [ ! -f "$dir/exports/.complete" ]; then

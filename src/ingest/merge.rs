@@ -138,7 +138,7 @@ async fn write_partitions(
         move |source: DataFusionError| IngestError::Engine { dataset: dataset.name, sql_file: sql.to_string(), source }
     };
     if dataset.partition_by.is_none() {
-        register_winners(ctx, dataset, all_conflicts(ctx, plan, dataset).await?)?;
+        register_winners(ctx, dataset, CONFLICTS_SQL.0, all_conflicts(ctx, plan, dataset).await?)?;
         let df = ctx.sql(REFERENCE_SQL.1).await.map_err(engine(REFERENCE_SQL.0))?;
         let path = layout::data_reference(dataset.name);
         let (rows, by_file) = write_object(lake, dataset, df, &path, engine(REFERENCE_SQL.0)).await?;
@@ -174,22 +174,22 @@ async fn write_partitions(
     if grew_only {
         // Only the keys the new exports hold and those of the months written again are grouped;
         // a month a conflicting key's rows are in is written again too, until no month is added.
+        let touched = engine(CONFLICTS_TOUCHED_SQL.0);
         let new_orders = plan.files.iter().filter(|f| f.status == FileStatus::New).map(|f| f.export_order.clone());
-        register_strings(ctx, "touched_exports", EXPORT_ORDER, new_orders).map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+        register_strings(ctx, "touched_exports", EXPORT_ORDER, new_orders).map_err(touched)?;
         let result = async {
             loop {
-                register_strings(ctx, "touched_months", stage::MONTH, to_write.iter().cloned())
-                    .map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
-                let sql = ctx.sql(CONFLICTS_TOUCHED_SQL.1).await.map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+                register_strings(ctx, "touched_months", stage::MONTH, to_write.iter().cloned()).map_err(touched)?;
+                let sql = ctx.sql(CONFLICTS_TOUCHED_SQL.1).await.map_err(touched)?;
                 let conflicted =
-                    register_winners(ctx, dataset, sql.collect().await.map_err(engine(CONFLICTS_TOUCHED_SQL.0))?)?;
+                    register_winners(ctx, dataset, CONFLICTS_TOUCHED_SQL.0, sql.collect().await.map_err(touched)?)?;
                 if !conflicted {
                     return Ok(());
                 }
                 let sql = "SELECT DISTINCT s._month FROM staged AS s JOIN winners AS w ON w._key = s._key";
-                let batches = ctx.sql(sql).await.map_err(engine(CONFLICTS_TOUCHED_SQL.0))?.collect().await;
+                let batches = ctx.sql(sql).await.map_err(touched)?.collect().await;
                 let before = to_write.len();
-                for batch in batches.map_err(engine(CONFLICTS_TOUCHED_SQL.0))? {
+                for batch in batches.map_err(touched)? {
                     let column = batch.column(0).as_string::<i32>();
                     to_write
                         .extend((0..column.len()).filter(|i| column.is_valid(*i)).map(|i| column.value(i).to_string()));
@@ -201,11 +201,11 @@ async fn write_partitions(
         }
         .await;
         for table in ["touched_exports", "touched_months"] {
-            ctx.deregister_table(table).map_err(engine(CONFLICTS_TOUCHED_SQL.0))?;
+            ctx.deregister_table(table).map_err(touched)?;
         }
         result?;
     } else {
-        register_winners(ctx, dataset, all_conflicts(ctx, plan, dataset).await?)?;
+        register_winners(ctx, dataset, CONFLICTS_SQL.0, all_conflicts(ctx, plan, dataset).await?)?;
     }
     // Months kept as they are: their objects and counts as the manifest has them.
     for month in months.iter().filter(|m| !to_write.contains(*m)) {
@@ -268,14 +268,15 @@ async fn all_conflicts(
     ctx.sql(CONFLICTS_SQL.1).await.map_err(engine)?.collect().await.map_err(engine)
 }
 
-/// Registers the conflicting keys as the table `winners` (in place of any before); whether there
-/// are any.
+/// Registers the conflicting keys `sql_file` found as the table `winners` (in place of any before);
+/// whether there are any.
 fn register_winners(
     ctx: &SessionContext,
     dataset: &'static Dataset,
+    sql_file: &str,
     batches: Vec<RecordBatch>,
 ) -> Result<bool, IngestError> {
-    let engine = |source| IngestError::Engine { dataset: dataset.name, sql_file: CONFLICTS_SQL.0.into(), source };
+    let engine = |source| IngestError::Engine { dataset: dataset.name, sql_file: sql_file.into(), source };
     let schema = Arc::new(Schema::new(vec![
         Field::new(KEY, DataType::Utf8, false),
         Field::new("_newest", DataType::Utf8, true),
