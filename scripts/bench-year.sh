@@ -44,7 +44,7 @@ grep -E "^Parsed" "$dir/close.out" || true
 import json, sys
 run = json.load(sys.stdin)[-1]
 for s in run["stages"]:
-    print(f"  {s[\"name\"]:<24} {s[\"seconds\"]:>8.1f} s")'
+    print("  %-24s %8.1f s" % (s["name"], s["seconds"]))'
 echo "indicator SQL alone (from the close's log):"
 grep -h "Indicators computed" "$dir/close.err" | sed -e 's/.*kpis{period=\([^}]*\)}.*elapsed_ms=\([0-9]*\).*/  kpi-close \1: \2 ms/'
 echo "DuckDB on the same files:"

@@ -6,28 +6,20 @@
 -- reads: the judged month and the 60 s before it ($rate_from_at), nothing after its end: a burst that runs on
 -- into the next month is judged there, so a month's ledger never changes when later months arrive
 -- An event starts a burst when more than the limit follow it within 60 s; every event within 60 s
--- after a burst start belongs to the burst.
-WITH counted AS (
+-- after a burst start belongs to the burst. `rate_burst` (src/engine/functions.rs) gives the size of
+-- the largest burst an event belongs to in one sweep over each visitor's sorted events; it equals
+-- max(CASE WHEN following > limit THEN following ELSE 0 END) over the 60 s before each event, where
+-- following counts the events in the 60 s from it (two RANGE frames, `tests` in that file).
+WITH marked AS (
     SELECT
         record_key,
         month,
         visitor_id AS who,
-        event_time,
-        count(*) OVER (
-            PARTITION BY visitor_id ORDER BY event_time RANGE BETWEEN CURRENT ROW AND INTERVAL '60' SECOND FOLLOWING
-        ) AS following
+        rate_burst(event_time, 60, $rate_visitor_per_minute) OVER (PARTITION BY visitor_id ORDER BY event_time) AS burst
     FROM stg_web_events
     WHERE visitor_id IS NOT NULL
         AND month >= $rate_month_from AND month < $judge_to
         AND event_time >= $rate_from_at AND event_time < $judge_end_at
-),
-marked AS (
-    SELECT
-        *,
-        max(CASE WHEN following > $rate_visitor_per_minute THEN following ELSE 0 END) OVER (
-            PARTITION BY who ORDER BY event_time RANGE BETWEEN INTERVAL '60' SECOND PRECEDING AND CURRENT ROW
-        ) AS burst
-    FROM counted
 )
 SELECT record_key, month, concat(CAST(burst AS VARCHAR), ' events from ', who, ' within 60 s') AS detail
 FROM marked

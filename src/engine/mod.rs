@@ -2,14 +2,18 @@
 //! spill folder, partitions, and the lake's object store registered so `file://`, `memory://` and
 //! `s3://` lake URLs resolve. `register_datasets` makes every lake dataset a table named after it;
 //! partitioned datasets get a `month` column (`YYYY-MM`, company timezone) that prunes whole
-//! partitions when filtered on. `register_functions` adds `local_date(ts)`, the calendar date of an
-//! instant in the company timezone; `register_exclusions` the audit's ledger for a scope.
+//! partitions when filtered on. `functions` holds the SQL functions kpi-close adds (`local_date`,
+//! `rate_burst`); `register_exclusions` registers the audit's ledger for a scope.
 //!
 //! `views` builds on it what stages ask for: a session with the staging (`stg_*`) and audited
 //! (`aud_*`) views, the parameters of a period, and one way to compute a view once into a scratch
 //! Parquet file. Stages never build these themselves.
 
+pub mod functions;
 pub mod views;
+
+pub(crate) use functions::days_since_epoch;
+pub use functions::register_functions;
 
 pub use views::{
     EngineError, Lookups, Materialized, date_value, indicator_session, instant_value, materialize, params,
@@ -19,17 +23,14 @@ pub use views::{
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
-use datafusion::arrow::array::{Array, AsArray, Date32Array, RecordBatch, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::error::ArrowError;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 
 use crate::config::Engine;
@@ -359,61 +360,6 @@ pub fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<Option<String>>>, Ar
     Ok(out)
 }
 
-/// Adds the SQL functions kpi-close's files use beyond DataFusion's own: `local_date(ts)`.
-pub fn register_functions(ctx: &SessionContext, tz: Tz) {
-    ctx.register_udf(ScalarUDF::from(LocalDate::new(tz)));
-}
-
-/// `local_date(ts)`: the calendar date of a UTC instant in the company timezone.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct LocalDate {
-    tz: Tz,
-    signature: Signature,
-}
-
-impl LocalDate {
-    fn new(tz: Tz) -> LocalDate {
-        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-        LocalDate { tz, signature: Signature::exact(vec![utc], Volatility::Immutable) }
-    }
-}
-
-impl ScalarUDFImpl for LocalDate {
-    fn name(&self) -> &str {
-        "local_date"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _: &[DataType]) -> Result<DataType, DataFusionError> {
-        Ok(DataType::Date32)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue, DataFusionError> {
-        let input = args.args[0].to_array(args.number_rows)?;
-        let Some(instants) = input.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
-            return Err(DataFusionError::Internal(format!(
-                "local_date expects a UTC timestamp, got {}",
-                input.data_type()
-            )));
-        };
-        let dates: Date32Array = instants
-            .iter()
-            .map(|micros| {
-                let instant = DateTime::<Utc>::from_timestamp_micros(micros?)?;
-                Some(days_since_epoch(instant.with_timezone(&self.tz).date_naive()))
-            })
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(dates)))
-    }
-}
-
-pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
-}
-
 /// Which rows the audited (`aud_*`) views keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -538,28 +484,6 @@ mod tests {
     use datafusion::arrow::array::StringArray;
 
     use super::*;
-
-    async fn local_date_of(instant: &str, tz: Tz) -> String {
-        let ctx = SessionContext::new();
-        register_functions(&ctx, tz);
-        let sql =
-            format!("SELECT CAST(local_date(arrow_cast(TIMESTAMP '{instant}', 'Timestamp(µs, \"UTC\")')) AS VARCHAR)");
-        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-        let column = datafusion::arrow::compute::cast(batches[0].column(0), &DataType::Utf8).unwrap();
-        column.as_any().downcast_ref::<StringArray>().unwrap().value(0).to_string()
-    }
-
-    #[tokio::test]
-    async fn local_date_is_the_calendar_day_in_the_company_timezone() {
-        let shanghai = chrono_tz::Asia::Shanghai;
-        assert_eq!(local_date_of("2026-10-31T15:59:59Z", shanghai).await, "2026-10-31");
-        assert_eq!(local_date_of("2026-10-31T16:30:00Z", shanghai).await, "2026-11-01");
-        // New York: 04:30Z is 00:30 EDT on 8 March 2026 (after the spring-forward night) but 23:30 EST
-        // the evening before on 1 November (after clocks fall back).
-        let new_york = chrono_tz::America::New_York;
-        assert_eq!(local_date_of("2026-03-09T04:30:00Z", new_york).await, "2026-03-09");
-        assert_eq!(local_date_of("2026-11-02T04:30:00Z", new_york).await, "2026-11-01");
-    }
 
     #[test]
     fn a_small_memory_limit_runs_queries_on_fewer_partitions() {
