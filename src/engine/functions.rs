@@ -166,15 +166,14 @@ fn sweep(instants: &TimestampMicrosecondArray, span: i64, limit: i64, num_rows: 
     // following[k]: rows in [at(k), at(k) + span] — from k's first peer, so ties count alike.
     let mut following = vec![0i64; n];
     let (mut first, mut end) = (0usize, 0usize);
-    for k in 0..n {
+    for (k, count) in following.iter_mut().enumerate() {
         if at(k) != at(first) {
             first = k;
         }
-        end = end.max(k);
         while end < n && at(end) <= at(k).saturating_add(span) {
             end += 1;
         }
-        following[k] = (end - first) as i64;
+        *count = (end - first) as i64;
     }
     // out[k]: the largest burst start in [at(k) - span, at(k)], through a queue of candidates whose
     // counts decrease from front to back.

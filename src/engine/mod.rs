@@ -481,8 +481,6 @@ pub async fn register_exclusions(
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::StringArray;
-
     use super::*;
 
     #[test]
