@@ -10,7 +10,8 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -184,11 +185,19 @@ fn text() -> Signature {
 }
 
 /// Regular expressions; a match returns the first pattern (in file order) that matches.
+///
+/// Agents repeat: a month's millions of events carry a few hundred or thousand distinct agents, and
+/// a filter on one is evaluated on every event when the optimizer moves it below a `DISTINCT`. So
+/// each distinct text is matched once and remembered, up to `MEMO_LIMIT` texts (then the memo
+/// starts over).
 #[derive(Debug, Clone)]
 struct Patterns {
     set: Arc<RegexSet>,
     patterns: Arc<Vec<String>>,
+    memo: Arc<Mutex<HashMap<Box<str>, Option<usize>>>>,
 }
+
+const MEMO_LIMIT: usize = 100_000;
 
 impl Patterns {
     /// The patterns of several lists as one set, in list order.
@@ -212,11 +221,34 @@ impl Patterns {
             .size_limit(64 << 20)
             .build()
             .map_err(|e| list.invalid(0, format!("the patterns do not compile together: {e}")))?;
-        Ok(Patterns { set: Arc::new(set), patterns: Arc::new(patterns) })
+        Ok(Patterns { set: Arc::new(set), patterns: Arc::new(patterns), memo: Arc::default() })
     }
 
     fn first_match(&self, text: &str) -> Option<&str> {
         self.set.matches(text).iter().next().map(|i| self.patterns[i].as_str())
+    }
+
+    /// `first_match` of each text, through the memo.
+    fn first_matches(&self, texts: &StringArray) -> StringArray {
+        let mut memo = self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        texts
+            .iter()
+            .map(|text| {
+                let text = text?;
+                let found = match memo.get(text) {
+                    Some(found) => *found,
+                    None => {
+                        let found = self.set.matches(text).iter().next();
+                        if memo.len() >= MEMO_LIMIT {
+                            memo.clear();
+                        }
+                        memo.insert(text.into(), found);
+                        found
+                    }
+                };
+                found.map(|i| self.patterns[i].as_str())
+            })
+            .collect()
     }
 }
 
@@ -296,16 +328,10 @@ impl ScalarUDFImpl for Lookup {
         let Some(values) = input.as_any().downcast_ref::<StringArray>() else {
             return Err(DataFusionError::Internal(format!("{} expects text", self.name)));
         };
-        let found: StringArray = values
-            .iter()
-            .map(|v| {
-                let v = v?;
-                match &self.table {
-                    Table::Patterns(p) => p.first_match(v),
-                    Table::Ranges(r) => r.find(v),
-                }
-            })
-            .collect();
+        let found: StringArray = match &self.table {
+            Table::Patterns(p) => p.first_matches(values),
+            Table::Ranges(r) => values.iter().map(|v| r.find(v?)).collect(),
+        };
         Ok(ColumnarValue::Array(Arc::new(found) as ArrayRef))
     }
 }
@@ -353,6 +379,16 @@ mod tests {
         assert!(lists.non_browsers.first_match("DemoTradeApp/2.3 (iPhone; iOS 17.5)").is_none());
         assert!(lists.disposable.contains(&"mailinator.com".to_string()));
         assert_eq!(lists.datacenter.find("35.186.7.9"), Some("35.184.0.0/13 (google-cloud)"));
+    }
+
+    #[test]
+    fn remembered_matches_equal_fresh_ones() {
+        let p = Patterns::parse(&[&list("bot\\b\ncurl/\n")], true).unwrap();
+        let texts = StringArray::from(vec![Some("curl/8.1"), None, Some("Mozilla/5.0"), Some("curl/8.1"), Some("A Bot")]);
+        let fresh: StringArray = texts.iter().map(|t| p.first_match(t?)).collect();
+        assert_eq!(fresh, StringArray::from(vec![Some("curl/"), None, None, Some("curl/"), Some("bot\\b")]));
+        assert_eq!(p.first_matches(&texts), fresh, "matched on first sight");
+        assert_eq!(p.first_matches(&texts), fresh, "from the memo");
     }
 
     #[test]
