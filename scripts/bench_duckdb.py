@@ -2,7 +2,7 @@
 """Runs kpi-close's indicator SQL in DuckDB over the same lake, for BENCHMARKS.md.
 
 The same files the close runs (sql/stg, sql/aud, sql/kpi), the same Parquet objects (data/ and the
-exclusion ledger exclusions/), the same work: every indicator file for the period, the period before
+exclusion ledger exclusions/month=*/), the same work: every indicator file for the period, the period before
 and the period a year before over the audited (net) views, and for the period itself once more over
 the unaudited (gross) views — what `kpi-close kpis --period P` runs before its mart and checks.
 Parameters are the same values, written into the SQL as literals (DuckDB views take no parameters);
@@ -103,8 +103,8 @@ def bind(sql, values):
 
 
 def sql_files(layer):
-    """The layer's files in the order src/sql.rs lists them (staging views read earlier ones)."""
-    listing = (ROOT / "src/sql.rs").read_text()
+    """The layer's files in the order src/sql/mod.rs lists them (staging views read earlier ones)."""
+    listing = (ROOT / "src/sql/mod.rs").read_text()
     match = re.search(r'sql_files!\("%s":(.*?)\);' % layer, listing, re.S)
     names = [n.strip() for n in match.group(1).replace("\n", " ").split(",") if n.strip()]
     return [(n, (ROOT / "sql" / layer / f"{n}.sql").read_text()) for n in names]
@@ -120,9 +120,14 @@ def register_lake(con, lake):
         else:
             continue
         con.execute(f'CREATE OR REPLACE VIEW "{folder.name}" AS SELECT * FROM {source}')
-    ledger = sorted((lake / "exclusions").glob("*.parquet"))
+    # One object per month and rule (exclusions/month=M/RULE.parquet); its columns as kpi-close reads them.
+    ledger = sorted((lake / "exclusions").glob("month=*/*.parquet"))
     files = ", ".join(f"'{p}'" for p in ledger)
-    con.execute(f"CREATE OR REPLACE VIEW exclusions_ledger AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
+    source = f"read_parquet([{files}], union_by_name = true, hive_partitioning = false)" if ledger else (
+        "(SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS record_key, NULL::VARCHAR AS period, "
+        "NULL::VARCHAR AS rule_id, NULL::VARCHAR AS rule_version, NULL::VARCHAR AS detail WHERE false)"
+    )
+    con.execute(f"CREATE OR REPLACE VIEW exclusions_ledger AS SELECT * FROM {source}")
 
 
 def compare(con, lake, period, results):
