@@ -8,9 +8,9 @@
 //! null — and as the tables `ref_disposable_domains(domain)` and `ref_test_domains(domain)`. User
 //! agents are matched with one compiled `RegexSet`; addresses by binary search over sorted ranges.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -384,7 +384,8 @@ mod tests {
     #[test]
     fn remembered_matches_equal_fresh_ones() {
         let p = Patterns::parse(&[&list("bot\\b\ncurl/\n")], true).unwrap();
-        let texts = StringArray::from(vec![Some("curl/8.1"), None, Some("Mozilla/5.0"), Some("curl/8.1"), Some("A Bot")]);
+        let texts =
+            StringArray::from(vec![Some("curl/8.1"), None, Some("Mozilla/5.0"), Some("curl/8.1"), Some("A Bot")]);
         let fresh: StringArray = texts.iter().map(|t| p.first_match(t?)).collect();
         assert_eq!(fresh, StringArray::from(vec![Some("curl/"), None, None, Some("curl/"), Some("bot\\b")]));
         assert_eq!(p.first_matches(&texts), fresh, "matched on first sight");
