@@ -152,6 +152,12 @@ impl PartitionEvaluator for RateBurstEvaluator {
         };
         let span = constant(seconds, "seconds")?.saturating_mul(1_000_000);
         let limit = constant(limit, "limit")?;
+        let valid = instants.iter().flatten();
+        if valid.clone().zip(valid.skip(1)).any(|(a, b)| b < a) {
+            return Err(DataFusionError::Plan(
+                "rate_burst needs its window ordered by the instant: ORDER BY ts".into(),
+            ));
+        }
         Ok(Arc::new(Int64Array::from(sweep(instants, span, limit, num_rows))))
     }
 }
@@ -290,5 +296,8 @@ mod tests {
             assert_eq!(&counts[..3], &[0, 0, 0], "limit {limit}: rows only one side has, nulls in a burst");
             assert!(counts[3] > 0, "limit {limit}: the data has bursts");
         }
+        let backwards = "SELECT rate_burst(at, 60, 1) OVER (PARTITION BY who ORDER BY at DESC) FROM events";
+        let err = ctx.sql(backwards).await.unwrap().collect().await.unwrap_err();
+        assert!(err.to_string().contains("ordered by the instant"), "{err}");
     }
 }
