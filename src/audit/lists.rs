@@ -225,7 +225,12 @@ impl Patterns {
     }
 
     fn first_match(&self, text: &str) -> Option<&str> {
-        self.set.matches(text).iter().next().map(|i| self.patterns[i].as_str())
+        self.first_index(text).map(|i| self.patterns[i].as_str())
+    }
+
+    /// The index of the first pattern that matches `text`.
+    fn first_index(&self, text: &str) -> Option<usize> {
+        self.set.matches(text).iter().next()
     }
 
     /// `first_match` of each text, through the memo.
@@ -238,7 +243,7 @@ impl Patterns {
                 let found = match memo.get(text) {
                     Some(found) => *found,
                     None => {
-                        let found = self.set.matches(text).iter().next();
+                        let found = self.first_index(text);
                         if memo.len() >= MEMO_LIMIT {
                             memo.clear();
                         }

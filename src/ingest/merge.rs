@@ -9,8 +9,8 @@
 //! or removed), only the months the new files hold, and the months of keys they share with other
 //! exports, are written again: every other month keeps its object, byte for byte; then only the
 //! keys of the new exports and of those months are grouped (`sql/ingest/conflicts_touched.sql`),
-//! not the whole history's. Partitions no
-//! export produces any more are deleted after the new ones are in place.
+//! not the whole history's. Partitions no export produces any more are deleted after the new ones
+//! are in place.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -184,7 +184,7 @@ async fn write_partitions(
                 let conflicted =
                     register_winners(ctx, dataset, CONFLICTS_TOUCHED_SQL.0, sql.collect().await.map_err(touched)?)?;
                 if !conflicted {
-                    return Ok(());
+                    return Ok::<(), IngestError>(());
                 }
                 let sql = "SELECT DISTINCT s._month FROM staged AS s JOIN winners AS w ON w._key = s._key";
                 let batches = ctx.sql(sql).await.map_err(touched)?.collect().await;
@@ -195,7 +195,7 @@ async fn write_partitions(
                         .extend((0..column.len()).filter(|i| column.is_valid(*i)).map(|i| column.value(i).to_string()));
                 }
                 if to_write.len() == before {
-                    return Ok::<(), IngestError>(());
+                    return Ok(());
                 }
             }
         }

@@ -187,9 +187,9 @@ pub async fn stage(
 /// An export of a month of web events holds millions of keys, nearly all once, and two exports are
 /// staged at a time: with the keys themselves (two strings and a tuple per entry, ~120 bytes) the
 /// map of one export at the benchmark year came to about half a GiB. It keeps a 128-bit keyed hash
-/// of (month, key) instead, 24 bytes an entry. Two different keys taken for one has a probability of about n² / 2¹²⁹ — 10⁻²⁵
-/// for an export of four million keys — and would only number the second `2` instead of `1` (a
-/// record key `<key>#2`, the row kept).
+/// of (month, key) instead, 24 bytes an entry. Two different keys taken for one has a probability
+/// of about n² / 2¹²⁹ — 10⁻²⁵ for an export of four million keys — and would only number the second
+/// `2` instead of `1` (a record key `<key>#2`, the row kept).
 #[derive(Default)]
 struct Copies {
     seen: std::collections::HashMap<Digest, u32, std::hash::BuildHasherDefault<FirstWord>>,
