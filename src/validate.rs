@@ -42,12 +42,26 @@ pub struct Validation {
 }
 
 pub async fn validate(config: &Config) -> Result<Validation, ValidateError> {
-    let mut problems = ingest::check_sources(config);
-    let lake = Lake::open(&config.lake)?;
+    let mut problems = ingest::check_sources(config).await;
+    let sources = config.sources.len();
+    let sql_files = crate::sql::all().count();
+    // A lake its store refuses (credentials, a missing bucket) is one more problem to list with
+    // the others; the checks that read it are left out.
+    let lake = match Lake::open(&config.lake) {
+        Ok(lake) => lake,
+        Err(e) => {
+            problems.push(e.to_string());
+            return Ok(Validation { problems, sources, sql_files });
+        }
+    };
+    if let Err(e) = lake.check_access().await {
+        problems.push(e.to_string());
+        return Ok(Validation { problems, sources, sql_files });
+    }
     problems.extend(kpis::check_sql(config, &lake).await?);
     if let Ok(schema) = kpis::indicators_schema(config, &lake).await {
         problems.extend(report::check_sql(config, &lake, schema).await?);
     }
     problems.extend(audit::check(config, &lake).await?);
-    Ok(Validation { problems, sources: config.sources.len(), sql_files: crate::sql::all().count() })
+    Ok(Validation { problems, sources, sql_files })
 }

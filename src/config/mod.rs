@@ -9,6 +9,7 @@ pub mod delivery;
 mod raw;
 pub mod schedule;
 pub mod scoring;
+mod store;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::datasets::{self, Dataset};
 pub use delivery::{Delivery, Recipient, Reports, Smtp, TlsMode, Transport};
 pub use raw::{Encoding, Format};
 pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term};
+pub use store::{StoreKind, StoreUrl};
 
 /// A report language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
@@ -89,8 +91,8 @@ pub enum LakeLocation {
     Local(PathBuf),
     /// An in-process store; contents vanish when the process ends. For tests.
     Memory,
-    /// An S3-compatible bucket. Credentials come from the `AWS_*` environment variables.
-    S3 { bucket: String, prefix: String, endpoint: Option<String>, region: String, allow_http: bool },
+    /// A prefix in an S3, Azure Blob or GCS bucket. Credentials come from the environment.
+    Remote(StoreUrl),
 }
 
 impl fmt::Display for LakeLocation {
@@ -98,7 +100,7 @@ impl fmt::Display for LakeLocation {
         match self {
             LakeLocation::Local(p) => write!(f, "file://{}", p.display()),
             LakeLocation::Memory => write!(f, "memory://"),
-            LakeLocation::S3 { bucket, prefix, .. } => write!(f, "s3://{bucket}/{prefix}"),
+            LakeLocation::Remote(url) => write!(f, "{url}"),
         }
     }
 }
@@ -177,8 +179,11 @@ pub struct Source {
     /// The key under `[sources]`.
     pub name: String,
     pub dataset: &'static Dataset,
-    /// Absolute glob pattern.
+    /// Absolute glob pattern; for a source in an object store, the glob of its keys inside the
+    /// bucket (`exports/leads-*.csv`).
     pub pattern: String,
+    /// The object store the exports are in; `None`: local files.
+    pub store: Option<StoreUrl>,
     /// `None`: from each file's extension.
     pub format: Option<Format>,
     pub encoding: Encoding,
@@ -348,16 +353,11 @@ mod tests {
         assert_eq!(with("url = \"file:///var/lake\"").unwrap(), LakeLocation::Local("/var/lake".into()));
         let s3 =
             with("url = \"s3://bucket/kpi/lake\"\nendpoint = \"http://127.0.0.1:9000\"\nallow_http = true").unwrap();
-        assert_eq!(
-            s3,
-            LakeLocation::S3 {
-                bucket: "bucket".into(),
-                prefix: "kpi/lake".into(),
-                endpoint: Some("http://127.0.0.1:9000".into()),
-                region: "us-east-1".into(),
-                allow_http: true,
-            }
-        );
+        let LakeLocation::Remote(s3) = s3 else { panic!("an S3 lake: {s3:?}") };
+        assert_eq!((s3.kind, s3.bucket.as_str(), s3.prefix.as_str()), (StoreKind::S3, "bucket", "kpi/lake"));
+        assert_eq!((s3.endpoint.as_deref(), s3.allow_http), (Some("http://127.0.0.1:9000"), true));
+        let gs = with("url = \"gs://kpi-lake\"").unwrap();
+        assert!(matches!(gs, LakeLocation::Remote(StoreUrl { kind: StoreKind::Gcs, .. })), "{gs:?}");
         let problems = with("url = \"ftp://x/y\"").unwrap_err();
         assert_eq!(problems[0].key, "lake.url");
     }

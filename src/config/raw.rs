@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Locale, Problem, Source, resolve};
+use super::{Audit, Company, Config, Engine, Ingest, Kpis, LakeLocation, Locale, Problem, Source, StoreUrl, resolve};
 use crate::datasets;
 
 const SECTIONS: &[&str] = &[
@@ -86,14 +86,27 @@ fn default_fiscal_year_start_month() -> u32 {
 struct RawLake {
     url: String,
     endpoint: Option<String>,
-    #[serde(default = "default_region")]
-    region: String,
+    region: Option<String>,
     #[serde(default)]
     allow_http: bool,
 }
 
-fn default_region() -> String {
-    "us-east-1".into()
+/// The settings of an object store that are not secret, beside a `url` or `path` naming one
+/// (the same keys in `[lake]` and `[sources.NAME]`).
+struct RawStore {
+    endpoint: Option<String>,
+    region: Option<String>,
+    allow_http: bool,
+}
+
+impl RawStore {
+    fn is_set(&self) -> bool {
+        self.endpoint.is_some() || self.region.is_some() || self.allow_http
+    }
+
+    fn apply(self, url: StoreUrl) -> StoreUrl {
+        StoreUrl { endpoint: self.endpoint, region: self.region, allow_http: self.allow_http, ..url }
+    }
 }
 
 #[derive(Deserialize)]
@@ -268,6 +281,10 @@ struct RawSource {
     sheet: Option<String>,
     #[serde(default)]
     columns: BTreeMap<String, String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    #[serde(default)]
+    allow_http: bool,
 }
 
 /// Collects problems while sections are converted.
@@ -455,21 +472,21 @@ fn convert_company(raw: RawCompany, problems: &mut Problems) -> Option<Company> 
 
 fn convert_lake(raw: RawLake, base: &Path, problems: &mut Problems) -> Option<LakeLocation> {
     let url = raw.url.trim();
-    if raw.endpoint.is_some() && !url.starts_with("s3://") {
-        problems.add("lake.endpoint", "only an `s3://` lake takes an endpoint");
+    let store = RawStore { endpoint: raw.endpoint, region: raw.region, allow_http: raw.allow_http };
+    let remote = StoreUrl::parse(url);
+    if remote.is_none() && store.is_set() {
+        problems.add(
+            "lake",
+            "only a lake in an object store (`s3://`, `az://`, `gs://`) takes `endpoint`, `region` or `allow_http`",
+        );
     }
-    let location = if let Some(rest) = url.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            problems.add("lake.url", "an S3 lake is written `s3://bucket/prefix`");
-            return None;
-        }
-        LakeLocation::S3 {
-            bucket: bucket.to_string(),
-            prefix: prefix.trim_matches('/').to_string(),
-            endpoint: raw.endpoint,
-            region: raw.region,
-            allow_http: raw.allow_http,
+    let location = if let Some(remote) = remote {
+        match remote {
+            Ok(remote) => LakeLocation::Remote(store.apply(remote)),
+            Err(message) => {
+                problems.add("lake.url", message);
+                return None;
+            }
         }
     } else if url == "memory://" || url == "memory:///" {
         LakeLocation::Memory
@@ -478,7 +495,9 @@ fn convert_lake(raw: RawLake, base: &Path, problems: &mut Problems) -> Option<La
     } else if url.contains("://") {
         problems.add(
             "lake.url",
-            format!("`{url}`: the lake must be a folder, `file://PATH`, `s3://bucket/prefix` or `memory://`"),
+            format!(
+                "`{url}`: the lake must be a folder, `file://PATH`, `s3://bucket/prefix`, `az://container/prefix`, `gs://bucket/prefix` or `memory://`"
+            ),
         );
         return None;
     } else {
@@ -671,7 +690,36 @@ fn convert_source(name: &str, raw: RawSource, base: &Path, default_tz: Tz, probl
         Some(tz) => parse_tz(&format!("{key}.timezone"), tz, problems),
         None => Some(default_tz),
     };
-    let pattern = resolve(base, &raw.path).to_string_lossy().into_owned();
+    let settings = RawStore { endpoint: raw.endpoint, region: raw.region, allow_http: raw.allow_http };
+    let (pattern, store) = match StoreUrl::parse(raw.path.trim()) {
+        None => {
+            if settings.is_set() {
+                ok = false;
+                problems.add(
+                    key.to_string(),
+                    "only a source in an object store (`s3://`, `az://`, `gs://`) takes `endpoint`, `region` or `allow_http`",
+                );
+            }
+            (resolve(base, &raw.path).to_string_lossy().into_owned(), None)
+        }
+        Some(Err(message)) => {
+            problems.add(format!("{key}.path"), message);
+            return None;
+        }
+        // The glob covers the keys inside the bucket; listing starts at its literal folders.
+        Some(Ok(url)) => {
+            let literal: Vec<&str> =
+                url.prefix.split('/').take_while(|part| !part.contains(['*', '?', '[', '{'])).collect();
+            let literal = if literal.len() == url.prefix.split('/').count() {
+                // No wildcard: the path names one object; list its folder.
+                &literal[..literal.len().saturating_sub(1)]
+            } else {
+                &literal[..]
+            };
+            let pattern = url.prefix.clone();
+            (pattern, Some(settings.apply(url.with_prefix(&literal.join("/")))))
+        }
+    };
     if let Err(e) = glob::Pattern::new(&pattern) {
         ok = false;
         problems.add(format!("{key}.path"), format!("not a valid glob pattern: {e}"));
@@ -685,6 +733,7 @@ fn convert_source(name: &str, raw: RawSource, base: &Path, default_tz: Tz, probl
         name: name.to_string(),
         dataset,
         pattern,
+        store,
         format: raw.format,
         encoding: raw.encoding,
         delimiter,

@@ -69,6 +69,7 @@ pub fn context(engine: &Engine, lake: &Lake) -> Result<SessionContext, DataFusio
 
 /// A scratch folder of this process under `engine.spill_dir` (else the system's temporary folder),
 /// for intermediate results too large to keep in memory; removed when dropped.
+#[derive(Debug)]
 pub struct Scratch(std::path::PathBuf);
 
 impl Scratch {

@@ -18,6 +18,7 @@ mod merge;
 mod parse;
 mod plan;
 mod read;
+mod remote;
 mod stage;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,9 @@ pub enum IngestError {
     Lake(#[from] LakeError),
     #[error("source `{source_name}`: {message}")]
     Source { source_name: String, message: String },
+    /// An object store refused or failed a read; the message names the object and the fix.
+    #[error("{0}")]
+    Store(String),
     #[error("cannot read {file}: {source}")]
     Read {
         file: String,
@@ -66,6 +70,7 @@ impl IngestError {
         match self {
             IngestError::Source { .. } => ExitCode::Usage,
             IngestError::Lake(_)
+            | IngestError::Store(_)
             | IngestError::Read { .. }
             | IngestError::Engine { .. }
             | IngestError::Corrupt { .. } => ExitCode::Runtime,

@@ -1,5 +1,5 @@
 //! The lake: every file kpi-close keeps, behind `object_store`, on local disk, in memory or in an
-//! S3-compatible bucket.
+//! S3, Azure Blob or GCS bucket (`store`).
 //!
 //! The layout under the lake root is a contract other tools read (README, "The lake"): `layout`
 //! names every path, `records` the JSON records stages write for each other, `tables` the schemas
@@ -10,6 +10,7 @@
 
 pub mod layout;
 pub mod records;
+pub mod store;
 pub mod tables;
 
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use url::Url;
 
-use crate::config::LakeLocation;
+use crate::config::{LakeLocation, StoreUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
@@ -40,6 +41,10 @@ pub enum LakeError {
         #[source]
         source: object_store::Error,
     },
+    /// The store refused for a reason of configuration: a missing bucket, missing or refused
+    /// credentials; the message says what to change.
+    #[error("lake object {path}: {message}")]
+    Refused { path: String, message: String },
     #[error("lake object {path}: cannot write Parquet: {source}")]
     Parquet {
         path: String,
@@ -56,11 +61,13 @@ pub enum LakeError {
 #[derive(Clone)]
 pub struct Lake {
     store: Arc<dyn ObjectStore>,
-    /// Where the store is registered in DataFusion (`file:///`, `memory:///`, `s3://bucket/`).
+    /// Where the store is registered in DataFusion (`file:///`, `memory:///`, `s3://bucket/`, `az://…`, `gs://…`).
     store_url: Url,
     /// The lake root inside the store.
     root: Path,
     location: String,
+    /// The object store and bucket, for a lake in one.
+    remote: Option<Arc<StoreUrl>>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -70,8 +77,8 @@ impl std::fmt::Debug for Lake {
 }
 
 impl Lake {
-    /// Opens the lake a config names. Creates a local folder if needed; S3 credentials come from
-    /// the `AWS_*` environment variables only.
+    /// Opens the lake a config names. Creates a local folder if needed; an object store's
+    /// credentials come from the environment only (`store`).
     pub fn open(location: &LakeLocation) -> Result<Lake, LakeError> {
         let fail = |reason: String| LakeError::Open { location: location.to_string(), reason };
         match location {
@@ -84,25 +91,17 @@ impl Lake {
                     store_url: Url::parse("file:///").map_err(|e| fail(e.to_string()))?,
                     root,
                     location: format!("file://{}", dir.display()),
+                    remote: None,
                 })
             }
             LakeLocation::Memory => Ok(Lake::in_memory()),
-            LakeLocation::S3 { bucket, prefix, endpoint, region, allow_http } => {
-                let mut builder = object_store::aws::AmazonS3Builder::from_env()
-                    .with_bucket_name(bucket)
-                    .with_region(region)
-                    .with_allow_http(*allow_http);
-                if let Some(endpoint) = endpoint {
-                    builder = builder.with_endpoint(endpoint).with_virtual_hosted_style_request(false);
-                }
-                let store = builder.build().map_err(|e| fail(e.to_string()))?;
-                Ok(Lake {
-                    store: Arc::new(store),
-                    store_url: Url::parse(&format!("s3://{bucket}/")).map_err(|e| fail(e.to_string()))?,
-                    root: Path::from(prefix.as_str()),
-                    location: location.to_string(),
-                })
-            }
+            LakeLocation::Remote(url) => Ok(Lake {
+                store: store::open(url).map_err(fail)?,
+                store_url: Url::parse(&url.bucket_url()).map_err(|e| fail(e.to_string()))?,
+                root: Path::from(url.prefix.as_str()),
+                location: location.to_string(),
+                remote: Some(Arc::new(url.clone())),
+            }),
         }
     }
 
@@ -113,6 +112,7 @@ impl Lake {
             store_url: Url::parse("memory:///").expect("a constant URL parses"),
             root: Path::default(),
             location: "memory://".into(),
+            remote: None,
         }
     }
 
@@ -149,7 +149,20 @@ impl Lake {
     }
 
     fn store_error(&self, relative: &str, source: object_store::Error) -> LakeError {
-        LakeError::Store { path: format!("{}/{}", self.location, relative), source }
+        let path = format!("{}/{}", self.location, relative);
+        match self.remote.as_ref().and_then(|url| store::fix(url, &source)) {
+            Some(fix) => LakeError::Refused { path, message: format!("{fix} ({source})") },
+            None => LakeError::Store { path, source },
+        }
+    }
+
+    /// Whether the lake's store answers with these credentials: lists its first object.
+    pub async fn check_access(&self) -> Result<(), LakeError> {
+        let mut objects = self.store.list(Some(&self.root));
+        match objects.try_next().await {
+            Ok(_) => Ok(()),
+            Err(source) => Err(self.store_error("", source)),
+        }
     }
 
     /// Reads an object, or `None` if there is none.

