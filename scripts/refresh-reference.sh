@@ -13,12 +13,26 @@ import ast, glob, json, sys, zipfile
 work = sys.argv[1]
 crawler = zipfile.ZipFile(glob.glob(f"{work}/crawler_user_agents-*.whl")[0])
 version = crawler.filename.split("-")[1]
-patterns = [e["pattern"] for e in json.loads(crawler.read("crawleruseragents/crawler-user-agents.json"))]
+# Bare words that match phone models and apps in uap-core's labelled agents, anchored so they match
+# only the robot (each still matches every instance the package lists for it):
+# WhatsApp: the link-preview fetcher is `WhatsApp/2.19.92 i`, the app `WhatsApp/… Android/… Device/…`;
+# Butterfly: Topsy's crawler, not the HTC Butterfly; Sonic: not ViewSonic or "Ultra Sonic" phones;
+# speedy: Entireweb's Speedy Spider, not Yahoo Mail's `(speedy;HTC;…)`; 008/: not `sprd-L008/1.0`.
+ANCHORED = {
+    "WhatsApp": r"^WhatsApp(/[0-9.]+( [A-Za-z]|/i)?)?$",
+    "Butterfly": r"Butterfly/",
+    "Sonic": r"Sonic/|RankSonic",
+    "speedy": r"Speedy ?Spider|speedy_?spider",
+    "008\\/": r"(^|[^0-9A-Za-z])008/",
+}
+patterns = [ANCHORED.get(e["pattern"], e["pattern"]) for e in json.loads(crawler.read("crawleruseragents/crawler-user-agents.json"))]
 with open("reference/bot_user_agents.txt", "w") as f:
     f.write("# Bot and crawler user-agent patterns (regular expressions, one per line, matched case-sensitively\n")
     f.write("# anywhere in the user agent).\n")
     f.write(f"# Source: crawler-user-agents {version} (PyPI; github.com/monperrus/crawler-user-agents),\n")
     f.write("# crawleruseragents/crawler-user-agents.json, field `pattern`. Licence: MIT (reference/LICENSES.md).\n")
+    f.write("# Five entries anchored (WhatsApp, Butterfly, Sonic, speedy, 008/) where the bare word matched\n")
+    f.write("# phone models and apps; the substitutions are listed in scripts/refresh-reference.sh.\n")
     f.write("# Refresh: scripts/refresh-reference.sh\n")
     f.writelines(p + "\n" for p in patterns)
 disposable = zipfile.ZipFile(glob.glob(f"{work}/disposable_email_domains-*.whl")[0])

@@ -41,10 +41,10 @@ pub enum LakeError {
         #[source]
         source: object_store::Error,
     },
-    /// The store refused for a reason of configuration: a missing bucket, missing or refused
-    /// credentials; the message says what to change.
+    /// An object store's error, with what to change when it is one of configuration (a missing
+    /// bucket, missing or refused credentials) and without the request's query string.
     #[error("lake object {path}: {message}")]
-    Refused { path: String, message: String },
+    Remote { path: String, message: String },
     #[error("lake object {path}: cannot write Parquet: {source}")]
     Parquet {
         path: String,
@@ -150,8 +150,8 @@ impl Lake {
 
     fn store_error(&self, relative: &str, source: object_store::Error) -> LakeError {
         let path = format!("{}/{}", self.location, relative);
-        match self.remote.as_ref().and_then(|url| store::fix(url, &source)) {
-            Some(fix) => LakeError::Refused { path, message: format!("{fix} ({source})") },
+        match &self.remote {
+            Some(url) => LakeError::Remote { path, message: store::describe(url, &source) },
             None => LakeError::Store { path, source },
         }
     }

@@ -69,10 +69,39 @@ pub fn open(url: &StoreUrl) -> Result<Arc<dyn ObjectStore>, String> {
 /// What a store's error means for `url`, with the fix: a bucket that does not exist, credentials
 /// missing or refused, or the store's own words.
 pub fn explain(url: &StoreUrl, error: &object_store::Error) -> String {
+    format!("{url}: {}", describe(url, error))
+}
+
+/// The error's fix when it is one of configuration, then the store's words — with every request's
+/// query string removed, where a SAS token or a presigned signature would be.
+pub fn describe(url: &StoreUrl, error: &object_store::Error) -> String {
+    let words = redact(&error.to_string());
     match fix(url, error) {
-        Some(fix) => format!("{url}: {fix} ({error})"),
-        None => format!("{url}: {error}"),
+        Some(fix) => format!("{fix} ({words})"),
+        None => words,
     }
+}
+
+/// `https://host/path?sig=…` → `https://host/path?…`: an error names the request it failed on.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, url) = rest.split_at(at);
+        out.push_str(before);
+        let end = url.find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | ',')).unwrap_or(url.len());
+        let (link, after) = url.split_at(end);
+        match link.split_once('?') {
+            Some((base, _)) => {
+                out.push_str(base);
+                out.push_str("?…");
+            }
+            None => out.push_str(link),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The fix for a store's error, when it is one of configuration: `None` for any other.
@@ -134,5 +163,18 @@ mod tests {
         assert!(explain(&s3, &missing).contains("has no bucket `nope`; create it"), "{}", explain(&s3, &missing));
         let other = object_store::Error::Generic { store: "S3", source: Box::new(std::io::Error::other("timed out")) };
         assert_eq!(fix(&s3, &other), None);
+    }
+
+    #[test]
+    fn no_signature_or_token_survives_in_a_message() {
+        let signed = object_store::Error::Generic {
+            store: "MicrosoftAzure",
+            source: Box::new(std::io::Error::other(
+                "error sending request (uri: Some(https://acme.blob.core.windows.net/kpi/x?sv=2022&sig=SECRET%3D), status 500)",
+            )),
+        };
+        let text = explain(&url("az://kpi/x"), &signed);
+        assert!(!text.contains("SECRET") && !text.contains("sv=2022"), "{text}");
+        assert!(text.contains("https://acme.blob.core.windows.net/kpi/x?…"), "{text}");
     }
 }
