@@ -409,7 +409,7 @@ async fn run(args: Args) -> Result<ExitCode> {
                 QueryScope::Gross => Scope::Gross,
                 QueryScope::Net => Scope::Net,
             };
-            let batches = engine::query(&config, &lake, scope, &sql).await?;
+            let batches = commands::query(&config, &lake, scope, &sql).await?;
             let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(Error::Output)?;
             emit(&format!("{shown}\n"))?;
             Ok(ExitCode::Ok)

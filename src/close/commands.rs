@@ -8,7 +8,7 @@ use crate::audit::{self, report::AuditReport};
 use crate::config::Config;
 use crate::deliver::{self, Mailing};
 use crate::document::Document;
-use crate::engine::AsOf;
+use crate::engine::{self, AsOf, Scope};
 use crate::ingest::{self, IngestReport};
 use crate::kpis::{self, Indicators};
 use crate::lake::records::{AuditManifest, IngestManifest, PeriodClose};
@@ -40,6 +40,21 @@ impl Stored {
     pub fn as_of(&self, period: Period) -> AsOf {
         if self.closed { AsOf::as_closed(period) } else { AsOf::end_of(period) }
     }
+}
+
+/// `query`: read-only SQL over the lake and its views, with the audit's list functions
+/// (`bot_agent`, `non_browser_agent`, `datacenter_range`, `internal_range`, `office_range`, each the
+/// matching entry or NULL) so an auditor can test an agent or an address against the lists in use.
+pub async fn query(
+    config: &Config,
+    lake: &Lake,
+    scope: Scope,
+    text: &str,
+) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
+    let ctx = engine::query_session(config, lake, scope).await?;
+    let lists = audit::Lists::load(&config.audit).map_err(audit::AuditError::from)?;
+    lists.register(&ctx).map_err(audit::AuditError::Engine)?;
+    Ok(engine::run_query(&ctx, text).await?)
 }
 
 /// `ingest`: plans and reads every export.

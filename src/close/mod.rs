@@ -30,6 +30,7 @@ pub use plan::{ClosePlan, CloseRequest, MailPreview, PeriodPlan, RequestError, p
 use crate::audit::AuditError;
 use crate::config::ConfigError;
 use crate::deliver::DeliverError;
+use crate::engine::EngineError;
 use crate::exit::ExitCode;
 use crate::ingest::IngestError;
 use crate::kpis::KpiError;
@@ -64,6 +65,9 @@ pub enum CloseError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Deliver(#[from] DeliverError),
+    /// An ad-hoc query (`query`) that failed to plan or run.
+    #[error(transparent)]
+    Query(#[from] EngineError),
     #[error("the close cannot shape its tables: {0}")]
     Arrow(#[source] datafusion::arrow::error::ArrowError),
 }
@@ -72,7 +76,7 @@ impl CloseError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CloseError::Request(_) | CloseError::Config(_) => ExitCode::Usage,
-            CloseError::Lake(_) | CloseError::Arrow(_) => ExitCode::Runtime,
+            CloseError::Lake(_) | CloseError::Arrow(_) | CloseError::Query(_) => ExitCode::Runtime,
             CloseError::Lock(e) => e.exit_code(),
             CloseError::Ingest(e) => e.exit_code(),
             CloseError::Audit(e) => e.exit_code(),

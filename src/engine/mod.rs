@@ -17,7 +17,7 @@ pub use functions::register_functions;
 
 pub use views::{
     EngineError, Lookups, Materialized, date_value, indicator_session, instant_value, materialize, params,
-    period_params, query, register_views, session, settings,
+    period_params, query_session, register_views, run_query, session, settings,
 };
 
 use std::collections::BTreeSet;

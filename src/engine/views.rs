@@ -204,10 +204,13 @@ pub async fn register_views(
     Ok(())
 }
 
-/// Runs an ad-hoc query (the `query` command) where the indicators run. Statements other than
-/// queries are refused.
-pub async fn query(config: &Config, lake: &Lake, scope: Scope, text: &str) -> Result<Vec<RecordBatch>, EngineError> {
-    let ctx = indicator_session(config, lake, scope, Lookups::Views, AsOf::NOW).await?;
+/// The session of an ad-hoc query (the `query` command): where the indicators run, every view lazy.
+pub async fn query_session(config: &Config, lake: &Lake, scope: Scope) -> Result<SessionContext, EngineError> {
+    indicator_session(config, lake, scope, Lookups::Views, AsOf::NOW).await
+}
+
+/// Runs an ad-hoc query in `ctx`; statements other than queries are refused.
+pub async fn run_query(ctx: &SessionContext, text: &str) -> Result<Vec<RecordBatch>, EngineError> {
     let options = datafusion::execution::context::SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)

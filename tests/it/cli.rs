@@ -114,6 +114,16 @@ fn close_runs_every_stage_and_says_where_to_look() {
     ] {
         assert!(summary.contains(part), "{part} in {summary}");
     }
+    // An auditor tests an agent and an address against the lists the audit used.
+    let sql = "SELECT bot_agent('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)') AS bot, \
+               bot_agent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36') AS browser, \
+               non_browser_agent('curl/8.5.0') AS tool, datacenter_range('3.80.0.1') AS cloud";
+    let out = run(&config, &["query", sql]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let table = stdout(&out);
+    let row = table.lines().find(|l| l.contains("Googlebot")).unwrap_or_else(|| panic!("{table}"));
+    let cells: Vec<&str> = row.trim().trim_matches('|').split('|').map(str::trim).collect();
+    assert_eq!(cells, ["Googlebot\\/", "", "^curl/", "3.80.0.0/12 (aws)"], "{table}");
     let out = run(&config, &["close", "--month", "2026-10", "--reopen"]);
     assert_eq!(out.status.code(), Some(2), "--reopen needs --reason");
     assert!(lake.join("manifests/ingest.json").exists());
