@@ -363,6 +363,19 @@ mod tests {
     }
 
     #[test]
+    fn a_source_in_a_bucket_lists_the_folders_before_its_first_wildcard() {
+        let source = |path: &str| {
+            let c = load(&MINIMAL.replace("exports/people*.csv", path)).unwrap();
+            let store = c.sources[0].store.clone().expect("a source in a store");
+            (store.prefix, c.sources[0].pattern.clone())
+        };
+        assert_eq!(source("s3://b/exports/web/*.csv"), ("exports/web".into(), "exports/web/*.csv".into()));
+        assert_eq!(source("s3://b/exports/*/web.csv"), ("exports".into(), "exports/*/web.csv".into()));
+        assert_eq!(source("az://c/org/people.csv"), ("org".into(), "org/people.csv".into()));
+        assert_eq!(source("gs://b/people.csv"), ("".into(), "people.csv".into()));
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once_with_its_key() {
         let problems = load(
             r#"

@@ -706,18 +706,17 @@ fn convert_source(name: &str, raw: RawSource, base: &Path, default_tz: Tz, probl
             problems.add(format!("{key}.path"), message);
             return None;
         }
-        // The glob covers the keys inside the bucket; listing starts at its literal folders.
+        // The glob covers the keys inside the bucket; listing starts at the folders before the
+        // first wildcard (the last part is the objects' names).
         Some(Ok(url)) => {
-            let literal: Vec<&str> =
-                url.prefix.split('/').take_while(|part| !part.contains(['*', '?', '[', '{'])).collect();
-            let literal = if literal.len() == url.prefix.split('/').count() {
-                // No wildcard: the path names one object; list its folder.
-                &literal[..literal.len().saturating_sub(1)]
-            } else {
-                &literal[..]
-            };
-            let pattern = url.prefix.clone();
-            (pattern, Some(settings.apply(url.with_prefix(&literal.join("/")))))
+            let parts: Vec<&str> = url.prefix.split('/').collect();
+            let folders: Vec<&str> = parts[..parts.len() - 1]
+                .iter()
+                .take_while(|part| !part.contains(['*', '?', '[', '{']))
+                .copied()
+                .collect();
+            let listed = url.with_prefix(&folders.join("/"));
+            (url.prefix, Some(settings.apply(listed)))
         }
     };
     if let Err(e) = glob::Pattern::new(&pattern) {

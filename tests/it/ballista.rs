@@ -9,11 +9,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
 /// Kills the cluster's processes however the test ends.
 struct Cluster(Vec<Child>);
 

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::*;
 
@@ -16,16 +15,8 @@ const HOSTILE_TEAM: &str = "线索转化组 <script>alert(\"x\")</script> & Co";
 const HOSTILE_PERSON: &str = "杨磊 & <b>Lei</b>";
 
 struct Smtp {
-    child: Child,
-    port: u16,
+    server: Server,
     maildir: PathBuf,
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn python() -> PathBuf {
@@ -33,7 +24,7 @@ fn python() -> PathBuf {
 }
 
 fn start_smtp(dir: &Path, reject_file: &Path) -> Smtp {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let port = free_port();
     let maildir = dir.join("maildir");
     let mut child = Command::new(python())
         .arg(repo().join("tests/it/smtp/server.py"))
@@ -53,7 +44,7 @@ fn start_smtp(dir: &Path, reject_file: &Path) -> Smtp {
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("server output");
     assert_eq!(line.trim(), "ready", "the SMTP server did not start");
-    Smtp { child, port, maildir }
+    Smtp { server: Server { child, port }, maildir }
 }
 
 /// A test CA and a server certificate for localhost / 127.0.0.1 signed by it (rustls refuses a
@@ -231,7 +222,7 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     let reject = dir.join("reject.txt");
     std::fs::write(&reject, "p005@demo-trading.cn\n").expect("reject file");
     let smtp = start_smtp(dir, &reject);
-    let config = smtp_config(dir, &fixtures, smtp.port, "ca.pem");
+    let config = smtp_config(dir, &fixtures, smtp.server.port, "ca.pem");
     let env = [("KPI_CLOSE_SMTP_PASSWORD", "s3cret-pass")];
 
     // The close: P005's two messages are refused (550), everything else is delivered; exit 3.
@@ -352,7 +343,7 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     assert_eq!(received(&smtp).len(), 18);
 
     // A server certificate from a CA we do not trust, and a wrong password: nothing is delivered.
-    let other = smtp_config(dir, &fixtures, smtp.port, "other-ca.pem");
+    let other = smtp_config(dir, &fixtures, smtp.server.port, "other-ca.pem");
     let out = run_with_env(&other, &["send", "--period", "2026-10", "--resend"], &env);
     assert_eq!(out.status.code(), Some(3));
     assert!(

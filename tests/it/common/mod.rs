@@ -116,6 +116,24 @@ pub fn planted() -> Vec<[String; 4]> {
         .collect()
 }
 
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A server process a test started on a loopback port, stopped when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A command from a PyPI package, for tests that need a real server (moto for S3, …).
 /// `env_var` may point at an installed one; otherwise the package is installed once into a virtual
 /// environment under Cargo's target folder, so `cargo test` needs nothing but Python 3.
