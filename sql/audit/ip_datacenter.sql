@@ -1,6 +1,7 @@
 -- rule: IP_DATACENTER
 -- dataset: web_events
 -- version: 1
+-- class: GIVT data_centre
 -- catches: events from an IP in a cloud or hosting range (reference/datacenter_ranges.csv), unless it is in audit.office_ranges
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged months ($judge_from … $judge_to); its ledger depends on nothing later

@@ -1,6 +1,7 @@
 -- rule: IP_INTERNAL
 -- dataset: web_events
 -- version: 1
+-- class: GIVT internal
 -- catches: events from the company's own networks (audit.internal_ranges): internal traffic
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged months ($judge_from … $judge_to); its ledger depends on nothing later

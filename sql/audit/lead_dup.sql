@@ -1,6 +1,7 @@
 -- rule: LEAD_DUP
 -- dataset: leads
 -- version: 1
+-- class: GIVT duplicate
 -- catches: a lead whose normalised e-mail (lower case, no +tag, no dots for Gmail) or phone (E.164, +86 for 11-digit Chinese mobiles) belongs to an earlier lead: all but the first
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: every month up to the judged one: a lead is judged against the leads before it

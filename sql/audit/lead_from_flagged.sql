@@ -1,6 +1,7 @@
 -- rule: LEAD_FROM_FLAGGED
 -- dataset: leads
 -- version: 1
+-- class: SIVT from_invalid_traffic
 -- catches: leads whose originating form submission was flagged, or whose visitor's traffic was flagged as a bot, script, data-centre or burst
 -- judges: every month in one pass: a lead is judged by the findings of its own month and earlier ones only (`f.month <= l.month`), so judging months together is judging each alone
 -- reads: the judged months' leads, and the web events and web-rule findings of every month up to them

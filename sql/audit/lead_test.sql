@@ -1,6 +1,7 @@
 -- rule: LEAD_TEST
 -- dataset: leads
 -- version: 1
+-- class: GIVT test
 -- catches: test leads: is_test, or an e-mail at a test domain (audit.test_domains, or any domain starting `test.`)
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month

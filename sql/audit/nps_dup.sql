@@ -1,6 +1,7 @@
 -- rule: NPS_DUP
 -- dataset: nps_responses
 -- version: 1
+-- class: GIVT duplicate
 -- catches: a customer's second and later responses in one half-year (company time): the first is kept
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the half-year up to the judged month ($half_month_from): a response is judged against the earlier ones

@@ -1,6 +1,7 @@
 -- rule: ORDER_BRUSH
 -- dataset: orders
 -- version: 1
+-- class: SIVT brushing
 -- catches: brushed sales: refunded within audit.refund_days of the order; bought by an employee (customer_email in people); or audit.same_day_orders or more orders from one customer on one day with the same amount (all of them)
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month (a day lies inside one month) and the people export, for employees buying

@@ -1,6 +1,7 @@
 -- rule: ORDER_VOID
 -- dataset: orders
 -- version: 1
+-- class: GIVT invalid_record
 -- catches: orders that are not sales: refunded, cancelled or pending; amount zero or negative; a second copy of an order_id
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month (copies are numbered within a month)

@@ -1,6 +1,7 @@
 -- rule: RATE_VISITOR
 -- dataset: web_events
 -- version: 1
+-- class: SIVT automation
 -- catches: bursts of more than audit.rate_visitor_per_minute events from one visitor within 60 seconds: every event of the burst
 -- judges: month by month: a row's verdict may depend on rows after it, so each month is judged with only its own data and the look-back
 -- reads: the judged month and the 60 s before it ($rate_from_at), nothing after its end: a burst that runs on

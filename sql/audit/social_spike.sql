@@ -1,6 +1,7 @@
 -- rule: SOCIAL_SPIKE
 -- dataset: social_stats
 -- version: 1
+-- class: SIVT manipulation
 -- catches: days whose engagement (likes + comments + shares) is more than audit.social_mad_factor robust standard deviations above the account's median of the audit.social_window_days days before
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month and the audit.social_window_days before it ($social_from_date)

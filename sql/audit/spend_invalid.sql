@@ -1,6 +1,7 @@
 -- rule: SPEND_INVALID
 -- dataset: ad_spend
 -- version: 1
+-- class: GIVT invalid_record
 -- catches: negative costs, and the second and later copies of a date|channel|campaign row
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged month (copies are numbered within a month)

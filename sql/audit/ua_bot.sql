@@ -1,6 +1,7 @@
 -- rule: UA_BOT
 -- dataset: web_events
 -- version: 1
+-- class: GIVT crawler
 -- catches: events whose user agent matches a known crawler or bot pattern (reference/bot_user_agents.txt), unless UA_NONBROWSER already names it
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged months ($judge_from … $judge_to); its ledger depends on nothing later

@@ -1,6 +1,7 @@
 -- rule: UA_NONBROWSER
 -- dataset: web_events
 -- version: 1
+-- class: GIVT non_browser
 -- catches: events with an empty user agent, or one of an HTTP library, command-line tool or headless browser (reference/non_browser_user_agents.txt)
 -- judges: every month in one pass: a row's verdict depends only on rows at or before it in its month and the look-back, so judging months together is judging each alone
 -- reads: the judged months ($judge_from … $judge_to); its ledger depends on nothing later

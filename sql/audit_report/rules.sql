@@ -1,6 +1,7 @@
--- Rows each rule flagged in the period's months (a row caught by two rules counts under both).
-SELECT dataset, rule_id, rule_version, count(*) AS rows_flagged
+-- Rows each rule flagged in the period's months (a row caught by two rules counts under both), GIVT
+-- rules first.
+SELECT dataset, rule_id, rule_version, ivt_class, count(*) AS rows_flagged
 FROM exclusions
 WHERE month >= $month_from AND month < $month_to
-GROUP BY dataset, rule_id, rule_version
-ORDER BY dataset, rule_id
+GROUP BY dataset, rule_id, rule_version, ivt_class
+ORDER BY dataset, ivt_class, rule_id

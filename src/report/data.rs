@@ -84,6 +84,9 @@ pub struct FlagRow {
 pub struct DatasetRow {
     pub dataset: String,
     pub rows_in: i64,
+    /// Rows a GIVT rule excluded; `rows_sivt`: rows only SIVT rules excluded.
+    pub rows_givt: i64,
+    pub rows_sivt: i64,
     pub rows_excluded: i64,
     pub rows_net: i64,
 }
@@ -93,6 +96,7 @@ pub struct RuleRow {
     pub dataset: String,
     pub rule_id: String,
     pub rule_version: String,
+    pub ivt_class: String,
     pub rows_flagged: i64,
 }
 
@@ -297,15 +301,23 @@ impl ReportData {
             .map(|r| DatasetRow {
                 dataset: d(&r[0]),
                 rows_in: int(&r[1]),
-                rows_excluded: int(&r[2]),
-                rows_net: int(&r[3]),
+                rows_givt: int(&r[2]),
+                rows_sivt: int(&r[3]),
+                rows_excluded: int(&r[4]),
+                rows_net: int(&r[5]),
             })
             .collect();
         let rules = rows
             .of(file("rules"))
             .await?
             .iter()
-            .map(|r| RuleRow { dataset: d(&r[0]), rule_id: d(&r[1]), rule_version: d(&r[2]), rows_flagged: int(&r[3]) })
+            .map(|r| RuleRow {
+                dataset: d(&r[0]),
+                rule_id: d(&r[1]),
+                rule_version: d(&r[2]),
+                ivt_class: d(&r[3]),
+                rows_flagged: int(&r[4]),
+            })
             .collect();
         let bundle = layout::bundle(period);
         let proof = lake.get(&bundle).await?.map(|bytes| (bundle, hex::encode(sha2::Sha256::digest(&bytes))));

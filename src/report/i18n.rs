@@ -56,4 +56,12 @@ mod tests {
         assert!(en.text(Locale::En, "draft").is_ok_and(|t| t.contains("DRAFT")));
         assert!(en.text(Locale::En, "no_such_label").is_err());
     }
+
+    #[test]
+    fn every_rule_class_has_a_label() {
+        let en = Labels::load(Locale::En).unwrap();
+        for rule in crate::sql::rules::rules().unwrap() {
+            assert!(en.text(Locale::En, &format!("ivt_{}", rule.kind)).is_ok(), "{}: ivt_{}", rule.id, rule.kind);
+        }
+    }
 }

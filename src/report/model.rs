@@ -113,6 +113,8 @@ pub struct FlagLine {
 pub struct DatasetLine {
     pub dataset: String,
     pub rows_in: String,
+    pub rows_givt: String,
+    pub rows_sivt: String,
     pub rows_excluded: String,
     pub rows_net: String,
 }
@@ -184,6 +186,9 @@ pub struct Personal {
 pub struct RuleLine {
     pub dataset: String,
     pub rule: String,
+    /// GIVT or SIVT, and what kind of invalid activity the rule finds, in the report's language.
+    pub class: String,
+    pub kind: String,
     pub version: String,
     pub flagged: String,
 }
@@ -691,6 +696,30 @@ impl<'a> Builder<'a> {
         Ok(out)
     }
 
+    /// The rules that flagged rows, with their class; a rule the catalogue no longer holds keeps the
+    /// class its ledger rows carry and no kind.
+    fn rule_lines(&self) -> Result<Vec<RuleLine>, ReportError> {
+        let cards = crate::sql::rules::rules().unwrap_or_default();
+        self.data
+            .rules
+            .iter()
+            .map(|r| {
+                let kind = match cards.iter().find(|c| c.id == r.rule_id) {
+                    Some(card) => self.t(&format!("ivt_{}", card.kind))?,
+                    None => String::new(),
+                };
+                Ok(RuleLine {
+                    dataset: r.dataset.clone(),
+                    rule: r.rule_id.clone(),
+                    class: r.ivt_class.clone(),
+                    kind,
+                    version: r.rule_version.clone(),
+                    flagged: grouped(r.rows_flagged as f64, 0),
+                })
+            })
+            .collect()
+    }
+
     fn dataset_lines(&self) -> Vec<DatasetLine> {
         self.data
             .datasets
@@ -698,6 +727,8 @@ impl<'a> Builder<'a> {
             .map(|d| DatasetLine {
                 dataset: d.dataset.clone(),
                 rows_in: grouped(d.rows_in as f64, 0),
+                rows_givt: grouped(d.rows_givt as f64, 0),
+                rows_sivt: grouped(d.rows_sivt as f64, 0),
                 rows_excluded: grouped(d.rows_excluded as f64, 0),
                 rows_net: grouped(d.rows_net as f64, 0),
             })
@@ -876,17 +907,7 @@ impl<'a> Builder<'a> {
         Ok(Audit {
             meta: self.meta("audit_title", "", self.restatement(|_, _| true, |_| true))?,
             datasets: self.dataset_lines(),
-            rules: self
-                .data
-                .rules
-                .iter()
-                .map(|r| RuleLine {
-                    dataset: r.dataset.clone(),
-                    rule: r.rule_id.clone(),
-                    version: r.rule_version.clone(),
-                    flagged: grouped(r.rows_flagged as f64, 0),
-                })
-                .collect(),
+            rules: self.rule_lines()?,
             indicators,
             proof_path,
             proof_sha256,

@@ -1,5 +1,8 @@
 //! Audit rule cards: each `sql/audit/<rule>.sql` opens with `-- rule:`, `-- dataset:`, `-- version:`,
-//! `-- catches:`, `-- judges:` and `-- reads:` lines; other leading comment lines are notes. A rule
+//! `-- class:`, `-- catches:`, `-- judges:` and `-- reads:` lines; other leading comment lines are
+//! notes. The class places the rule in the invalid-traffic taxonomy of the MRC's guideline (README,
+//! "Audit"): `GIVT` or `SIVT`, then the kind of invalid activity it finds (a label of the reports,
+//! `ivt_<kind>` in `report_templates/i18n/`). A rule
 //! returns `record_key`, `month` and `detail` for every row of the judged months
 //! (`$judge_from` … `$judge_to`) it catches.
 
@@ -13,6 +16,9 @@ pub struct Rule {
     pub dataset: String,
     pub version: u32,
     pub catches: String,
+    pub class: IvtClass,
+    /// The kind of invalid activity within the class (`data_centre`, `automation`, …).
+    pub kind: String,
     /// Whether the rule must judge one month at a time (`-- judges: month by month`): its verdict on a
     /// row can depend on rows after it, which a month's ledger must not see. The others judge every
     /// month in one pass (`-- judges: every month in one pass`).
@@ -20,6 +26,24 @@ pub struct Rule {
     /// `<version>-<first 8 hex of the SQL file's SHA-256>`, written to every ledger row.
     pub rule_version: String,
     pub file: &'static SqlFile,
+}
+
+/// General invalid traffic — found by lists and routine checks (crawlers, data centres, non-browser
+/// agents, duplicates, internal and test records) — or sophisticated invalid traffic, found by
+/// analysing behaviour (bursts, scripted forms, brushed orders, manipulated engagement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IvtClass {
+    Givt,
+    Sivt,
+}
+
+impl IvtClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IvtClass::Givt => "GIVT",
+            IvtClass::Sivt => "SIVT",
+        }
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -35,7 +59,7 @@ impl Rule {
         let mut fields = std::collections::BTreeMap::new();
         for line in file.text().lines().map_while(|l| l.strip_prefix("-- ")) {
             if let Some((key, value)) = line.split_once(": ")
-                && ["rule", "dataset", "version", "catches", "judges"].contains(&key)
+                && ["rule", "dataset", "version", "class", "catches", "judges"].contains(&key)
             {
                 fields.insert(key, value.trim().to_string());
             }
@@ -58,12 +82,23 @@ impl Rule {
                 return Err(fail(format!("judges `{other}` is not `month by month` or `every month in one pass`")));
             }
         };
+        let class_line = get("class")?;
+        let (class, kind) = match class_line.split_once(' ') {
+            Some(("GIVT", kind)) => (IvtClass::Givt, kind.trim()),
+            Some(("SIVT", kind)) => (IvtClass::Sivt, kind.trim()),
+            _ => return Err(fail(format!("class `{class_line}` is not `GIVT <kind>` or `SIVT <kind>`"))),
+        };
+        if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(fail(format!("class kind `{kind}` must be a lower-case word like `data_centre`")));
+        }
         Ok(Rule {
             rule_version: format!("{version}-{}", &digest[..8]),
             id,
             dataset,
             version,
             catches: get("catches")?,
+            class,
+            kind: kind.to_string(),
             month_by_month,
             file,
         })

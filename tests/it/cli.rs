@@ -123,7 +123,7 @@ fn close_runs_every_stage_and_says_where_to_look() {
     let table = stdout(&out);
     let row = table.lines().find(|l| l.contains("Googlebot")).unwrap_or_else(|| panic!("{table}"));
     let cells: Vec<&str> = row.trim().trim_matches('|').split('|').map(str::trim).collect();
-    assert_eq!(cells, ["Googlebot\\/", "", "^curl/", "3.80.0.0/12 (aws)"], "{table}");
+    assert_eq!(cells, ["Googlebot\\/", "", "^curl/", "3.64.0.0/11 (aws)"], "{table}");
     let out = run(&config, &["close", "--month", "2026-10", "--reopen"]);
     assert_eq!(out.status.code(), Some(2), "--reopen needs --reason");
     assert!(lake.join("manifests/ingest.json").exists());

@@ -279,7 +279,7 @@ pub const NON_BROWSER_AGENTS: &[&str] = &[
 pub const CONSUMER_PREFIXES: &[&str] =
     &["58.34", "113.87", "183.14", "117.136", "221.216", "36.110", "123.118", "112.96"];
 
-/// Cloud hosting prefixes: AWS EC2 us-east-1 (3.80.0.0/12) and Google Cloud (35.184.0.0/13).
+/// Cloud hosting prefixes: AWS (3.64.0.0/11) and Google Cloud (35.186.0.0/16).
 pub const DATACENTER_PREFIXES: &[&str] = &["3.85", "35.186"];
 
 /// The company's office egress range (configured as internal in the demo config).

@@ -181,9 +181,10 @@ pub fn audit_report(report: &AuditReport) -> Result<String> {
     };
     let period = report.period;
     let mut text = format!("\nAudit report {period}\n\nRows per dataset (months of {period}):\n");
-    text.push_str(&table(&["dataset", "rows in", "excluded", "net"], &cells(&report.datasets)?));
+    text.push_str(&table(&["dataset", "rows in", "GIVT", "SIVT", "excluded", "net"], &cells(&report.datasets)?));
+    text.push_str("(GIVT: a row any GIVT rule caught; SIVT: a row only SIVT rules caught. In − excluded = net.)\n");
     text.push_str("\nFlagged per rule (a row caught by two rules counts under both):\n");
-    text.push_str(&table(&["dataset", "rule", "version", "rows"], &cells(&report.rules)?));
+    text.push_str(&table(&["dataset", "rule", "version", "class", "rows"], &cells(&report.rules)?));
     text.push_str("\nCompany indicators, gross → net:\n");
     let rows: Vec<Vec<String>> = display_rows(&report.indicators)
         .map_err(Error::Output)?
@@ -215,9 +216,16 @@ pub fn audit_report(report: &AuditReport) -> Result<String> {
     text.push_str(&table(&["dataset", "file", "rows", "sha256"], &rows));
     if let Some(audit) = &report.audit {
         text.push_str("\nReference lists:\n");
-        let rows: Vec<Vec<String>> =
-            audit.lists.iter().map(|(name, l)| vec![name.clone(), l.origin.clone(), l.sha256.clone()]).collect();
-        text.push_str(&table(&["list", "from", "sha256"], &rows));
+        let rows: Vec<Vec<String>> = audit
+            .lists
+            .iter()
+            .map(|(name, l)| {
+                let built = [l.source.as_deref(), l.as_of.as_deref().map(|d| d.split(' ').next().unwrap_or(d))];
+                let built: Vec<&str> = built.into_iter().flatten().collect();
+                vec![name.clone(), l.origin.clone(), built.join(", as of "), l.sha256.clone()]
+            })
+            .collect();
+        text.push_str(&table(&["list", "from", "built from", "sha256"], &rows));
     }
     Ok(text)
 }
