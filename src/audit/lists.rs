@@ -27,6 +27,8 @@ use crate::net::{parse_cidr, to_u128};
 
 pub const BOT_USER_AGENTS: &str = include_str!("../../reference/bot_user_agents.txt");
 pub const BOT_USER_AGENT_TOKENS: &str = include_str!("../../reference/bot_user_agent_tokens.txt");
+pub const CRAWLER_DETECT_PATTERNS: &str = include_str!("../../reference/crawler_detect_patterns.txt");
+pub const CRAWLER_DETECT_EXCLUSIONS: &str = include_str!("../../reference/crawler_detect_exclusions.txt");
 pub const NON_BROWSER_USER_AGENTS: &str = include_str!("../../reference/non_browser_user_agents.txt");
 pub const DISPOSABLE_EMAIL_DOMAINS: &str = include_str!("../../reference/disposable_email_domains.txt");
 pub const DATACENTER_RANGES: &str = include_str!("../../reference/datacenter_ranges.csv");
@@ -121,6 +123,18 @@ impl Lists {
             "bot_user_agent_tokens.txt",
             &audit.bot_user_agent_tokens,
         )?;
+        let crawler_detect = ListText::load(
+            "crawler_detect_patterns",
+            CRAWLER_DETECT_PATTERNS,
+            "crawler_detect_patterns.txt",
+            &audit.crawler_detect_patterns,
+        )?;
+        let crawler_exclusions = ListText::load(
+            "crawler_detect_exclusions",
+            CRAWLER_DETECT_EXCLUSIONS,
+            "crawler_detect_exclusions.txt",
+            &audit.crawler_detect_exclusions,
+        )?;
         let non_browsers = ListText::load(
             "non_browser_user_agents",
             NON_BROWSER_USER_AGENTS,
@@ -143,14 +157,27 @@ impl Lists {
         let internal = config_ranges("internal_ranges", &audit.internal_ranges);
         let office = config_ranges("office_ranges", &audit.office_ranges);
         let lists = Lists {
-            bots: Patterns::parse(&[&bots, &tokens], false)?,
-            non_browsers: Patterns::parse(&[&non_browsers], true)?,
+            bots: Patterns::parse(&[
+                Group { lists: &[&bots, &tokens], case_insensitive: false, strip: None },
+                Group { lists: &[&crawler_detect], case_insensitive: true, strip: Some(&crawler_exclusions) },
+            ])?,
+            non_browsers: Patterns::parse(&[Group { lists: &[&non_browsers], case_insensitive: true, strip: None }])?,
             datacenter: Ranges::parse(&datacenter)?,
             internal: Ranges::parse(&internal)?,
             office: Ranges::parse(&office)?,
             disposable: disposable.entries().map(|(_, d)| d.to_lowercase()).collect(),
             test_domains: audit.test_domains.clone(),
-            texts: vec![bots, tokens, non_browsers, disposable, datacenter, internal, office],
+            texts: vec![
+                bots,
+                tokens,
+                crawler_detect,
+                crawler_exclusions,
+                non_browsers,
+                disposable,
+                datacenter,
+                internal,
+                office,
+            ],
         };
         Ok(lists)
     }
@@ -197,42 +224,81 @@ fn text() -> Signature {
 
 /// Regular expressions; a match returns the first pattern (in file order) that matches.
 ///
+/// The patterns come in groups, tried in order, each one compiled `RegexSet`: the crawler list and
+/// our tokens as written (case-sensitive), then CrawlerDetect's patterns, case-insensitive, on the
+/// agent with CrawlerDetect's exclusions (browser and platform words) removed, as CrawlerDetect
+/// matches them.
+///
 /// Agents repeat: a month's millions of events carry a few hundred or thousand distinct agents, and
 /// a filter on one is evaluated on every event when the optimizer moves it below a `DISTINCT`. So
 /// each distinct text is matched once and remembered, up to `MEMO_LIMIT` texts (then the memo
 /// starts over).
 #[derive(Debug, Clone)]
 struct Patterns {
-    set: Arc<RegexSet>,
+    sets: Arc<Vec<CompiledGroup>>,
     patterns: Arc<Vec<String>>,
     memo: Arc<Mutex<HashMap<Box<str>, Option<usize>>>>,
+}
+
+/// Lists whose patterns are matched together, and what is removed from a text before.
+struct Group<'a> {
+    lists: &'a [&'a ListText],
+    case_insensitive: bool,
+    strip: Option<&'a ListText>,
+}
+
+#[derive(Debug)]
+struct CompiledGroup {
+    set: RegexSet,
+    strip: Option<regex::Regex>,
+    /// The index in `Patterns::patterns` of the group's first pattern.
+    first: usize,
 }
 
 const MEMO_LIMIT: usize = 100_000;
 
 impl Patterns {
-    /// The patterns of several lists as one set, in list order.
-    fn parse(lists: &[&ListText], case_insensitive: bool) -> Result<Patterns, ListError> {
+    /// The groups' patterns, in group and list order.
+    fn parse(groups: &[Group]) -> Result<Patterns, ListError> {
         let mut patterns = Vec::new();
-        for list in lists {
-            for (line, entry) in list.entries() {
-                if let Err(e) = regex::Regex::new(entry) {
-                    return Err(list.invalid(line, format!("`{entry}` is not a regular expression: {e}")));
+        let mut sets = Vec::new();
+        for group in groups {
+            let first = patterns.len();
+            for list in group.lists {
+                for (line, entry) in list.entries() {
+                    if let Err(e) = regex::Regex::new(entry) {
+                        return Err(list.invalid(line, format!("`{entry}` is not a regular expression: {e}")));
+                    }
+                    patterns.push(entry.to_string());
                 }
-                patterns.push(entry.to_string());
             }
+            let list = group.lists.first().copied().ok_or_else(|| ListError::Invalid {
+                list: "(none)".into(),
+                line: 0,
+                message: "no list".into(),
+            })?;
+            let set = RegexSetBuilder::new(&patterns[first..])
+                .case_insensitive(group.case_insensitive)
+                .size_limit(64 << 20)
+                .build()
+                .map_err(|e| list.invalid(0, format!("the patterns do not compile together: {e}")))?;
+            let strip = match group.strip {
+                None => None,
+                Some(strip) => {
+                    let words: Vec<&str> = strip.entries().map(|(_, e)| e).collect();
+                    for (line, entry) in strip.entries() {
+                        if let Err(e) = regex::Regex::new(entry) {
+                            return Err(strip.invalid(line, format!("`{entry}` is not a regular expression: {e}")));
+                        }
+                    }
+                    let alternation =
+                        format!("(?i){}", words.iter().map(|w| format!("(?:{w})")).collect::<Vec<_>>().join("|"));
+                    Some(regex::Regex::new(&alternation).map_err(|e| strip.invalid(0, format!("{e}")))?)
+                }
+            };
+            sets.push(CompiledGroup { set, strip, first });
         }
-        let list = lists.first().copied().ok_or_else(|| ListError::Invalid {
-            list: "(none)".into(),
-            line: 0,
-            message: "no list".into(),
-        })?;
-        let set = RegexSetBuilder::new(&patterns)
-            .case_insensitive(case_insensitive)
-            .size_limit(64 << 20)
-            .build()
-            .map_err(|e| list.invalid(0, format!("the patterns do not compile together: {e}")))?;
-        Ok(Patterns { set: Arc::new(set), patterns: Arc::new(patterns), memo: Arc::default() })
+        Ok(Patterns { sets: Arc::new(sets), patterns: Arc::new(patterns), memo: Arc::default() })
     }
 
     fn first_match(&self, text: &str) -> Option<&str> {
@@ -241,7 +307,16 @@ impl Patterns {
 
     /// The index of the first pattern that matches `text`.
     fn first_index(&self, text: &str) -> Option<usize> {
-        self.set.matches(text).iter().next()
+        self.sets.iter().find_map(|group| {
+            let text = match &group.strip {
+                Some(strip) => strip.replace_all(text, ""),
+                None => std::borrow::Cow::Borrowed(text),
+            };
+            match text.is_empty() {
+                true => None,
+                false => group.set.matches(&text).iter().next().map(|i| group.first + i),
+            }
+        })
     }
 
     /// `first_match` of each text, through the memo.
@@ -477,7 +552,8 @@ mod tests {
 
     #[test]
     fn remembered_matches_equal_fresh_ones() {
-        let p = Patterns::parse(&[&list("bot\\b\ncurl/\n")], true).unwrap();
+        let p = Patterns::parse(&[Group { lists: &[&list("bot\\b\ncurl/\n")], case_insensitive: true, strip: None }])
+            .unwrap();
         let texts =
             StringArray::from(vec![Some("curl/8.1"), None, Some("Mozilla/5.0"), Some("curl/8.1"), Some("A Bot")]);
         let fresh: StringArray = texts.iter().map(|t| p.first_match(t?)).collect();
@@ -487,8 +563,23 @@ mod tests {
     }
 
     #[test]
+    fn a_group_with_exclusions_matches_what_is_left_of_the_agent() {
+        let (words, strip) = (list("safari\n[ ]Checker\n"), list("Safari.[\\d\\.]*\n"));
+        let p = Patterns::parse(&[
+            Group { lists: &[&list("^curl/\n")], case_insensitive: false, strip: None },
+            Group { lists: &[&words], case_insensitive: true, strip: Some(&strip) },
+        ])
+        .unwrap();
+        assert_eq!(p.first_match("curl/8.5"), Some("^curl/"), "the first group, as written");
+        assert_eq!(p.first_match("Mozilla/5.0 Safari/605.1.15"), None, "`Safari` is removed before matching");
+        assert_eq!(p.first_match("Mozilla/5.0 (Link CHECKER)"), Some("[ ]Checker"), "case-insensitive");
+        assert_eq!(p.first_match("Safari/1.0"), None, "nothing left to match");
+    }
+
+    #[test]
     fn a_bad_pattern_names_the_list_and_line() {
-        let err = Patterns::parse(&[&list("# comment\nok\n(unclosed\n")], false).unwrap_err();
+        let bad = list("# comment\nok\n(unclosed\n");
+        let err = Patterns::parse(&[Group { lists: &[&bad], case_insensitive: false, strip: None }]).unwrap_err();
         assert!(err.to_string().starts_with("test, line 3: `(unclosed` is not a regular expression"), "{err}");
     }
 }

@@ -137,6 +137,8 @@ pub struct Audit {
     /// Replacement reference lists (absolute paths); `None`: the shipped `reference/` lists.
     pub bot_user_agents: Option<PathBuf>,
     pub bot_user_agent_tokens: Option<PathBuf>,
+    pub crawler_detect_patterns: Option<PathBuf>,
+    pub crawler_detect_exclusions: Option<PathBuf>,
     pub non_browser_user_agents: Option<PathBuf>,
     pub disposable_email_domains: Option<PathBuf>,
     pub datacenter_ranges: Option<PathBuf>,

