@@ -1,14 +1,17 @@
 //! `validate`: everything that can be checked without running a close, all problems at once — the
 //! configuration (already loaded), every source's files and headers, every SQL file planned over
-//! the lake's schemas (not run), and the audit's reference lists.
+//! the lake's schemas (not run), the audit's reference lists, and the plan as last ingested (every
+//! target a scorecard needs, additive targets adding up: warnings, problems with `scoring.strict`).
 
 use crate::audit::{self, AuditError};
 use crate::config::Config;
 use crate::exit::ExitCode;
 use crate::ingest;
 use crate::kpis::{self, KpiError};
+use crate::lake::records::IngestManifest;
 use crate::lake::{Lake, LakeError};
 use crate::report::{self, ReportError};
+use crate::score::{self, ScoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
@@ -20,6 +23,8 @@ pub enum ValidateError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Score(#[from] ScoreError),
 }
 
 impl ValidateError {
@@ -29,6 +34,7 @@ impl ValidateError {
             ValidateError::Kpis(e) => e.exit_code(),
             ValidateError::Audit(e) => e.exit_code(),
             ValidateError::Report(e) => e.exit_code(),
+            ValidateError::Score(e) => e.exit_code(),
         }
     }
 }
@@ -37,6 +43,7 @@ impl ValidateError {
 #[derive(Debug)]
 pub struct Validation {
     pub problems: Vec<String>,
+    pub warnings: Vec<String>,
     pub sources: usize,
     pub sql_files: usize,
 }
@@ -51,17 +58,22 @@ pub async fn validate(config: &Config) -> Result<Validation, ValidateError> {
         Ok(lake) => lake,
         Err(e) => {
             problems.push(e.to_string());
-            return Ok(Validation { problems, sources, sql_files });
+            return Ok(Validation { problems, warnings: Vec::new(), sources, sql_files });
         }
     };
     if let Err(e) = lake.check_access().await {
         problems.push(e.to_string());
-        return Ok(Validation { problems, sources, sql_files });
+        return Ok(Validation { problems, warnings: Vec::new(), sources, sql_files });
     }
     problems.extend(kpis::check_sql(config, &lake).await?);
     if let Ok(schema) = kpis::indicators_schema(config, &lake).await {
         problems.extend(report::check_sql(config, &lake, schema).await?);
     }
     problems.extend(audit::check(config, &lake).await?);
-    Ok(Validation { problems, sources, sql_files })
+    let mut warnings = Vec::new();
+    if IngestManifest::load(&lake).await?.datasets.contains_key("targets") {
+        let plan = score::check_plan(config, &lake).await?.messages(None);
+        if config.scoring.strict { problems.extend(plan) } else { warnings.extend(plan) }
+    }
+    Ok(Validation { problems, warnings, sources, sql_files })
 }

@@ -454,6 +454,7 @@ async fn run_rule(ctx: &SessionContext, rule: &Rule, params: &Params) -> Result<
             lit(rule.rule_version.as_str()).alias("rule_version"),
             cast(col("detail"), DataType::Utf8).alias("detail"),
             lit(rule.class.as_str()).alias("ivt_class"),
+            lit(rule.kind.as_str()).alias("ivt_kind"),
         ])
         .map_err(plan_err)?
         .sort(vec![col("period").sort(true, true), col("record_key").sort(true, true)])

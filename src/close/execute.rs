@@ -19,6 +19,7 @@ use crate::lake::Lake;
 use crate::lake::records::{AuditManifest, Gates, IngestManifest, Run};
 use crate::period::Period;
 use crate::report::Rendered;
+use crate::score;
 
 /// How a close ended.
 #[derive(Debug)]
@@ -84,6 +85,9 @@ pub struct CloseOutcome {
     /// What the close noticed that changes nothing it does (closed periods whose data changed but
     /// whose figures did not, or that a restatement leaves to a later one).
     pub notes: Vec<String>,
+    /// What is wrong with the plan of the periods it mails (missing targets, additive targets that
+    /// do not add up): warnings, or the failing `targets` gate with `scoring.strict`.
+    pub warnings: Vec<String>,
     /// The run record, finished.
     pub run: Run,
 }
@@ -117,6 +121,7 @@ pub async fn execute(config: &Config, lake: &Lake, plan: ClosePlan) -> Result<Cl
         periods: done.periods,
         mail: done.mail,
         notes: done.notes,
+        warnings: done.warnings,
         run,
     })
 }
@@ -128,6 +133,7 @@ struct Done {
     periods: Vec<(Period, Outcome)>,
     mail: Vec<PeriodMail>,
     notes: Vec<String>,
+    warnings: Vec<String>,
 }
 
 /// The stages, in their order. Each saves the run record when it ends.
@@ -145,6 +151,7 @@ async fn stages(config: &Config, lake: &Lake, plan: &ClosePlan, run: &mut Run) -
         periods: Vec::new(),
         mail: Vec::new(),
         notes: Vec::new(),
+        warnings: Vec::new(),
     };
     if !done.ingest.problems.is_empty() {
         done.ended = Ended::IngestHeld;
@@ -233,7 +240,15 @@ async fn stages(config: &Config, lake: &Lake, plan: &ClosePlan, run: &mut Run) -
 
     let started = Instant::now();
     let manifest = IngestManifest::load(lake).await?;
-    let checks = vec![gates::sources(&manifest, plan.request.last), gates::checks(&failed)];
+    done.warnings = score::check_plan(config, lake).await?.messages(Some(&to_send));
+    for warning in &done.warnings {
+        tracing::warn!("{warning}");
+    }
+    let checks = vec![
+        gates::sources(&manifest, plan.request.last),
+        gates::checks(&failed),
+        gates::targets(&done.warnings, config.scoring.strict),
+    ];
     for period in &to_send {
         let gates = Gates { period: period.to_string(), gates: checks.clone() };
         gates::write(lake, *period, &gates).await?;

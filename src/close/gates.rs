@@ -8,7 +8,9 @@
 //! - ingest: no export was held back and no dataset's reject ratio is above `ingest.max_reject_ratio`
 //!   (the ingest stage's own gate; a close stops there before computing anything);
 //! - checks: every SQL check in `sql/checks/` returned no rows for every period computed, which
-//!   includes the reconciliation of person → team → company sums.
+//!   includes the reconciliation of person → team → company sums;
+//! - targets: with `scoring.strict`, the plan of the periods to mail holds every target their
+//!   scorecards need and its additive targets add up (without it, what is wrong is a warning).
 
 use crate::lake::records::{self, Gate, Gates, IngestManifest};
 use crate::lake::{Lake, LakeError, layout};
@@ -44,6 +46,22 @@ pub fn checks(failed_periods: &[Period]) -> Gate {
         } else {
             let list: Vec<String> = failed_periods.iter().map(ToString::to_string).collect();
             format!("SQL checks returned rows for {} (listed above)", list.join(", "))
+        },
+    }
+}
+
+/// The plan's findings for the periods to mail (`score::check_plan`): they hold the mail back only
+/// with `scoring.strict`.
+pub fn targets(findings: &[String], strict: bool) -> Gate {
+    Gate {
+        name: "targets".into(),
+        passed: findings.is_empty() || !strict,
+        detail: match (findings.len(), strict) {
+            (0, _) => "every target the scorecards need is planned, and additive targets add up".into(),
+            (n, true) => format!("{n} finding(s) about the plan's targets (listed above; scoring.strict)"),
+            (n, false) => {
+                format!("{n} warning(s) about the plan's targets (listed above); scoring.strict would hold the mail")
+            }
         },
     }
 }

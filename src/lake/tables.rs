@@ -19,8 +19,10 @@ pub fn exclusions() -> SchemaRef {
         text("rule_id", false),
         text("rule_version", false),
         text("detail", true),
-        // GIVT or SIVT (the rule's class); null in ledgers written before the classes.
+        // GIVT or SIVT, and the kind of invalid activity within it (the rule card's `-- class:`); null
+        // in ledgers written before the classes.
         text("ivt_class", true),
+        text("ivt_kind", true),
     ]))
 }
 

@@ -14,7 +14,10 @@
 //! (people × KPIs): the rules are plain Rust in `rules`, unit-tested case by case.
 
 pub mod flags;
+mod plan;
 pub mod rules;
+
+pub use plan::{CascadeGap, PlanCheck, check_plan, check_targets};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -495,44 +498,4 @@ pub fn flags_batch(list: &[flags::Flag]) -> Result<RecordBatch, datafusion::arro
 pub async fn write_flags(lake: &Lake, period: Period, list: &[flags::Flag]) -> Result<u64, ScoreError> {
     let batch = flags_batch(list).map_err(|e| ScoreError::Engine(e.into()))?;
     Ok(lake.write_parquet(&layout::flags(period), tables::flags(), &[batch]).await?)
-}
-
-/// Every missing or zero target a scorecard would need (`validate`): for each period the `targets`
-/// dataset plans, each team's scheme version in force, each KPI assessed in that period, and each
-/// person employed then (or their team, or the company, by the KPI's level). Reads the lake's
-/// `targets`, `people` and `teams`; an empty lake has nothing to check.
-pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
-    let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
-    let periods: std::collections::BTreeSet<Period> = inputs.targets.keys().map(|k| k.0).collect();
-    let cards = cards::cards()?;
-    let mut problems = Vec::new();
-    for period in periods {
-        for person in inputs.people.iter().filter(|p| p.employed_in(period)) {
-            let Some(scheme_name) = inputs.team_scheme.get(&person.team_id) else { continue };
-            let Some(scheme) = config.scoring.scheme_for(scheme_name, period) else {
-                problems.push(format!("team {} uses scheme `{scheme_name}`, which is not configured", person.team_id));
-                continue;
-            };
-            for k in scheme.kpis.iter().filter(|k| !k.pilot) {
-                let Some(card) = cards.iter().find(|c| c.id == k.kpi) else { continue };
-                if !assessed(card.cycle, period.kind()) {
-                    continue;
-                }
-                let (_, grain, entity) = inputs.scored_entity(person, k.level, &config.company.id);
-                match inputs.target(period, grain, entity, &k.kpi) {
-                    Some(t) if t != 0.0 => {}
-                    found => problems.push(format!(
-                        "targets: {period}: {grain} {entity} has {} target for {} (scheme {scheme_name}{})",
-                        if found.is_some() { "a zero" } else { "no" },
-                        k.kpi,
-                        if grain == "person" { String::new() } else { format!(", scored for {}", person.person_id) }
-                    )),
-                }
-            }
-        }
-    }
-    problems.sort();
-    problems.dedup();
-    Ok(problems)
 }

@@ -69,11 +69,11 @@ fn every_planted_fraud_is_caught_by_its_rule_and_nothing_clean_is_flagged() {
     let classes = runtime.block_on(query(
         &lake,
         &[("exclusions", "exclusions/")],
-        "SELECT DISTINCT rule_id, ivt_class FROM exclusions ORDER BY 1",
+        "SELECT DISTINCT rule_id, ivt_class, ivt_kind FROM exclusions ORDER BY 1",
     ));
     for row in rows(&classes) {
         let card = kpi_close::sql::rules::rules().unwrap().iter().find(|r| r.id == row[0]).expect("a rule");
-        assert_eq!(row[1], card.class.as_str(), "{}", row[0]);
+        assert_eq!((row[1].as_str(), row[2].as_str()), (card.class.as_str(), card.kind.as_str()), "{}", row[0]);
     }
     let split = runtime.block_on(query(
         &lake,

@@ -150,3 +150,39 @@ fn snapshot_output(name: &str, dir: &std::path::Path, text: &str) {
         insta::assert_snapshot!(name, text);
     });
 }
+
+/// A plan exported with headers only: `validate` and the close say so once (not a line per person
+/// and KPI), and with `scoring.strict` the close's targets gate holds the mail back.
+#[test]
+fn an_empty_plan_is_a_warning_that_strict_makes_a_failed_gate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    copy_dir(&repo().join("fixtures"), &fixtures);
+    std::fs::write(fixtures.join("exports/plan/targets.csv"), "period,entity_type,entity_id,kpi,target\n").unwrap();
+    let lake = dir.path().join("lake");
+    let config = demo_config_with(dir.path(), &lake.display().to_string(), "", &fixtures);
+    let out = run(&config, &["ingest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "a warning: {}", stdout(&out));
+    let said = stdout(&out);
+    let warnings: Vec<&str> = said.lines().filter(|l| l.starts_with("warning: targets:")).collect();
+    assert_eq!(warnings.len(), 1, "{said}");
+    assert!(warnings[0].contains("the plan holds no targets"), "{warnings:?}");
+
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[scoring]\nstrict = true\n";
+    std::fs::write(&config, text).unwrap();
+    let out = run(&config, &["validate"]);
+    assert_eq!(out.status.code(), Some(2), "strict: a problem: {}", stdout(&out));
+    assert!(stdout(&out).contains("- targets: the plan holds no targets"), "{}", stdout(&out));
+    let out = run(&config, &["close", "--month", "2026-10"]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("warning: targets: the plan holds no targets"), "{text}");
+    assert!(
+        text.contains("a gate failed") && text.contains("- targets: 1 finding(s) about the plan's targets"),
+        "{text}"
+    );
+    let outbox = dir.path().join("out/outbox");
+    assert_eq!(std::fs::read_dir(&outbox).map(|d| d.count()).unwrap_or(0), 0, "nothing sent");
+}

@@ -162,14 +162,16 @@ const SCHEMES: &str = "[[schemes.brand]]\nkpis = [{ kpi = 'lead_conversion_rate'
     [[schemes.sales]]\neffective_from = '2026-11'\n\
     kpis = [{ kpi = 'revenue', weight = 40, term = 'long' }, { kpi = 'orders', weight = 60, term = 'short' }]\n";
 
-/// Writes the tiny exports and a config (min_volume 3) into `dir`.
-fn tiny_config(dir: &Path) -> std::path::PathBuf {
+/// Writes the tiny exports and a config (min_volume 3) into `dir`, with `extra_targets` (CSV lines)
+/// added to the plan.
+fn tiny_config(dir: &Path, extra_targets: &str) -> std::path::PathBuf {
     let mut toml = format!(
         "[company]\nname = \"Tiny\"\nid = \"ACME\"\ntimezone = \"Asia/Shanghai\"\ncurrency = \"CNY\"\n\n\
          [lake]\nurl = \"{}\"\n\n[kpis]\nmin_volume = 3\nmargin_rate = 0.3\n\n{SCHEMES}\n",
         dir.join("lake").display()
     );
     for (dataset, text) in TINY {
+        let text = if *dataset == "targets" { format!("{text}{extra_targets}") } else { text.to_string() };
         std::fs::write(dir.join(format!("{dataset}.csv")), text).expect("write export");
         toml.push_str(&format!("[sources.{dataset}]\npath = \"{}/{dataset}.csv\"\n\n", dir.display()));
     }
@@ -185,8 +187,13 @@ pub struct Tiny {
 }
 
 pub async fn tiny() -> Tiny {
+    tiny_with_targets("").await
+}
+
+/// The tiny company with more targets in its plan.
+pub async fn tiny_with_targets(extra_targets: &str) -> Tiny {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config::load(&tiny_config(dir.path())).expect("config");
+    let config = Config::load(&tiny_config(dir.path(), extra_targets)).expect("config");
     let lake = Lake::open(&config.lake).expect("lake");
     let plan = kpi_close::ingest::plan(&config, &lake).await.expect("plan");
     let report = kpi_close::ingest::run(&config, &lake, &plan).await.expect("ingest");
@@ -443,6 +450,8 @@ async fn net_leaves_out_what_the_exclusion_ledger_lists() {
             column(vec!["TEST_RULE"; n]),
             column(vec!["1"; n]),
             column(vec!["planted by the test"; n]),
+            column(vec!["GIVT"; n]),
+            column(vec!["duplicate"; n]),
         ],
     )
     .expect("ledger batch");
@@ -684,6 +693,49 @@ async fn scorecards_by_hand() {
         flags.iter().filter(|f| f.person_id == "C" && f.flag == "training").map(|f| f.explanation.as_str()).collect();
     assert_eq!(training.len(), 2, "{training:?}");
     assert!(training.iter().any(|e| e.starts_with("revenue: achievement 0.70")), "{training:?}");
+}
+
+/// The plan's additive targets add up or are listed: T2's people's October revenue (B 150 + C 100)
+/// against a team target of 300, and the teams' against the company's; a rate is never summed, a
+/// team whose people have no target of that KPI is not split, and the tiny plan itself adds up.
+#[tokio::test(flavor = "multi_thread")]
+async fn targets_that_do_not_add_up_are_listed() {
+    let plain = tiny().await;
+    let quiet = kpi_close::score::check_plan(&plain.config, &plain.lake).await.expect("check");
+    assert!(quiet.gaps.is_empty(), "{:?}", quiet.gaps);
+    let t = tiny_with_targets(
+        "2026-10,team,T2,revenue,300\n2026-10,company,ACME,revenue,300\n2026-11,team,T2,revenue,50\n\
+         2026-11,company,ACME,revenue,80\n2026-10,company,ACME,lead_conversion_rate,0.9\n",
+    )
+    .await;
+    let plan = kpi_close::score::check_plan(&t.config, &t.lake).await.expect("check");
+    let gaps: Vec<String> = plan.gaps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        gaps,
+        [
+            "targets: 2026-10: revenue: the 2 person target(s) of team T2 sum to 250, its own target is 300 (off by -50)",
+            "targets: 2026-11: revenue: the 1 team target(s) of company ACME sum to 50, its own target is 80 (off by -30)",
+        ]
+    );
+    let october: Vec<String> = plan.messages(Some(&["2026-10".parse().unwrap()]));
+    assert!(october.iter().any(|m| m.contains("team T2 sum to 250")) && !october.iter().any(|m| m.contains("2026-11")));
+}
+
+/// A plan with headers only: one clear finding, not a line per person and KPI.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_plan_is_one_finding() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = tiny_config(dir.path(), "");
+    std::fs::write(dir.path().join("targets.csv"), "period,entity_type,entity_id,kpi,target\n").expect("write");
+    let config = Config::load(&path).expect("config");
+    let lake = Lake::open(&config.lake).expect("lake");
+    let plan = kpi_close::ingest::plan(&config, &lake).await.expect("plan");
+    kpi_close::ingest::run(&config, &lake, &plan).await.expect("ingest");
+    let plan = kpi_close::score::check_plan(&config, &lake).await.expect("check");
+    assert!(plan.empty);
+    let messages = plan.messages(None);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("the plan holds no targets") && messages[0].contains("(no target)"), "{messages:?}");
 }
 
 /// `validate` lists every target a scorecard would miss: here November, which plans only B's.

@@ -1467,12 +1467,25 @@ impl Generator {
             // without data at the average of those with it.
             let ends_inside = months.last() == Some(&(MONTHS - 1)) && months.len() < *len;
             let whole = if ends_inside { *len as f64 / months.len() as f64 } else { 1.0 };
+            // Counts are planned per person (revenue in hundreds); a team's target is its people's summed
+            // and the company's its teams' (those planned on the KPI), so the plan adds up.
+            let person_target = |kpi: &str, person: &str| {
+                let (plan, unit) = if kpi == "revenue" { (&self.clean_revenue, 100.0) } else { (&self.clean_mql, 1.0) };
+                (plan_count(plan, &[person], months) * 0.95 * whole / unit).round() * unit
+            };
+            let planned = |kpi: &str| -> Vec<&str> {
+                TEAM_KPIS
+                    .iter()
+                    .filter(|(_, kpis)| kpis.contains(&kpi))
+                    .flat_map(|(team, _)| PEOPLE.iter().filter(move |p| p.team == *team).map(|p| p.id))
+                    .collect()
+            };
             for (kind, id, people, kpis) in entities {
                 for kpi in kpis {
                     let value = match kpi {
-                        "mql_count" => (plan_count(&self.clean_mql, &people, months) * 0.95 * whole).round(),
-                        "revenue" => {
-                            (plan_count(&self.clean_revenue, &people, months) * 0.95 * whole / 100.0).round() * 100.0
+                        "mql_count" | "revenue" => {
+                            let people = if kind == "company" { planned(kpi) } else { people.clone() };
+                            people.iter().map(|p| person_target(kpi, p)).sum()
                         }
                         _ => match RATES.iter().find(|(k, _, _)| *k == kpi) {
                             Some((_, cycle, _)) if cycle > len => continue,

@@ -92,6 +92,9 @@ pub fn close(outcome: &CloseOutcome, config: &Config, lake: &Lake) -> String {
     for note in &outcome.notes {
         text.push_str(&format!("note: {note}\n"));
     }
+    for warning in &outcome.warnings {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
     let reports = |text: &mut String, with_mail: bool| {
         for m in &outcome.mail {
             text.push_str(&rendered(&m.trend_months, &m.rendered, lake));

@@ -482,6 +482,9 @@ pub fn validation(file: &std::path::Path, config: &Config, v: &Validation) -> St
     for warning in &config.warnings {
         text.push_str(&format!("warning: {warning}\n"));
     }
+    for warning in &v.warnings {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
     if v.problems.is_empty() {
         text.push_str(&format!(
             "{}: configuration, {} source(s) and {} SQL file(s) are valid\n",

@@ -1,0 +1,215 @@
+//! The plan's own checks, before anything is scored (README, "Scorecards and flags"): every target a
+//! scorecard will need is there, and the targets of additive KPIs add up — a team's people's to the
+//! team's, the teams' to the company's. `validate` lists what it finds; a close warns, and with
+//! `scoring.strict` holds the mail back (its `targets` gate).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use super::{Inputs, ScoreError, assessed, text};
+use crate::config::Config;
+use crate::engine::{self, AsOf, Lookups, Scope};
+use crate::lake::Lake;
+use crate::period::Period;
+use crate::sql::cards;
+
+/// What the plan lacks or gets wrong.
+#[derive(Debug, Default)]
+pub struct PlanCheck {
+    /// The plan holds no target at all: nobody can be scored.
+    pub empty: bool,
+    /// Targets a scorecard needs that the plan does not hold (or holds as zero), by period.
+    pub missing: Vec<(Period, String)>,
+    /// Additive targets that do not add up.
+    pub gaps: Vec<CascadeGap>,
+}
+
+/// For an additive KPI (a count or a sum), the targets one level down — a team's people, the
+/// company's teams — whose sum is not the target above.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CascadeGap {
+    pub period: Period,
+    pub kpi: String,
+    /// `team` (against its people's targets) or `company` (against its teams').
+    pub grain: &'static str,
+    pub entity: String,
+    /// How many targets one level down the sum is of.
+    pub parts: usize,
+    pub sum: Decimal,
+    pub target: Decimal,
+}
+
+impl fmt::Display for CascadeGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let part = if self.grain == "team" { "person" } else { "team" };
+        write!(
+            f,
+            "targets: {}: {}: the {} {part} target(s) of {} {} sum to {}, its own target is {} (off by {})",
+            self.period,
+            self.kpi,
+            self.parts,
+            self.grain,
+            self.entity,
+            self.sum.normalize(),
+            self.target.normalize(),
+            (self.sum - self.target).normalize()
+        )
+    }
+}
+
+/// How many missing targets a list shows before it says how many more there are.
+const SHOWN: usize = 20;
+
+impl PlanCheck {
+    /// One line per finding for the given periods (all when `None`), the missing targets capped at
+    /// `SHOWN` lines and a count of the rest.
+    pub fn messages(&self, periods: Option<&[Period]>) -> Vec<String> {
+        if self.empty {
+            return vec![
+                "targets: the plan holds no targets (the `targets` export has no rows): nobody can be scored                  and every scorecard will show \"(no target)\"; export the plan as period, entity_type,                  entity_id, kpi, target (README, \"Scorecards and flags\")"
+                    .to_string(),
+            ];
+        }
+        let wanted = |p: &Period| periods.is_none_or(|ps| ps.contains(p));
+        let missing: Vec<&String> = self.missing.iter().filter(|(p, _)| wanted(p)).map(|(_, m)| m).collect();
+        let mut out: Vec<String> = missing.iter().take(SHOWN).map(|m| m.to_string()).collect();
+        if missing.len() > SHOWN {
+            out.push(format!(
+                "targets: … and {} more missing targets (`kpi-close validate` lists the first {SHOWN}; the scorecards \
+                 show \"(no target)\" for each)",
+                missing.len() - SHOWN
+            ));
+        }
+        out.extend(self.gaps.iter().filter(|g| wanted(&g.period)).map(ToString::to_string));
+        out
+    }
+}
+
+/// Both checks over the lake's `targets`, `people` and `teams` (as last ingested).
+pub async fn check_plan(config: &Config, lake: &Lake) -> Result<PlanCheck, ScoreError> {
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
+    let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
+    if inputs.targets.is_empty() {
+        return Ok(PlanCheck { empty: true, ..PlanCheck::default() });
+    }
+    let missing = missing_targets(config, &inputs)?;
+    let sql = "SELECT period, entity_type, entity_id, kpi, CAST(target AS VARCHAR) FROM targets";
+    let rows = engine::text_rows(
+        &ctx.sql(sql).await.map_err(ScoreError::Engine)?.collect().await.map_err(ScoreError::Engine)?,
+    )
+    .map_err(|e| ScoreError::Engine(e.into()))?;
+    let mut targets = BTreeMap::new();
+    for r in rows {
+        let (Some(period), Some(target)) = (
+            r[0].as_ref().and_then(|p| p.parse::<Period>().ok()),
+            r[4].as_ref().and_then(|v| v.parse::<Decimal>().ok()),
+        ) else {
+            continue;
+        };
+        targets.insert((period, text(&r[1]), text(&r[2]), text(&r[3])), target);
+    }
+    let gaps = cascade_gaps(config, &inputs, &targets)?;
+    Ok(PlanCheck { empty: false, missing, gaps })
+}
+
+/// Every missing or zero target a scorecard would need (`validate`): for each period the `targets`
+/// dataset plans, each team's scheme version in force, each KPI assessed in that period, and each
+/// person employed then (or their team, or the company, by the KPI's level). Reads the lake's
+/// `targets`, `people` and `teams`; an empty lake has nothing to check.
+pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
+    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
+    let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
+    Ok(missing_targets(config, &inputs)?.into_iter().map(|(_, m)| m).collect())
+}
+
+fn missing_targets(config: &Config, inputs: &Inputs) -> Result<Vec<(Period, String)>, ScoreError> {
+    let periods: BTreeSet<Period> = inputs.targets.keys().map(|k| k.0).collect();
+    let cards = cards::cards()?;
+    let mut problems = Vec::new();
+    for period in periods {
+        for person in inputs.people.iter().filter(|p| p.employed_in(period)) {
+            let Some(scheme_name) = inputs.team_scheme.get(&person.team_id) else { continue };
+            let Some(scheme) = config.scoring.scheme_for(scheme_name, period) else {
+                let message = format!("team {} uses scheme `{scheme_name}`, which is not configured", person.team_id);
+                problems.push((period, message));
+                continue;
+            };
+            for k in scheme.kpis.iter().filter(|k| !k.pilot) {
+                let Some(card) = cards.iter().find(|c| c.id == k.kpi) else { continue };
+                if !assessed(card.cycle, period.kind()) {
+                    continue;
+                }
+                let (_, grain, entity) = inputs.scored_entity(person, k.level, &config.company.id);
+                match inputs.target(period, grain, entity, &k.kpi) {
+                    Some(t) if t != 0.0 => {}
+                    found => problems.push((
+                        period,
+                        format!(
+                            "targets: {period}: {grain} {entity} has {} target for {} (scheme {scheme_name}{})",
+                            if found.is_some() { "a zero" } else { "no" },
+                            k.kpi,
+                            if grain == "person" {
+                                String::new()
+                            } else {
+                                format!(", scored for {}", person.person_id)
+                            }
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    Ok(problems)
+}
+
+/// Additive targets against the targets one level down, for every period and KPI the plan splits:
+/// a team target against its people's (when at least one of them has one), the company's against
+/// its teams'. People belong to the team the org export gives them.
+fn cascade_gaps(
+    config: &Config,
+    inputs: &Inputs,
+    targets: &BTreeMap<(Period, String, String, String), Decimal>,
+) -> Result<Vec<CascadeGap>, ScoreError> {
+    let additive: BTreeSet<&str> = cards::cards()?.iter().filter(|c| c.additive).map(|c| c.id).collect();
+    let team_of: BTreeMap<&str, &str> =
+        inputs.people.iter().map(|p| (p.person_id.as_str(), p.team_id.as_str())).collect();
+    // (period, kpi, grain one level up, entity) → (count, sum) of the targets below it.
+    let mut below: BTreeMap<(Period, &str, &str, &str), (usize, Decimal)> = BTreeMap::new();
+    for ((period, grain, entity, kpi), target) in targets {
+        if !additive.contains(kpi.as_str()) {
+            continue;
+        }
+        let above = match grain.as_str() {
+            "person" => team_of.get(entity.as_str()).map(|team| ("team", *team)),
+            "team" => Some(("company", config.company.id.as_str())),
+            _ => None,
+        };
+        if let Some((up, owner)) = above {
+            let entry = below.entry((*period, kpi.as_str(), up, owner)).or_default();
+            entry.0 += 1;
+            entry.1 += *target;
+        }
+    }
+    let mut gaps = Vec::new();
+    for ((period, kpi, grain, entity), (parts, sum)) in below {
+        let Some(target) = targets.get(&(period, grain.to_string(), entity.to_string(), kpi.to_string())) else {
+            continue;
+        };
+        if sum != *target {
+            gaps.push(CascadeGap {
+                period,
+                kpi: kpi.to_string(),
+                grain,
+                entity: entity.to_string(),
+                parts,
+                sum,
+                target: *target,
+            });
+        }
+    }
+    Ok(gaps)
+}
