@@ -272,6 +272,9 @@ impl Patterns {
                     patterns.push(entry.to_string());
                 }
             }
+            if patterns.len() == first {
+                continue; // an empty list (a list switched off by pointing at an empty file)
+            }
             let list = group.lists.first().copied().ok_or_else(|| ListError::Invalid {
                 list: "(none)".into(),
                 line: 0,
