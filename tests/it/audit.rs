@@ -10,17 +10,9 @@ fn every_planted_fraud_is_caught_by_its_rule_and_nothing_clean_is_flagged() {
     let dir = tempfile::tempdir().expect("temp dir");
     let lake = dir.path().join("lake");
     let config = demo_config(dir.path(), &lake.display().to_string(), "");
-    for args in [&["ingest"][..], &["audit", "--period", "2026-10"]] {
-        let out = run(&config, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-    }
+    ingest_and_audit_october(&config);
 
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let ledger = runtime.block_on(query(
-        &lake,
-        &[("exclusions", "exclusions/")],
-        "SELECT dataset, record_key, rule_id FROM exclusions ORDER BY 1, 2, 3",
-    ));
+    let ledger = ledger_query(&lake, "SELECT dataset, record_key, rule_id FROM exclusions ORDER BY 1, 2, 3");
     // A later copy of a key is flagged as `<key>#2`; the planted list names the key.
     let base = |key: &str| key.split('#').next().unwrap_or(key).to_string();
     let mut flagged: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
@@ -66,22 +58,17 @@ fn every_planted_fraud_is_caught_by_its_rule_and_nothing_clean_is_flagged() {
 
     // Every ledger row carries its rule's class, and the report's GIVT / SIVT split of the month
     // reconciles with the ledger: GIVT = rows any GIVT rule caught, SIVT = the others, in − both = net.
-    let classes = runtime.block_on(query(
-        &lake,
-        &[("exclusions", "exclusions/")],
-        "SELECT DISTINCT rule_id, ivt_class, ivt_kind FROM exclusions ORDER BY 1",
-    ));
+    let classes = ledger_query(&lake, "SELECT DISTINCT rule_id, ivt_class, ivt_kind FROM exclusions ORDER BY 1");
     for row in rows(&classes) {
         let card = kpi_close::sql::rules::rules().unwrap().iter().find(|r| r.id == row[0]).expect("a rule");
         assert_eq!((row[1].as_str(), row[2].as_str()), (card.class.as_str(), card.kind.as_str()), "{}", row[0]);
     }
-    let split = runtime.block_on(query(
+    let split = ledger_query(
         &lake,
-        &[("exclusions", "exclusions/")],
         "SELECT dataset, count(DISTINCT record_key) AS rows, \
          count(DISTINCT CASE WHEN ivt_class = 'GIVT' THEN record_key END) AS givt \
          FROM exclusions WHERE period = '2026-10' GROUP BY dataset ORDER BY dataset",
-    ));
+    );
     let out = run(&config, &["audit", "--period", "2026-10", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("audit json");
@@ -266,6 +253,20 @@ fn an_audit_of_unchanged_inputs_keeps_the_ledger_and_a_change_runs_it_again() {
     assert!(audit().contains("stands"), "and the run after it keeps that ledger");
 }
 
+/// Ingests the config's exports and audits 2026-10, both succeeding.
+fn ingest_and_audit_october(config: &std::path::Path) {
+    for args in [&["ingest"][..], &["audit", "--period", "2026-10"]] {
+        let out = run(config, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// A query over the lake's exclusion ledger (`exclusions`).
+fn ledger_query(lake: &std::path::Path, sql: &str) -> Vec<datafusion::arrow::array::RecordBatch> {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(query(lake, &[("exclusions", "exclusions/")], sql))
+}
+
 /// The ledger's objects, `exclusions/month=M/<RULE>.parquet`, by lake path.
 fn ledger_objects(lake: &std::path::Path) -> Vec<String> {
     tree(&lake.join("exclusions")).into_keys().map(|p| format!("exclusions/{p}")).collect()
@@ -304,16 +305,11 @@ fn cloud_ranges_flag_ipv6_and_every_provider_but_not_an_office_inside_a_provider
         .unwrap()
         .replace("# office_ranges = []", "office_ranges = [\"52.94.20.0/24\"]");
     std::fs::write(&config, text).unwrap();
-    for args in [&["ingest"][..], &["audit", "--period", "2026-10"]] {
-        let out = run(&config, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-    }
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let ledger = runtime.block_on(query(
+    ingest_and_audit_october(&config);
+    let ledger = ledger_query(
         &lake,
-        &[("exclusions", "exclusions/")],
         "SELECT record_key, rule_id, detail FROM exclusions WHERE record_key LIKE 'E9%' ORDER BY 1, 2",
-    ));
+    );
     let flagged: Vec<Vec<String>> = rows(&ledger);
     let expected = [
         ["E90000001", "IP_DATACENTER", "2600:1900:4000::10 is in 2600:1900:4000::/40 (google-cloud)"],
