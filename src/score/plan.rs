@@ -68,7 +68,9 @@ impl PlanCheck {
     pub fn messages(&self, periods: Option<&[Period]>) -> Vec<String> {
         if self.empty {
             return vec![
-                "targets: the plan holds no targets (the `targets` export has no rows): nobody can be scored                  and every scorecard will show \"(no target)\"; export the plan as period, entity_type,                  entity_id, kpi, target (README, \"Scorecards and flags\")"
+                "targets: the plan holds no targets (the `targets` export has no rows): nobody can be scored \
+                 and every scorecard will show \"(no target)\"; export the plan as period, entity_type, \
+                 entity_id, kpi, target (README, \"Scorecards and flags\")"
                     .to_string(),
             ];
         }

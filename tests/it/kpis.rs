@@ -736,6 +736,7 @@ async fn an_empty_plan_is_one_finding() {
     let messages = plan.messages(None);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].contains("the plan holds no targets") && messages[0].contains("(no target)"), "{messages:?}");
+    assert!(!messages[0].contains("  "), "one line of text: {messages:?}");
 }
 
 /// `validate` lists every target a scorecard would miss: here November, which plans only B's.
