@@ -286,8 +286,7 @@ impl Patterns {
                 .build()
                 .map_err(|e| list.invalid(0, format!("the patterns do not compile together: {e}")))?;
             let strip = match group.strip {
-                None => None,
-                Some(strip) => {
+                Some(strip) if strip.entries().next().is_some() => {
                     let words: Vec<&str> = strip.entries().map(|(_, e)| e).collect();
                     for (line, entry) in strip.entries() {
                         if let Err(e) = regex::Regex::new(entry) {
@@ -298,6 +297,7 @@ impl Patterns {
                         format!("(?i){}", words.iter().map(|w| format!("(?:{w})")).collect::<Vec<_>>().join("|"));
                     Some(regex::Regex::new(&alternation).map_err(|e| strip.invalid(0, format!("{e}")))?)
                 }
+                _ => None, // nothing to remove
             };
             sets.push(CompiledGroup { set, strip, first });
         }

@@ -17,7 +17,7 @@ pub mod flags;
 mod plan;
 pub mod rules;
 
-pub use plan::{CascadeGap, PlanCheck, check_plan, check_targets};
+pub use plan::{CascadeGap, PlanCheck, check_plan};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -236,7 +236,8 @@ struct Inputs {
     /// (grain, entity, kpi) → (net value, low volume).
     indicators: BTreeMap<(String, String, String), (Option<f64>, bool)>,
     /// (period, entity type, entity, kpi) → target.
-    targets: BTreeMap<(Period, String, String, String), f64>,
+    /// (period, entity type, entity, kpi) → the target as scored, and as the exact amount planned.
+    targets: BTreeMap<(Period, String, String, String), (f64, Decimal)>,
 }
 
 impl Person {
@@ -268,14 +269,17 @@ impl Inputs {
             Ok::<_, DataFusionError>(engine::text_rows(&ctx.sql(sql).await?.collect().await?)?)
         };
         let mut targets = BTreeMap::new();
-        for r in rows("SELECT period, entity_type, entity_id, kpi, CAST(target AS DOUBLE) FROM targets").await? {
-            let (Some(period), Some(target)) = (
+        let sql = "SELECT period, entity_type, entity_id, kpi, CAST(target AS DOUBLE) AS target, \
+                   CAST(target AS VARCHAR) AS amount FROM targets";
+        for r in rows(sql).await? {
+            let (Some(period), Some(target), Some(amount)) = (
                 r[0].as_ref().and_then(|p| p.parse::<Period>().ok()),
                 r[4].as_ref().and_then(|v| v.parse::<f64>().ok()),
+                r[5].as_ref().and_then(|v| v.parse::<Decimal>().ok()),
             ) else {
                 continue;
             };
-            targets.insert((period, text(&r[1]), text(&r[2]), text(&r[3])), target);
+            targets.insert((period, text(&r[1]), text(&r[2]), text(&r[3])), (target, amount));
         }
         let date = |v: &Option<String>| v.as_ref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         let people = rows(
@@ -315,7 +319,7 @@ impl Inputs {
     }
 
     fn target(&self, period: Period, grain: &str, entity: &str, kpi: &str) -> Option<f64> {
-        self.targets.get(&(period, grain.to_string(), entity.to_string(), kpi.to_string())).copied()
+        self.targets.get(&(period, grain.to_string(), entity.to_string(), kpi.to_string())).map(|t| t.0)
     }
 }
 

@@ -8,7 +8,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-use super::{Inputs, ScoreError, assessed, text};
+use super::{Inputs, ScoreError, assessed};
 use crate::config::Config;
 use crate::engine::{self, AsOf, Lookups, Scope};
 use crate::lake::Lake;
@@ -97,35 +97,13 @@ pub async fn check_plan(config: &Config, lake: &Lake) -> Result<PlanCheck, Score
         return Ok(PlanCheck { empty: true, ..PlanCheck::default() });
     }
     let missing = missing_targets(config, &inputs)?;
-    let sql = "SELECT period, entity_type, entity_id, kpi, CAST(target AS VARCHAR) FROM targets";
-    let rows = engine::text_rows(
-        &ctx.sql(sql).await.map_err(ScoreError::Engine)?.collect().await.map_err(ScoreError::Engine)?,
-    )
-    .map_err(|e| ScoreError::Engine(e.into()))?;
-    let mut targets = BTreeMap::new();
-    for r in rows {
-        let (Some(period), Some(target)) = (
-            r[0].as_ref().and_then(|p| p.parse::<Period>().ok()),
-            r[4].as_ref().and_then(|v| v.parse::<Decimal>().ok()),
-        ) else {
-            continue;
-        };
-        targets.insert((period, text(&r[1]), text(&r[2]), text(&r[3])), target);
-    }
-    let gaps = cascade_gaps(config, &inputs, &targets)?;
+    let gaps = cascade_gaps(config, &inputs)?;
     Ok(PlanCheck { empty: false, missing, gaps })
 }
 
-/// Every missing or zero target a scorecard would need (`validate`): for each period the `targets`
-/// dataset plans, each team's scheme version in force, each KPI assessed in that period, and each
-/// person employed then (or their team, or the company, by the KPI's level). Reads the lake's
-/// `targets`, `people` and `teams`; an empty lake has nothing to check.
-pub async fn check_targets(config: &Config, lake: &Lake) -> Result<Vec<String>, ScoreError> {
-    let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
-    let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
-    Ok(missing_targets(config, &inputs)?.into_iter().map(|(_, m)| m).collect())
-}
-
+/// Every missing or zero target a scorecard would need: for each period the `targets` dataset
+/// plans, each team's scheme version in force, each KPI assessed in that period, and each person
+/// employed then (or their team, or the company, by the KPI's level).
 fn missing_targets(config: &Config, inputs: &Inputs) -> Result<Vec<(Period, String)>, ScoreError> {
     let periods: BTreeSet<Period> = inputs.targets.keys().map(|k| k.0).collect();
     let cards = cards::cards()?;
@@ -171,17 +149,14 @@ fn missing_targets(config: &Config, inputs: &Inputs) -> Result<Vec<(Period, Stri
 /// Additive targets against the targets one level down, for every period and KPI the plan splits:
 /// a team target against its people's (when at least one of them has one), the company's against
 /// its teams'. People belong to the team the org export gives them.
-fn cascade_gaps(
-    config: &Config,
-    inputs: &Inputs,
-    targets: &BTreeMap<(Period, String, String, String), Decimal>,
-) -> Result<Vec<CascadeGap>, ScoreError> {
+fn cascade_gaps(config: &Config, inputs: &Inputs) -> Result<Vec<CascadeGap>, ScoreError> {
+    let targets = &inputs.targets;
     let additive: BTreeSet<&str> = cards::cards()?.iter().filter(|c| c.additive).map(|c| c.id).collect();
     let team_of: BTreeMap<&str, &str> =
         inputs.people.iter().map(|p| (p.person_id.as_str(), p.team_id.as_str())).collect();
     // (period, kpi, grain one level up, entity) → (count, sum) of the targets below it.
     let mut below: BTreeMap<(Period, &str, &str, &str), (usize, Decimal)> = BTreeMap::new();
-    for ((period, grain, entity, kpi), target) in targets {
+    for ((period, grain, entity, kpi), (_, target)) in targets {
         if !additive.contains(kpi.as_str()) {
             continue;
         }
@@ -198,10 +173,10 @@ fn cascade_gaps(
     }
     let mut gaps = Vec::new();
     for ((period, kpi, grain, entity), (parts, sum)) in below {
-        let Some(target) = targets.get(&(period, grain.to_string(), entity.to_string(), kpi.to_string())) else {
+        let Some(&(_, target)) = targets.get(&(period, grain.to_string(), entity.to_string(), kpi.to_string())) else {
             continue;
         };
-        if sum != *target {
+        if sum != target {
             gaps.push(CascadeGap {
                 period,
                 kpi: kpi.to_string(),
@@ -209,7 +184,7 @@ fn cascade_gaps(
                 entity: entity.to_string(),
                 parts,
                 sum,
-                target: *target,
+                target,
             });
         }
     }

@@ -743,7 +743,8 @@ async fn an_empty_plan_is_one_finding() {
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_targets_are_listed() {
     let t = tiny().await;
-    let problems = kpi_close::score::check_targets(&t.config, &t.lake).await.expect("check");
+    let plan = kpi_close::score::check_plan(&t.config, &t.lake).await.expect("check");
+    let problems: Vec<String> = plan.missing.into_iter().map(|(_, m)| m).collect();
     for expected in [
         "targets: 2026-11: team T1 has no target for lead_conversion_rate (scheme brand, scored for A)",
         "targets: 2026-11: team T1 has no target for uv (scheme brand, scored for A)",
