@@ -13,6 +13,7 @@
 -- additive: no
 -- bounds: 0..
 -- volume: paid orders in P
+-- components: revenue / orders
 -- version: 1
 SELECT
     grain,

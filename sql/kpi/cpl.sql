@@ -13,6 +13,7 @@
 -- additive: no
 -- bounds: 0..
 -- volume: ad spend rows and MQLs in P
+-- components: spend / mql_count
 -- version: 1
 SELECT
     coalesce(s.grain, m.grain) AS grain,

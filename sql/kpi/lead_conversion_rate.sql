@@ -13,6 +13,7 @@
 -- additive: no
 -- bounds: 0..
 -- volume: page_view and form_submit events in P
+-- components: form_submissions / uv
 -- version: 1
 
 -- One row per visitor and grouping first, then plain counts: a count(DISTINCT) over grouping sets

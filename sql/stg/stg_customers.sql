@@ -2,11 +2,15 @@
 -- lower order id), from `first_order_at` on. Customer-level indicators (active customers, retention,
 -- repeat customers, CLV) reach a person and team this way, each joining with
 -- `first_order_at < $end_at`: a customer whose first order falls after a period is not yet anyone's
--- in it (as of the period's end, so later orders never move a closed period).
+-- in it (as of the period's end, so later orders never move a closed period). `first_order_key` and
+-- `first_lead_id` name that order and the lead it came from (`stg_acquisitions` reads them).
 -- materialize: one row per customer, read by every customer-level query
-SELECT customer_id, person_id, team_id, channel, order_at AS first_order_at
+SELECT customer_id, person_id, team_id, channel, order_at AS first_order_at, record_key AS first_order_key,
+    lead_id AS first_lead_id
 FROM (
     SELECT
+        record_key,
+        lead_id,
         customer_id,
         person_id,
         team_id,

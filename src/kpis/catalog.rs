@@ -1,5 +1,5 @@
 //! `kpi_catalog`: the indicators' definition cards (`sql::cards`) as a table the mart and the checks
-//! read — each indicator's kind, unit, bounds and the volume below which it is marked low.
+//! read — each indicator's kind, unit, bounds and the volume below which it is marked low (and on what).
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 
 use crate::config::Kpis;
-use crate::sql::cards::{Card, Kind, cards};
+use crate::sql::cards::{Card, Kind, LowVolumeOn, cards};
 
 /// `kpi_catalog`: one row per indicator with what the mart and the checks need.
 pub fn catalog_table(settings: &Kpis) -> Result<MemTable, DataFusionError> {
@@ -23,6 +23,7 @@ pub fn catalog_table(settings: &Kpis) -> Result<MemTable, DataFusionError> {
         Field::new("direction", DataType::Utf8, false),
         Field::new("additive", DataType::Boolean, false),
         Field::new("min_volume", DataType::Int64, false),
+        Field::new("low_volume_on_rows", DataType::Boolean, false),
         Field::new("lower_bound", DataType::Float64, true),
         Field::new("upper_bound", DataType::Float64, true),
         Field::new("definition_version", DataType::Utf8, false),
@@ -36,6 +37,7 @@ pub fn catalog_table(settings: &Kpis) -> Result<MemTable, DataFusionError> {
         Arc::new(Int64Array::from(
             cards.iter().map(|c| settings.min_volume_for(c.id).min(i64::MAX as u64) as i64).collect::<Vec<_>>(),
         )),
+        Arc::new(BooleanArray::from(cards.iter().map(|c| c.low_volume_on == LowVolumeOn::Volume).collect::<Vec<_>>())),
         Arc::new(Float64Array::from(cards.iter().map(|c| c.lower_bound).collect::<Vec<_>>())),
         Arc::new(Float64Array::from(cards.iter().map(|c| c.upper_bound).collect::<Vec<_>>())),
         text(&|c| c.definition_version.clone()),

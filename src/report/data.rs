@@ -1,5 +1,6 @@
 //! What the reports read, in one pass per period: the period's indicators with targets, the company's
-//! monthly trend, scorecards, score history, flags and the org (`sql/report/`), and the audit's
+//! monthly trend, scorecards, score history, flags, the org and the campaigns' lead quality
+//! (`sql/report/`), and the audit's
 //! per-dataset figures (`sql/audit_report/`). Plain rows; the view models are built from them.
 
 use datafusion::prelude::SessionContext;
@@ -28,6 +29,8 @@ pub struct IndicatorRow {
     pub change_vs_previous: Option<f64>,
     pub change_vs_year_ago: Option<f64>,
     pub target: Option<f64>,
+    /// The ratio's denominator (e.g. `cac`'s new customers); none for a count.
+    pub denominator: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +94,21 @@ pub struct DatasetRow {
     pub rows_net: i64,
 }
 
+/// One campaign's MQLs of the period and what sales made of them (`report_lead_quality`); leads
+/// without a campaign make one row per channel with `campaign_id` none.
+#[derive(Debug, Clone)]
+pub struct LeadQualityRow {
+    pub campaign_id: Option<String>,
+    pub campaign_name: String,
+    /// The campaign's team (`unassigned` without a campaign).
+    pub team_id: String,
+    pub channel: String,
+    pub mqls: i64,
+    pub sqls: i64,
+    pub won: i64,
+    pub median_days_to_sql: Option<f64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RuleRow {
     pub dataset: String,
@@ -151,6 +169,7 @@ pub struct ReportData {
     pub people: Vec<Contact>,
     pub datasets: Vec<DatasetRow>,
     pub rules: Vec<RuleRow>,
+    pub lead_quality: Vec<LeadQualityRow>,
 }
 
 /// The 13 months a trend shows: the period's last month and the 12 before it.
@@ -212,6 +231,7 @@ impl ReportData {
                 change_vs_previous: f(&r[7]),
                 change_vs_year_ago: f(&r[8]),
                 target: f(&r[9]),
+                denominator: f(&r[11]),
             })
             .collect();
         let trend = rows
@@ -319,6 +339,21 @@ impl ReportData {
                 rows_flagged: int(&r[4]),
             })
             .collect();
+        let lead_quality = rows
+            .of(file("report_lead_quality"))
+            .await?
+            .iter()
+            .map(|r| LeadQualityRow {
+                campaign_id: r[0].clone(),
+                campaign_name: d(&r[1]),
+                team_id: d(&r[2]),
+                channel: d(&r[3]),
+                mqls: int(&r[4]),
+                sqls: int(&r[5]),
+                won: int(&r[6]),
+                median_days_to_sql: f(&r[7]),
+            })
+            .collect();
         let bundle = layout::bundle(period);
         let proof = lake.get(&bundle).await?.map(|bytes| (bundle, hex::encode(sha2::Sha256::digest(&bytes))));
         let mut draft_reasons = Vec::new();
@@ -377,6 +412,7 @@ impl ReportData {
             people,
             datasets,
             rules,
+            lead_quality,
         })
     }
 }

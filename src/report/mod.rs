@@ -15,8 +15,10 @@
 //! the lake cannot be read.
 
 pub mod chart;
+pub mod cost;
 pub mod data;
 pub mod forecast;
+pub mod format;
 pub mod i18n;
 pub mod model;
 

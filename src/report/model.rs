@@ -9,8 +9,11 @@ use serde::Serialize;
 
 use super::ReportError;
 use super::chart::{self, Band, Series};
+use super::cost::{self, Cost, CostLabels, LeadQualityLine};
 use super::data::{IndicatorRow, LineRow, ReportData};
 use super::forecast;
+pub use super::format::{Format, grouped};
+use super::format::{axis_number, axis_percent, axis_score};
 use super::i18n::Labels;
 use crate::config::{Config, Locale};
 use crate::period::Period;
@@ -144,6 +147,9 @@ pub struct Member {
 pub struct Leadership {
     pub meta: Meta,
     pub indicators: Vec<IndicatorLine>,
+    pub cost: Cost,
+    /// The campaigns whose MQLs sales accepts least.
+    pub lead_quality: Vec<LeadQualityLine>,
     pub charts: Vec<ChartView>,
     pub forecasts: Vec<ForecastLine>,
     pub on_track: Vec<OnTrackLine>,
@@ -163,6 +169,8 @@ pub struct Team {
     pub team_id: String,
     pub team: String,
     pub indicators: Vec<IndicatorLine>,
+    /// The team's own campaigns' MQLs and what sales made of them; empty for a team without any.
+    pub lead_quality: Vec<LeadQualityLine>,
     pub members: Vec<Member>,
     pub chart: ChartView,
     pub flags: Vec<FlagLine>,
@@ -202,109 +210,6 @@ pub struct Audit {
     pub proof_path: String,
     pub proof_sha256: String,
     pub verify_command: String,
-}
-
-/// Formats figures in one report's language.
-pub struct Format<'a> {
-    pub locale: Locale,
-    pub labels: &'a Labels,
-}
-
-impl Format<'_> {
-    pub fn na(&self) -> String {
-        self.labels.text.get("not_available").cloned().unwrap_or_else(|| "n/a".into())
-    }
-
-    pub fn value(&self, card: Option<&Card>, v: Option<f64>) -> String {
-        let Some(v) = v else { return self.na() };
-        match card.map(|c| c.unit.as_str()) {
-            Some("ratio") => format!("{:.2} %", v * 100.0),
-            Some("money") => grouped(v, 2),
-            Some("score") => format!("{v:.1}"),
-            _ => grouped(v, if v.fract() == 0.0 { 0 } else { 2 }),
-        }
-    }
-
-    pub fn change(&self, v: Option<f64>) -> String {
-        match v {
-            Some(v) => format!(
-                "{}{:.1} %",
-                if v > 0.0 {
-                    "+"
-                } else if v < 0.0 {
-                    "−"
-                } else {
-                    ""
-                },
-                v.abs() * 100.0
-            ),
-            None => self.na(),
-        }
-    }
-
-    pub fn number(&self, v: Option<f64>, decimals: usize) -> String {
-        v.map(|v| grouped(v, decimals)).unwrap_or_else(|| self.na())
-    }
-
-    pub fn yes_no(&self, v: Option<bool>) -> String {
-        let key = match v {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => return self.na(),
-        };
-        self.labels.text.get(key).cloned().unwrap_or_default()
-    }
-
-    pub fn kpi_name(&self, kpi: &str) -> String {
-        match catalog::card(kpi).ok().flatten() {
-            Some(card) if self.locale == Locale::ZhCn => card.name_zh.clone(),
-            Some(card) => card.name.clone(),
-            None => kpi.to_string(),
-        }
-    }
-}
-
-/// `1234567.891` → `1,234,567.89`.
-pub fn grouped(v: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = text.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((&text, None));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    if v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '−');
-    }
-    out
-}
-
-fn axis_percent(v: f64) -> String {
-    let p = v * 100.0;
-    if (p - p.round()).abs() < 1e-9 { format!("{p:.0}%") } else { format!("{p:.1}%") }
-}
-
-fn axis_number(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 100.0 || v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn axis_score(v: f64) -> String {
-    format!("{v:.0}")
 }
 
 /// Builds the models of one period in one language.
@@ -406,6 +311,23 @@ impl<'a> Builder<'a> {
             title,
             t: self.fmt.labels.text.clone(),
         })
+    }
+
+    fn cost_labels(&self) -> Result<CostLabels, ReportError> {
+        Ok(CostLabels {
+            answer: self.t("cost_answer")?,
+            unassigned: self.t("unassigned")?,
+            trend_headers: ["month", "cost_spend", "cost_cac", "cost_mroi", "cost_roas"]
+                .iter()
+                .map(|k| self.t(k))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Below this many MQLs a campaign's lead quality is marked low volume, as the SQL conversion
+    /// rate would be.
+    fn lead_volume(&self) -> u64 {
+        self.config.kpis.min_volume_for("sql_conversion_rate")
     }
 
     /// The framework's indicators (not the supporting measures) of one entity.
@@ -644,6 +566,8 @@ impl<'a> Builder<'a> {
         Ok(Leadership {
             meta: self.meta("leadership_title", "", self.restatement(|grain, _| grain != "person", |_| true))?,
             indicators: self.indicator_lines("company", company),
+            cost: cost::cost(self.data, &self.fmt, &self.cost_labels()?, company),
+            lead_quality: cost::lead_quality(self.data, &self.fmt, &self.cost_labels()?, None, self.lead_volume()),
             charts,
             forecasts,
             on_track,
@@ -783,6 +707,13 @@ impl<'a> Builder<'a> {
             team_id: team_id.to_string(),
             team: team_name,
             indicators: self.indicator_lines("team", team_id),
+            lead_quality: cost::lead_quality(
+                self.data,
+                &self.fmt,
+                &self.cost_labels()?,
+                Some(team_id),
+                self.lead_volume(),
+            ),
             members,
             chart,
             flags: self.flag_lines(|_, team| team == team_id),

@@ -1,6 +1,7 @@
 //! The plan's own checks, before anything is scored (README, "Scorecards and flags"): every target a
-//! scorecard will need is there, and the targets of additive KPIs add up — a team's people's to the
-//! team's, the teams' to the company's. `validate` lists what it finds; a close warns, and with
+//! scorecard will need is there, the targets of additive KPIs add up — a team's people's to the
+//! team's, the teams' to the company's — and a ratio's target agrees with the targets of its
+//! components where the plan holds all three (`cpl` against `spend` / `mql_count`). `validate` lists what it finds; a close warns, and with
 //! `scoring.strict` holds the mail back (its `targets` gate).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +25,53 @@ pub struct PlanCheck {
     pub missing: Vec<(Period, String)>,
     /// Additive targets that do not add up.
     pub gaps: Vec<CascadeGap>,
+    /// Ratio targets that disagree with their components' targets.
+    pub ratios: Vec<RatioGap>,
+}
+
+/// A ratio's target against its numerator's target over its denominator's, for one period and
+/// entity (card key `components`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatioGap {
+    pub period: Period,
+    pub grain: String,
+    pub entity: String,
+    pub kpi: String,
+    pub target: f64,
+    pub numerator: (String, Decimal),
+    pub denominator: (String, Decimal),
+}
+
+/// How far a ratio's target may be from numerator / denominator before it is a finding: targets
+/// are rounded (5.5 % for 5.47 %), a different plan is not.
+const RATIO_TOLERANCE: f64 = 0.01;
+
+impl RatioGap {
+    fn implied(&self) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        self.numerator.1.to_f64().unwrap_or(f64::NAN) / self.denominator.1.to_f64().unwrap_or(f64::NAN)
+    }
+}
+
+impl fmt::Display for RatioGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let implied = self.implied();
+        write!(
+            f,
+            "targets: {}: {} {}: the {} target {} is not its components' {} / {} = {} / {} = {:.4} (off by {:+.1} %)",
+            self.period,
+            self.grain,
+            self.entity,
+            self.kpi,
+            self.target,
+            self.numerator.0,
+            self.denominator.0,
+            self.numerator.1.normalize(),
+            self.denominator.1.normalize(),
+            implied,
+            (self.target - implied) / implied * 100.0
+        )
+    }
 }
 
 /// For an additive KPI (a count or a sum), the targets one level down — a team's people, the
@@ -85,6 +133,7 @@ impl PlanCheck {
             ));
         }
         out.extend(self.gaps.iter().filter(|g| wanted(&g.period)).map(ToString::to_string));
+        out.extend(self.ratios.iter().filter(|g| wanted(&g.period)).map(ToString::to_string));
         out
     }
 }
@@ -98,7 +147,8 @@ pub async fn check_plan(config: &Config, lake: &Lake) -> Result<PlanCheck, Score
     }
     let missing = missing_targets(config, &inputs)?;
     let gaps = cascade_gaps(config, &inputs)?;
-    Ok(PlanCheck { empty: false, missing, gaps })
+    let ratios = ratio_gaps(&inputs)?;
+    Ok(PlanCheck { empty: false, missing, gaps, ratios })
 }
 
 /// Every missing or zero target a scorecard would need: for each period the `targets` dataset
@@ -186,6 +236,38 @@ fn cascade_gaps(config: &Config, inputs: &Inputs) -> Result<Vec<CascadeGap>, Sco
                 sum,
                 target,
             });
+        }
+    }
+    Ok(gaps)
+}
+
+/// Every ratio target whose components both have a target for the same period and entity, and
+/// that differs from numerator / denominator by more than `RATIO_TOLERANCE` of it. A zero
+/// denominator target implies no ratio, so it is not compared.
+fn ratio_gaps(inputs: &Inputs) -> Result<Vec<RatioGap>, ScoreError> {
+    let targets = &inputs.targets;
+    let mut gaps = Vec::new();
+    for card in cards::cards()? {
+        let Some((numerator, denominator)) = &card.components else { continue };
+        for ((period, grain, entity, kpi), (target, _)) in targets {
+            if kpi != card.id {
+                continue;
+            }
+            let part = |id: &str| targets.get(&(*period, grain.clone(), entity.clone(), id.to_string())).map(|t| t.1);
+            let (Some(n), Some(d)) = (part(numerator), part(denominator)) else { continue };
+            let gap = RatioGap {
+                period: *period,
+                grain: grain.clone(),
+                entity: entity.clone(),
+                kpi: kpi.clone(),
+                target: *target,
+                numerator: (numerator.clone(), n),
+                denominator: (denominator.clone(), d),
+            };
+            let implied = gap.implied();
+            if !d.is_zero() && (target - implied).abs() > RATIO_TOLERANCE * implied.abs() {
+                gaps.push(gap);
+            }
         }
     }
     Ok(gaps)

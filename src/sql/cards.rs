@@ -17,6 +17,15 @@ pub enum Kind {
     Ratio,
 }
 
+/// A ratio is marked low-volume on its denominator when that is a count (MQLs, orders, customers),
+/// and on its rows in (`volume`) when the denominator is an amount (spend): 2 CNY of spend is not
+/// "too few".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LowVolumeOn {
+    Denominator,
+    Volume,
+}
+
 #[derive(Debug, Clone)]
 pub struct Card {
     pub id: &'static str,
@@ -38,6 +47,12 @@ pub struct Card {
     pub upper_bound: Option<f64>,
     /// What "rows in" means for the excluded share.
     pub volume: String,
+    /// What a ratio's low-volume mark compares with `kpis.min_volume` (card key `low_volume`).
+    pub low_volume_on: LowVolumeOn,
+    /// A ratio that is exactly one indicator over another at every grain (card key
+    /// `components: numerator / denominator`), so the plan's targets of the three can be checked
+    /// against each other.
+    pub components: Option<(String, String)>,
     pub version: u32,
     /// `v<version>-<first 8 hex of the SQL file's SHA-256>`: any edit to the query shows.
     pub definition_version: String,
@@ -67,6 +82,8 @@ const KEYS: &[&str] = &[
     "additive",
     "bounds",
     "volume",
+    "low_volume",
+    "components",
     "version",
 ];
 
@@ -121,6 +138,24 @@ impl Card {
             }
             text.parse().map(Some).map_err(|_| fail(format!("bound `{text}` is not a number")))
         };
+        let low_volume_on = match fields.get("low_volume").map(String::as_str) {
+            None | Some("denominator") => LowVolumeOn::Denominator,
+            Some("volume") if kind == Kind::Ratio => LowVolumeOn::Volume,
+            Some(other) => {
+                return Err(fail(format!(
+                    "low_volume `{other}` is not denominator or volume (volume only for a ratio)"
+                )));
+            }
+        };
+        let components = match fields.get("components") {
+            None => None,
+            Some(text) => match text.split_once(" / ") {
+                Some((n, d)) if kind == Kind::Ratio && !n.trim().is_empty() && !d.trim().is_empty() => {
+                    Some((n.trim().to_string(), d.trim().to_string()))
+                }
+                _ => return Err(fail(format!("components `{text}` is not `numerator / denominator` of a ratio"))),
+            },
+        };
         let version: u32 = get("version")?.parse().map_err(|_| fail("version must be a whole number".into()))?;
         let digest = file.sha256();
         Ok(Card {
@@ -140,6 +175,8 @@ impl Card {
             lower_bound: bound(lower)?,
             upper_bound: bound(upper)?,
             volume: get("volume")?,
+            low_volume_on,
+            components,
             version,
             definition_version: format!("v{version}-{}", &digest[..8]),
             file,
@@ -188,6 +225,9 @@ impl Card {
 
     fn low_volume_rule(&self) -> String {
         match self.kind {
+            Kind::Ratio if self.low_volume_on == LowVolumeOn::Volume => {
+                format!("marked when the rows in ({}) are below kpis.min_volume", self.volume)
+            }
             Kind::Ratio => "marked when the denominator is below kpis.min_volume".to_string(),
             Kind::Count => "never (a count)".to_string(),
         }
@@ -217,6 +257,23 @@ mod tests {
                 assert_eq!(card.lower_bound, Some(0.0), "{}", card.id);
             }
         }
+    }
+
+    #[test]
+    fn components_name_indicators_the_ratio_divides() {
+        let with: Vec<&Card> = cards().unwrap().iter().filter(|c| c.components.is_some()).collect();
+        assert!(with.len() >= 3, "lead_conversion_rate, cpl, asp");
+        for card in with {
+            let (n, d) = card.components.as_ref().unwrap();
+            for part in [n, d] {
+                let part = card_of(part);
+                assert_eq!(part.kind, Kind::Count, "{}: {} is a count or a sum", card.id, part.id);
+            }
+        }
+    }
+
+    fn card_of(id: &str) -> &'static Card {
+        card(id).unwrap().unwrap_or_else(|| panic!("no indicator {id}"))
     }
 
     #[test]

@@ -91,7 +91,7 @@ macro_rules! sql_files {
 /// Staging views, in dependency order.
 pub const STAGING: &[SqlFile] = sql_files!("stg":
     stg_fx_rates, stg_leads, stg_lead_channels, stg_web_events, stg_orders, stg_ad_spend, stg_social_stats,
-    stg_nps_responses, stg_customers, stg_customer_activity, stg_entities,
+    stg_nps_responses, stg_customers, stg_acquisitions, stg_customer_activity, stg_entities,
 );
 
 /// Audit rules, in the order they run: the web rules before `lead_from_flagged`, which reads them.
@@ -113,7 +113,7 @@ pub const AUDITED: &[SqlFile] = sql_files!("aud":
 /// One file per indicator and supporting measure; each starts with its definition card.
 pub const INDICATORS: &[SqlFile] = sql_files!("kpi":
     uv, uv_growth_yoy, form_submissions, lead_conversion_rate, leads, mql_count, sqls,
-    sql_conversion_rate, win_rate, orders, revenue, asp, spend, cpl, followers,
+    sql_conversion_rate, win_rate, orders, revenue, asp, spend, cpl, cac, mroi, roas, followers,
     social_engagement_rate, responses, nps, active_customers, retention_rate, repeat_customers, clv,
 );
 
@@ -128,7 +128,7 @@ pub const CHECKS: &[SqlFile] = sql_files!("checks":
 /// What the reports read from the output tables (`indicators`, `scorecards`, `flags`) and the org.
 pub const REPORT: &[SqlFile] = sql_files!("report":
     report_indicators, report_trend, report_targets, report_scorecards, report_history, report_flags,
-    report_people, report_restated, report_restated_scores,
+    report_people, report_restated, report_restated_scores, report_lead_quality,
 );
 
 /// Every embedded file, for `validate` and the test that no file on disk is forgotten.

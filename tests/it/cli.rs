@@ -6,7 +6,7 @@ use crate::common::*;
 fn the_demo_config_validates() {
     let out = run(&repo().join("kpi-close.toml"), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("15 source(s) and 74 SQL file(s) are valid"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("15 source(s) and 79 SQL file(s) are valid"), "{}", stdout(&out));
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn close_runs_every_stage_and_says_where_to_look() {
     assert_eq!(dry.status.code(), Some(0), "{}\n{}", stdout(&dry), stderr(&dry));
     snapshot_output("close_dry_run_closed_2026-10", dir.path(), &stdout(&dry));
     assert!(text.contains("2026-10: data for web_events, leads, orders"), "{text}");
-    assert!(text.contains("Indicators 2026-10: 510 rows, all checks passed"), "{text}");
+    assert!(text.contains("Indicators 2026-10: 585 rows, all checks passed"), "{text}");
     assert!(text.contains("Scorecards 2026-10: 12 people scored"), "{text}");
     assert!(text.contains("Reports 2026-10 (34 documents"), "{text}");
     assert!(text.contains(&format!("Mail is in the outbox: {}", dir.path().join("out/outbox").display())), "{text}");
@@ -108,7 +108,7 @@ fn close_runs_every_stage_and_says_where_to_look() {
     for part in [
         "rows in (",
         "flagged",
-        "510 indicator rows for 1 period(s)",
+        "585 indicator rows for 1 period(s)",
         "34 reports",
         "18 mails sent, 0 already sent, 0 failed",
     ] {

@@ -162,16 +162,17 @@ const SCHEMES: &str = "[[schemes.brand]]\nkpis = [{ kpi = 'lead_conversion_rate'
     [[schemes.sales]]\neffective_from = '2026-11'\n\
     kpis = [{ kpi = 'revenue', weight = 40, term = 'long' }, { kpi = 'orders', weight = 60, term = 'short' }]\n";
 
-/// Writes the tiny exports and a config (min_volume 3) into `dir`, with `extra_targets` (CSV lines)
-/// added to the plan.
-fn tiny_config(dir: &Path, extra_targets: &str) -> std::path::PathBuf {
+/// Writes the tiny exports and a config (min_volume 3) into `dir`, with `extra` rows (dataset, CSV
+/// lines) added to the exports.
+fn tiny_config(dir: &Path, extra: &[(&str, &str)]) -> std::path::PathBuf {
     let mut toml = format!(
         "[company]\nname = \"Tiny\"\nid = \"ACME\"\ntimezone = \"Asia/Shanghai\"\ncurrency = \"CNY\"\n\n\
          [lake]\nurl = \"{}\"\n\n[kpis]\nmin_volume = 3\nmargin_rate = 0.3\n\n{SCHEMES}\n",
         dir.join("lake").display()
     );
     for (dataset, text) in TINY {
-        let text = if *dataset == "targets" { format!("{text}{extra_targets}") } else { text.to_string() };
+        let more: String = extra.iter().filter(|(d, _)| d == dataset).map(|(_, lines)| *lines).collect();
+        let text = format!("{text}{more}");
         std::fs::write(dir.join(format!("{dataset}.csv")), text).expect("write export");
         toml.push_str(&format!("[sources.{dataset}]\npath = \"{}/{dataset}.csv\"\n\n", dir.display()));
     }
@@ -187,13 +188,18 @@ pub struct Tiny {
 }
 
 pub async fn tiny() -> Tiny {
-    tiny_with_targets("").await
+    tiny_with(&[]).await
 }
 
 /// The tiny company with more targets in its plan.
 pub async fn tiny_with_targets(extra_targets: &str) -> Tiny {
+    tiny_with(&[("targets", extra_targets)]).await
+}
+
+/// The tiny company with more rows (dataset, CSV lines) in its exports.
+pub async fn tiny_with(extra: &[(&str, &str)]) -> Tiny {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config::load(&tiny_config(dir.path(), extra_targets)).expect("config");
+    let config = Config::load(&tiny_config(dir.path(), extra)).expect("config");
     let lake = Lake::open(&config.lake).expect("lake");
     let plan = kpi_close::ingest::plan(&config, &lake).await.expect("plan");
     let report = kpi_close::ingest::run(&config, &lake, &plan).await.expect("ingest");
@@ -267,6 +273,31 @@ async fn scorecards(t: &Tiny, period: &str) -> kpi_close::score::Scorecards {
     let indicators = kpis::compute(&t.config, &t.lake, period, 1, AsOf::end_of(period)).await.expect("compute");
     kpis::write(&t.lake, &indicators).await.expect("write");
     kpi_close::score::compute(&t.config, &t.lake, period, AsOf::end_of(period)).await.expect("score")
+}
+
+/// Writes `rows` (dataset, record key) into the exclusion ledger of 2026-10, as one rule would.
+async fn plant_exclusions(t: &Tiny, rows: &[(&str, &str)]) {
+    let schema = kpi_close::lake::tables::exclusions();
+    let column = |values: Vec<&str>| {
+        std::sync::Arc::new(datafusion::arrow::array::StringArray::from(values)) as datafusion::arrow::array::ArrayRef
+    };
+    let n = rows.len();
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            column(rows.iter().map(|r| r.0).collect()),
+            column(rows.iter().map(|r| r.1).collect()),
+            column(vec!["2026-10"; n]),
+            column(vec!["TEST_RULE"; n]),
+            column(vec!["1"; n]),
+            column(vec!["planted by the test"; n]),
+            column(vec!["GIVT"; n]),
+            column(vec!["duplicate"; n]),
+        ],
+    )
+    .expect("ledger batch");
+    let object = kpi_close::lake::layout::ledger("2026-10", "TEST_RULE");
+    t.lake.write_parquet(&object, schema, &[batch]).await.expect("write ledger");
 }
 
 async fn compute(t: &Tiny, period: &str) -> Table {
@@ -362,6 +393,82 @@ async fn lead_indicators_by_hand() {
     oct.check("cpl", "channel", "display", None);
 }
 
+/// The cost indicators on the tiny company plus three customers: CU7, won in October by lead L6 of
+/// campaign K2 (T2, owner B, email); CU8, won in September by L7 of K1 (T1, A, sem), buying again in
+/// October; and the tiny company's own CU1 (first paid order O5 in 2025, no lead), CU2 and CU3 (new
+/// in October, no lead), which belong to no campaign.
+#[tokio::test(flavor = "multi_thread")]
+async fn cost_indicators_by_hand() {
+    let t = tiny_with(&[
+        ("leads", "L6,2026-10-05T10:00:00+08:00,C,K2,email,,\nL7,2026-09-01T10:00:00+08:00,A,K1,sem,,\n"),
+        (
+            "orders",
+            "O9,CU7,C,2026-10-20T09:00:00+08:00,500.00,CNY,paid,L6,100.00\n\
+             O10,CU8,A,2026-09-10T09:00:00+08:00,80.00,CNY,paid,L7,20.00\n\
+             O11,CU8,A,2026-10-25T09:00:00+08:00,200.00,CNY,paid,,60.00\n",
+        ),
+    ])
+    .await;
+    let oct = compute(&t, "2026-10").await;
+    // Spend in October: K1 300 (T1, A, sem), K2 10 USD at 7.1 = 71 (T2, B, email), 29 without a
+    // campaign (team T2, nobody's, display): 400. New paying customers: CU2 and CU3 (no lead) and
+    // CU7 (K2); CU1 (2025) and CU8 (September) were won before.
+    oct.check("cac", "company", "ACME", Some(400.0 / 3.0));
+    assert_eq!(oct.row("cac", "company", "ACME").denominator, "3.0000");
+    oct.check("cac", "team", "T2", Some(100.0));
+    oct.check("cac", "person", "B", Some(71.0));
+    oct.check("cac", "channel", "email", Some(71.0));
+    assert!(oct.row("cac", "team", "T2").low_volume, "one new customer");
+    // T1 spent 300 and won nobody new; the unassigned bucket won two customers with no spend;
+    // display spent 29 for nobody: all n/a.
+    oct.check("cac", "team", "T1", None);
+    oct.check("cac", "team", "unassigned", None);
+    oct.check("cac", "channel", "unassigned", None);
+    oct.check("cac", "channel", "display", None);
+    // Margin of October's paid orders, each credited to its customer's acquisition: O1 40 (CU1:
+    // unassigned, though O1 itself came from L1), O2 71 × 0.3 = 21.3 and O4 5 USD × 7.0 = 35
+    // (unassigned), O9 100 (K2), O11 60 (CU8: K1, won in September). 256.3 in all.
+    oct.check("mroi", "company", "ACME", Some((256.3 - 400.0) / 400.0));
+    assert_eq!(oct.row("mroi", "company", "ACME").numerator, "-143.7000");
+    assert_eq!(oct.row("mroi", "company", "ACME").denominator, "400.0000");
+    oct.check("mroi", "team", "T1", Some((60.0 - 300.0) / 300.0));
+    oct.check("mroi", "team", "T2", Some(0.0));
+    oct.check("mroi", "person", "B", Some((100.0 - 71.0) / 71.0));
+    oct.check("mroi", "channel", "sem", Some(-0.8));
+    oct.check("mroi", "channel", "display", Some(-1.0));
+    oct.check("mroi", "team", "unassigned", None);
+    // Low volume counts paid orders (five; T1 has one), not yuan of spend.
+    assert!(!oct.row("mroi", "company", "ACME").low_volume);
+    assert!(oct.row("mroi", "team", "T1").low_volume);
+    // Revenue: O1 100 + O2 71 + O4 140 + O9 500 + O11 200 = 1011.
+    oct.check("roas", "company", "ACME", Some(1011.0 / 400.0));
+    oct.check("roas", "team", "T1", Some(200.0 / 300.0));
+    oct.check("roas", "team", "T2", Some(5.0));
+    oct.check("roas", "channel", "display", Some(0.0));
+    // Nobody's person: the 29 of spend without a campaign against the unattributed O1, O2, O4.
+    oct.check("roas", "person", "unassigned", Some(311.0 / 29.0));
+
+    // November: K1 spends 50 and nobody new buys; O7 (CU2, 60 CNY, margin 18) is unassigned.
+    let nov = compute(&t, "2026-11").await;
+    nov.check("cac", "company", "ACME", None);
+    nov.check("mroi", "company", "ACME", Some((18.0 - 50.0) / 50.0));
+    nov.check("mroi", "team", "T1", Some(-1.0));
+    // The quarter: 450 of spend, the same three new customers; margin adds O7's 18.
+    let q4 = compute(&t, "2026-Q4").await;
+    q4.check("cac", "company", "ACME", Some(150.0));
+    q4.check("mroi", "company", "ACME", Some((274.3 - 450.0) / 450.0));
+
+    // Net: the audit excludes O9, CU7's first order, so CU7 is no new customer and its margin is
+    // gone; gross keeps both.
+    plant_exclusions(&t, &[("orders", "O9")]).await;
+    let oct = compute(&t, "2026-10").await;
+    oct.check("cac", "company", "ACME", Some(200.0));
+    oct.check("cac", "team", "T2", None);
+    assert_eq!(oct.row("cac", "company", "ACME").gross_value, Some(400.0 / 3.0));
+    oct.check("mroi", "team", "T2", Some(-1.0));
+    assert_eq!(oct.row("mroi", "team", "T2").gross_value, Some(0.0));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn order_and_customer_indicators_by_hand() {
     let t = tiny().await;
@@ -435,29 +542,7 @@ async fn social_and_survey_indicators_by_hand() {
 #[tokio::test(flavor = "multi_thread")]
 async fn net_leaves_out_what_the_exclusion_ledger_lists() {
     let t = tiny().await;
-    let ledger = [("web_events", "E3"), ("orders", "O2"), ("leads", "L3")];
-    let schema = kpi_close::lake::tables::exclusions();
-    let column = |values: Vec<&str>| {
-        std::sync::Arc::new(datafusion::arrow::array::StringArray::from(values)) as datafusion::arrow::array::ArrayRef
-    };
-    let n = ledger.len();
-    let batch = datafusion::arrow::array::RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            column(ledger.iter().map(|r| r.0).collect()),
-            column(ledger.iter().map(|r| r.1).collect()),
-            column(vec!["2026-10"; n]),
-            column(vec!["TEST_RULE"; n]),
-            column(vec!["1"; n]),
-            column(vec!["planted by the test"; n]),
-            column(vec!["GIVT"; n]),
-            column(vec!["duplicate"; n]),
-        ],
-    )
-    .expect("ledger batch");
-    let object = kpi_close::lake::layout::ledger("2026-10", "TEST_RULE");
-    t.lake.write_parquet(&object, schema, &[batch]).await.expect("write ledger");
-
+    plant_exclusions(&t, &[("web_events", "E3"), ("orders", "O2"), ("leads", "L3")]).await;
     let oct = compute(&t, "2026-10").await;
     let forms = oct.row("form_submissions", "company", "ACME");
     assert_eq!((forms.value, forms.gross_value), (Some(1.0), Some(2.0)));
@@ -721,11 +806,34 @@ async fn targets_that_do_not_add_up_are_listed() {
     assert!(october.iter().any(|m| m.contains("team T2 sum to 250")) && !october.iter().any(|m| m.contains("2026-11")));
 }
 
+/// A ratio's target against its components' (`asp` = `revenue` / `orders`): B plans 150 of revenue
+/// on 2 orders, so an ASP target of 100 disagrees with the 75 it implies; C's 100 on 1 order agrees,
+/// and 99.5 is within the 1 % that rounding a target allows. D has no orders target: not compared.
+#[tokio::test(flavor = "multi_thread")]
+async fn ratio_targets_that_disagree_with_their_components_are_listed() {
+    let quiet = tiny().await;
+    let plan = kpi_close::score::check_plan(&quiet.config, &quiet.lake).await.expect("check");
+    assert!(plan.ratios.is_empty(), "{:?}", plan.ratios);
+    let t = tiny_with_targets(
+        "2026-10,person,B,asp,100\n2026-10,person,C,asp,100\n2026-Q4,person,C,asp,99.5\n2026-11,person,D,asp,10\n",
+    )
+    .await;
+    let plan = kpi_close::score::check_plan(&t.config, &t.lake).await.expect("check");
+    let ratios: Vec<String> = plan.ratios.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        ratios,
+        [
+            "targets: 2026-10: person B: the asp target 100 is not its components' revenue / orders = 150 / 2 = 75.0000 (off by +33.3 %)"
+        ]
+    );
+    assert!(plan.messages(None).contains(&ratios[0]), "validate and the close list it");
+}
+
 /// A plan with headers only: one clear finding, not a line per person and KPI.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_empty_plan_is_one_finding() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = tiny_config(dir.path(), "");
+    let path = tiny_config(dir.path(), &[]);
     std::fs::write(dir.path().join("targets.csv"), "period,entity_type,entity_id,kpi,target\n").expect("write");
     let config = Config::load(&path).expect("config");
     let lake = Lake::open(&config.lake).expect("lake");

@@ -42,7 +42,7 @@ fn verify_passes_on_a_close_and_names_what_changed() {
     let first = std::fs::read(&bundle).expect("bundle written");
     let out = run(&config, &["verify", "--period", "2026-10"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("Verified 2026-10: 510 indicator rows"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("Verified 2026-10: 585 indicator rows"), "{}", stdout(&out));
 
     // A second close writes the same bundle, byte for byte.
     let out = run(&config, &["close", "--month", "2026-10"]);
