@@ -174,6 +174,8 @@ fn d_training() -> BTreeMap<String, String> {
         ("win_rate", "Sales skills: discovery, proposals and closing"),
         ("mql_count", "Demand generation and campaign planning"),
         ("cpl", "Paid media buying and budget control"),
+        ("cac", "Paid media buying and budget control"),
+        ("mroi", "Campaign ROI analysis and budget allocation"),
         ("uv_growth_yoy", "Content and SEO for organic reach"),
         ("social_engagement_rate", "Social content and community management"),
         ("revenue", "Account planning and pipeline management"),
