@@ -21,7 +21,7 @@ pub mod transport;
 use std::collections::BTreeSet;
 
 use lettre::Message;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use sha2::Digest;
 
@@ -275,8 +275,48 @@ pub fn build(doc: &Document, from: &Mailbox, delivery: &Delivery, message_id: &s
         .to(to)
         .subject(doc.subject.clone())
         .message_id(Some(message_id.to_string()))
+        .header(AutoSubmitted)
+        .header(AutoResponseSuppress)
         .multipart(body)
         .map_err(|e| fail(e.to_string()))
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): a report is sent by a program, so mail systems and
+/// people's vacation responders do not answer it.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+/// `X-Auto-Response-Suppress: All`: the same for Exchange and Outlook, which ignore RFC 3834.
+#[derive(Debug, Clone, Copy)]
+struct AutoResponseSuppress;
+
+/// A header with one fixed ASCII value.
+fn fixed(name: &'static str, value: &'static str) -> HeaderValue {
+    HeaderValue::dangerous_new_pre_encoded(HeaderName::new_from_ascii_str(name), value.into(), value.into())
+}
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        fixed("Auto-Submitted", "auto-generated")
+    }
+}
+
+impl Header for AutoResponseSuppress {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoResponseSuppress)
+    }
+    fn display(&self) -> HeaderValue {
+        fixed("X-Auto-Response-Suppress", "All")
+    }
 }
 
 /// A display name quoted for a mailbox (names may hold commas or angle brackets).

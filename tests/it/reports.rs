@@ -270,6 +270,9 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
         );
         assert!(m["html"].as_str().is_some_and(|h| !h.contains("<svg")));
         assert_eq!(m["to"].as_array().map(Vec::len), Some(1));
+        // Sent by a program: vacation responders and Exchange's auto-replies stay quiet.
+        assert_eq!(m["auto_submitted"], "auto-generated", "{subject}");
+        assert_eq!(m["auto_response_suppress"], "All", "{subject}");
         ids.insert(m["message_id"].as_str().unwrap_or_default().to_string());
     }
     assert_eq!(ids.len(), messages.len(), "Message-IDs are unique");

@@ -44,6 +44,8 @@ for key, raw in sorted(mailbox.Maildir(sys.argv[1], factory=None).items()):
         "from": str(msg["From"]),
         "to": [str(a) for a in msg["To"].addresses],
         "message_id": msg["Message-ID"],
+        "auto_submitted": msg["Auto-Submitted"],
+        "auto_response_suppress": msg["X-Auto-Response-Suppress"],
         "tree": tree(msg),
         "text": text,
         "html": html,
