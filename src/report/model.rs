@@ -563,11 +563,12 @@ impl<'a> Builder<'a> {
                 .collect(),
         };
 
+        let cost_labels = self.cost_labels()?;
         Ok(Leadership {
             meta: self.meta("leadership_title", "", self.restatement(|grain, _| grain != "person", |_| true))?,
             indicators: self.indicator_lines("company", company),
-            cost: cost::cost(self.data, &self.fmt, &self.cost_labels()?, company),
-            lead_quality: cost::lead_quality(self.data, &self.fmt, &self.cost_labels()?, None, self.lead_volume()),
+            cost: cost::cost(self.data, &self.fmt, &cost_labels, company),
+            lead_quality: cost::lead_quality(self.data, &self.fmt, &cost_labels, None, self.lead_volume()),
             charts,
             forecasts,
             on_track,

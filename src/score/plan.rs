@@ -1,8 +1,9 @@
 //! The plan's own checks, before anything is scored (README, "Scorecards and flags"): every target a
 //! scorecard will need is there, the targets of additive KPIs add up — a team's people's to the
 //! team's, the teams' to the company's — and a ratio's target agrees with the targets of its
-//! components where the plan holds all three (`cpl` against `spend` / `mql_count`). `validate` lists what it finds; a close warns, and with
-//! `scoring.strict` holds the mail back (its `targets` gate).
+//! components where the plan holds all three (`cpl` against `spend` / `mql_count`). `validate`
+//! lists what it finds; a close warns, and with `scoring.strict` holds the mail back (its `targets`
+//! gate).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -138,7 +139,7 @@ impl PlanCheck {
     }
 }
 
-/// Both checks over the lake's `targets`, `people` and `teams` (as last ingested).
+/// The three checks over the lake's `targets`, `people` and `teams` (as last ingested).
 pub async fn check_plan(config: &Config, lake: &Lake) -> Result<PlanCheck, ScoreError> {
     let ctx = engine::session(config, lake, Scope::Net, Lookups::Views, AsOf::NOW).await?;
     let inputs = Inputs::read_org(&ctx).await.map_err(ScoreError::Engine)?;
