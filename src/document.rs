@@ -49,6 +49,9 @@ pub struct Document {
     pub images: Vec<Image>,
     pub csv_name: String,
     pub csv: String,
+    /// The same figures as a workbook, a sheet per table (`report::attachment`).
+    pub xlsx_name: String,
+    pub xlsx: Vec<u8>,
 }
 
 impl Document {

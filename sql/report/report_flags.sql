@@ -4,7 +4,8 @@ SELECT
     p.name AS person_name,
     p.team_id,
     f.flag,
-    f.explanation
+    f.explanation,
+    f.detail
 FROM flags AS f
 LEFT JOIN people AS p ON p.person_id = f.person_id
 WHERE f.period = $period

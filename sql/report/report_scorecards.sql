@@ -19,7 +19,8 @@ SELECT
     CAST(s.base_bonus AS VARCHAR) AS base_bonus,
     s.payout_share,
     s.excess_reward,
-    CAST(s.bonus AS VARCHAR) AS bonus
+    CAST(s.bonus AS VARCHAR) AS bonus,
+    s.scheme
 FROM scorecards AS s
 LEFT JOIN people AS p ON p.person_id = s.person_id
 LEFT JOIN teams AS tm ON tm.team_id = s.team_id

@@ -12,6 +12,9 @@ use super::{Locale, Problem};
 pub struct Reports {
     /// Company indicators drawn as 13-month trends in the leadership report.
     pub trend_kpis: Vec<String>,
+    /// A company indicator whose value moved by at least this share of the previous period's is a
+    /// mover: the leadership report's headline names it with its drivers.
+    pub movers_threshold: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -77,11 +80,23 @@ pub struct Smtp {
     pub timeout_seconds: u64,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawReports {
     #[serde(default = "default_trend_kpis")]
     trend_kpis: Vec<String>,
+    #[serde(default = "default_movers_threshold")]
+    movers_threshold: f64,
+}
+
+impl Default for RawReports {
+    fn default() -> RawReports {
+        RawReports { trend_kpis: default_trend_kpis(), movers_threshold: default_movers_threshold() }
+    }
+}
+
+fn default_movers_threshold() -> f64 {
+    0.1
 }
 
 fn default_trend_kpis() -> Vec<String> {
@@ -178,7 +193,16 @@ pub(super) fn convert_reports(raw: RawReports, problems: &mut Vec<Problem>) -> R
             problems.push(Problem { key: format!("reports.trend_kpis[{i}]"), message: format!("unknown KPI `{kpi}`") });
         }
     }
-    Reports { trend_kpis: raw.trend_kpis }
+    if !(raw.movers_threshold > 0.0 && raw.movers_threshold.is_finite()) {
+        problems.push(Problem {
+            key: "reports.movers_threshold".into(),
+            message: format!(
+                "{} is not a share above 0 (0.1 names indicators that moved by 10 % or more)",
+                raw.movers_threshold
+            ),
+        });
+    }
+    Reports { trend_kpis: raw.trend_kpis, movers_threshold: raw.movers_threshold }
 }
 
 pub(super) fn convert_delivery(raw: RawDelivery, base: &Path, problems: &mut Vec<Problem>) -> Delivery {

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::datasets::{self, Dataset};
 pub use delivery::{Delivery, Recipient, Reports, Smtp, TlsMode, Transport};
 pub use raw::{Encoding, Format};
-pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term};
+pub use scoring::{Level, Scheme, SchemeKpi, Scoring, Term, default_training};
 pub use store::{StoreKind, StoreUrl};
 
 /// A report language.

@@ -133,7 +133,7 @@ pub(super) struct RawScoring {
     excess_rate: f64,
     #[serde(default = "d_excess_threshold")]
     excess_threshold: f64,
-    #[serde(default = "d_training")]
+    #[serde(default = "default_training")]
     training: BTreeMap<String, String>,
 }
 
@@ -167,7 +167,9 @@ fn d_excess_rate() -> f64 {
 fn d_excess_threshold() -> f64 {
     1.2
 }
-fn d_training() -> BTreeMap<String, String> {
+/// The training topic suggested for each KPI when `[scoring.training]` does not name one (in English;
+/// the reports word these in their reader's language).
+pub fn default_training() -> BTreeMap<String, String> {
     [
         ("lead_conversion_rate", "Landing pages and forms that convert"),
         ("sql_conversion_rate", "Lead qualification and follow-up"),

@@ -262,6 +262,8 @@ pub fn build(doc: &Document, from: &Mailbox, delivery: &Delivery, message_id: &s
         format!("{} <{}>", quote(&delivery.name), delivery.email).parse().map_err(|e| fail(format!("{e}")))?;
     let png = ContentType::parse("image/png").map_err(|e| fail(format!("{e}")))?;
     let csv = ContentType::parse("text/csv; charset=utf-8").map_err(|e| fail(format!("{e}")))?;
+    let xlsx = ContentType::parse("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .map_err(|e| fail(format!("{e}")))?;
     let mut related = MultiPart::related().singlepart(SinglePart::html(doc.html.clone()));
     for image in &doc.images {
         related = related
@@ -269,6 +271,7 @@ pub fn build(doc: &Document, from: &Mailbox, delivery: &Delivery, message_id: &s
     }
     let body = MultiPart::mixed()
         .multipart(MultiPart::alternative().singlepart(SinglePart::plain(doc.text.clone())).multipart(related))
+        .singlepart(Attachment::new(doc.xlsx_name.clone()).body(doc.xlsx.clone(), xlsx))
         .singlepart(Attachment::new(doc.csv_name.clone()).body(doc.csv.clone(), csv));
     Message::builder()
         .from(from.clone())

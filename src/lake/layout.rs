@@ -90,7 +90,7 @@ pub fn reports(period: impl Display) -> String {
     format!("reports/period={period}")
 }
 
-/// One file of a rendered report: `<report>.html`, `.txt` or `.csv` (`extension` without the dot).
+/// One file of a rendered report: `<report>.html`, `.txt`, `.csv` or `.xlsx` (`extension` without the dot).
 pub fn report_file(period: impl Display, locale: &str, report: &str, extension: &str) -> String {
     format!("{}/{locale}/{report}.{extension}", reports(period))
 }
@@ -98,6 +98,35 @@ pub fn report_file(period: impl Display, locale: &str, report: &str, extension: 
 /// A chart of a rendered report (the archive's HTML links it as `<report>/<chart>`).
 pub fn report_chart(period: impl Display, locale: &str, report: &str, chart: &str) -> String {
     format!("{}/{locale}/{report}/{chart}", reports(period))
+}
+
+/// The archive's table of contents: every period's reports and every replaced revision's.
+pub const REPORT_INDEX: &str = "reports/index.html";
+
+/// A rendered report's HTML, as the archive lists it: the period, the revision a kept copy belongs
+/// to (`None` for the current one), the locale and the report id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArchivedReport {
+    pub period: String,
+    pub revision: Option<i64>,
+    pub locale: String,
+    pub report: String,
+}
+
+/// Reads a path `report_file` (or `restated_reports`) wrote for an HTML report; none for anything else.
+pub fn archived_report(path: &str) -> Option<ArchivedReport> {
+    let (period, revision, rest) = if let Some(rest) = path.strip_prefix("reports/period=") {
+        let (period, rest) = rest.split_once('/')?;
+        (period, None, rest)
+    } else {
+        let rest = path.strip_prefix("restatements/period=")?;
+        let (period, rest) = rest.split_once("/rev=")?;
+        let (revision, rest) = rest.split_once("/reports/")?;
+        (period, Some(revision.parse().ok()?), rest)
+    };
+    let (locale, file) = rest.split_once('/')?;
+    let report = file.strip_suffix(".html").filter(|r| !r.contains('/'))?;
+    Some(ArchivedReport { period: period.into(), revision, locale: locale.into(), report: report.into() })
 }
 
 /// The send ledger of a period, every revision.
@@ -197,7 +226,8 @@ mod tests {
             flags(p),
             AUDIT_MANIFEST.to_string(),
             rejects(d),
-            report_file(p, "<locale>", "<report>", "html|.txt|.csv"),
+            REPORT_INDEX.to_string(),
+            report_file(p, "<locale>", "<report>", "html|.txt|.csv|.xlsx"),
             chart,
             delivery(p, r, "<report>", "<hash>"),
             gates(p),
@@ -219,5 +249,27 @@ mod tests {
         assert_eq!(month_of(&data_reference("people")), None);
         assert!(is_lake_input(&ledger("2026-10", "UA_BOT")) && is_lake_input(&period_org(p, "people")));
         assert!(!is_lake_input(&bundle(p)) && !is_lake_input(&indicators(p)));
+        let current = report_file("2026-10", "en", "team-T01", "html");
+        let kept = format!("{}/zh-CN/leadership.html", restated_reports("2026-09", 1));
+        assert_eq!(
+            (archived_report(&current), archived_report(&kept)),
+            (
+                Some(ArchivedReport {
+                    period: "2026-10".into(),
+                    revision: None,
+                    locale: "en".into(),
+                    report: "team-T01".into()
+                }),
+                Some(ArchivedReport {
+                    period: "2026-09".into(),
+                    revision: Some(1),
+                    locale: "zh-CN".into(),
+                    report: "leadership".into()
+                }),
+            )
+        );
+        assert_eq!(archived_report(&report_file("2026-10", "en", "audit", "csv")), None);
+        assert_eq!(archived_report(&report_chart("2026-10", "en", "audit", "a.png")), None);
+        assert_eq!(archived_report(REPORT_INDEX), None);
     }
 }

@@ -57,8 +57,57 @@ pub fn scorecards() -> SchemaRef {
     ]))
 }
 
+/// Why a scorecard line was not scored: the values of `scorecards.note`, stored as these words so
+/// the table reads on its own; the reports label them in their language (`unscored_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unscored {
+    Pilot,
+    NoTarget,
+    ZeroTarget,
+    NoData,
+    LowVolume,
+}
+
+impl Unscored {
+    pub const ALL: [Unscored; 5] =
+        [Unscored::Pilot, Unscored::NoTarget, Unscored::ZeroTarget, Unscored::NoData, Unscored::LowVolume];
+
+    /// As stored in `scorecards.note`.
+    pub fn note(self) -> &'static str {
+        match self {
+            Unscored::Pilot => "pilot KPI: reported, weight 0",
+            Unscored::NoTarget => "no target",
+            Unscored::ZeroTarget => "target is 0",
+            Unscored::NoData => "n/a: no data",
+            Unscored::LowVolume => "low volume",
+        }
+    }
+
+    pub fn from_note(note: &str) -> Option<Unscored> {
+        Unscored::ALL.into_iter().find(|u| u.note() == note)
+    }
+
+    /// The key of its label in `report_templates/i18n/`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unscored::Pilot => "unscored_pilot",
+            Unscored::NoTarget => "unscored_no_target",
+            Unscored::ZeroTarget => "unscored_zero_target",
+            Unscored::NoData => "unscored_no_data",
+            Unscored::LowVolume => "unscored_low_volume",
+        }
+    }
+}
+
 /// The `flags` table.
 pub fn flags() -> SchemaRef {
     let f = |name: &str| Field::new(name, DataType::Utf8, false);
-    Arc::new(Schema::new(vec![f("person_id"), f("flag"), f("period"), f("explanation")]))
+    Arc::new(Schema::new(vec![
+        f("person_id"),
+        f("flag"),
+        f("period"),
+        f("explanation"),
+        // The explanation's facts as a JSON object (src/score/flags.rs); null in flags written before it.
+        Field::new("detail", DataType::Utf8, true),
+    ]))
 }

@@ -204,10 +204,11 @@ mod tests {
             gross_value: value,
             excluded_share: Some(0.0),
             low_volume: low,
-            change_vs_previous: None,
-            change_vs_year_ago: None,
+            previous_value: None,
+            year_ago_value: None,
             target: None,
             denominator: Some(denominator),
+            previous_denominator: None,
         }
     }
 
@@ -275,16 +276,16 @@ mod tests {
             company_cac,
         ];
         let labels = Labels::load(Locale::En).unwrap();
-        let f = Format { locale: Locale::En, labels: &labels };
+        let f = Format { locale: Locale::En, labels: &labels, currency: "CNY" };
         let cost = cost(&data(rows, Vec::new()), &f, &cost_labels(), "ACME");
-        assert_eq!(cost.answer, "Lowest CAC: email (100.00). Highest marketing ROI: sem (10.00 %).");
+        assert_eq!(cost.answer, "Lowest CAC: email (CN¥100.00). Highest marketing ROI: sem (10.00%).");
         let names: Vec<&str> = cost.channels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["sem", "email", "event", "unassigned"], "most spend first");
         let unassigned = &cost.channels[3];
-        assert_eq!((unassigned.spend.as_str(), unassigned.cac.as_str()), ("0.00", "n/a"));
+        assert_eq!((unassigned.spend.as_str(), unassigned.cac.as_str()), ("CN¥0.00", "—"));
         assert_eq!(unassigned.new_customers, "8");
         assert!(cost.channels[2].low_volume);
-        assert_eq!((cost.company.cac.as_str(), cost.company.cac_target.as_str()), ("300.00", "250.00"));
+        assert_eq!((cost.company.cac.as_str(), cost.company.cac_target.as_str()), ("CN¥300.00", "CN¥250.00"));
         assert_eq!(cost.company.mroi_target, "");
     }
 
@@ -299,12 +300,12 @@ mod tests {
             campaign(None, "unassigned", "referral", 60, 6),
         ];
         let labels = Labels::load(Locale::En).unwrap();
-        let f = Format { locale: Locale::En, labels: &labels };
+        let f = Format { locale: Locale::En, labels: &labels, currency: "CNY" };
         let data = data(Vec::new(), rows);
         let team = lead_quality(&data, &f, &cost_labels(), Some("T1"), 30);
         let campaigns: Vec<&str> = team.iter().map(|l| l.campaign.as_str()).collect();
         assert_eq!(campaigns, ["Campaign K2 (K2)", "Campaign K1 (K1)"]);
-        assert_eq!((team[0].accepted.as_str(), team[0].won.as_str()), ("20.00 %", "50.00 %"));
+        assert_eq!((team[0].accepted.as_str(), team[0].won.as_str()), ("20.00%", "50.00%"));
         let worst = lead_quality(&data, &f, &cost_labels(), None, 30);
         let campaigns: Vec<&str> = worst.iter().map(|l| l.campaign.as_str()).collect();
         assert_eq!(

@@ -26,11 +26,14 @@ pub struct IndicatorRow {
     pub gross_value: Option<f64>,
     pub excluded_share: Option<f64>,
     pub low_volume: bool,
-    pub change_vs_previous: Option<f64>,
-    pub change_vs_year_ago: Option<f64>,
+    /// What the value is compared with: the previous period's and the year-ago period's.
+    pub previous_value: Option<f64>,
+    pub year_ago_value: Option<f64>,
     pub target: Option<f64>,
     /// The ratio's denominator (e.g. `cac`'s new customers); none for a count.
     pub denominator: Option<f64>,
+    /// The ratio's denominator in the previous period.
+    pub previous_denominator: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +67,8 @@ pub struct LineRow {
     pub payout_share: Option<f64>,
     pub excess_reward: bool,
     pub bonus: Option<String>,
+    /// The scheme (of `[scoring.schemes]`) the line was scored under.
+    pub scheme: String,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +86,8 @@ pub struct FlagRow {
     pub team_id: String,
     pub flag: String,
     pub explanation: String,
+    /// The explanation's facts (`flags.detail`); none for flags stored before it.
+    pub detail: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +191,7 @@ pub fn params(period: Period) -> Params {
     let text = |p: &Period| ScalarValue::Utf8(Some(p.to_string()));
     Params::default()
         .with("period", text(&period))
+        .with("previous", text(&period.previous()))
         .with("trend_from", text(&months[0]))
         .with("trend_to", text(&months[months.len() - 1]))
 }
@@ -228,10 +236,11 @@ impl ReportData {
                 gross_value: f(&r[4]),
                 excluded_share: f(&r[5]),
                 low_volume: b(&r[6]),
-                change_vs_previous: f(&r[7]),
-                change_vs_year_ago: f(&r[8]),
+                previous_value: f(&r[7]),
+                year_ago_value: f(&r[8]),
                 target: f(&r[9]),
                 denominator: f(&r[11]),
+                previous_denominator: f(&r[12]),
             })
             .collect();
         let trend = rows
@@ -273,6 +282,7 @@ impl ReportData {
                 payout_share: f(&r[17]),
                 excess_reward: b(&r[18]),
                 bonus: r[19].clone(),
+                scheme: d(&r[20]),
             })
             .collect();
         let history = rows
@@ -298,6 +308,7 @@ impl ReportData {
                 team_id: d(&r[2]),
                 flag: d(&r[3]),
                 explanation: d(&r[4]),
+                detail: r[5].as_deref().and_then(|d| serde_json::from_str(d).ok()),
             })
             .collect();
         let people = rows

@@ -58,6 +58,20 @@ mod tests {
     }
 
     #[test]
+    fn every_dataset_has_a_label() {
+        for locale in Locale::ALL {
+            let labels = Labels::load(locale).unwrap();
+            for dataset in crate::datasets::DATASETS {
+                assert!(
+                    labels.chart(locale, &format!("dataset_{}", dataset.name)).is_ok(),
+                    "{locale:?}: {}",
+                    dataset.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_rule_class_has_a_label() {
         let en = Labels::load(Locale::En).unwrap();
         for rule in crate::sql::rules::rules().unwrap() {

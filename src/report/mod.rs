@@ -14,12 +14,16 @@
 //! Fails when: the period has no scorecards yet (run `score` first), a template or label is missing,
 //! the lake cannot be read.
 
+pub mod attachment;
 pub mod chart;
 pub mod cost;
 pub mod data;
+pub mod drivers;
+pub mod explain;
 pub mod forecast;
 pub mod format;
 pub mod i18n;
+pub mod index;
 pub mod model;
 
 use std::collections::BTreeSet;
@@ -27,7 +31,6 @@ use std::collections::BTreeSet;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use minijinja::{Environment, UndefinedBehavior};
-use serde::Serialize;
 
 use crate::config::{Config, Locale};
 pub use crate::document::{Audience, Document, Image};
@@ -66,6 +69,8 @@ pub enum ReportError {
     },
     #[error("cannot write the CSV attachment: {0}")]
     Csv(String),
+    #[error("cannot write the XLSX attachment: {0}")]
+    Xlsx(String),
 }
 
 impl ReportError {
@@ -100,6 +105,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("team.txt", include_str!("../../report_templates/team.txt")),
     ("person.txt", include_str!("../../report_templates/person.txt")),
     ("audit.txt", include_str!("../../report_templates/audit.txt")),
+    ("index.html", include_str!("../../report_templates/index.html")),
 ];
 
 /// The template environment: HTML autoescaped (by the `.html` name), undefined variables are errors.
@@ -151,56 +157,28 @@ fn document(
     audience: &Audience,
     period: Period,
 ) -> Result<Document, ReportError> {
-    let (model, meta, charts, csv) = match audience {
+    let (model, meta, charts, tables) = match audience {
         Audience::Leadership => {
             let m = builder.leadership()?;
             let mut charts = m.charts.clone();
             charts.extend([m.ratings.clone(), m.audit_chart.clone()]);
-            let csv = csv_of(
-                &[
-                    "kpi",
-                    "indicator",
-                    "actual",
-                    "target",
-                    "vs_target",
-                    "vs_previous",
-                    "vs_year_ago",
-                    "gross",
-                    "excluded",
-                ],
-                m.indicators.iter().map(|l| {
-                    vec![
-                        l.kpi.clone(),
-                        l.name.clone(),
-                        l.value.clone(),
-                        l.target.clone(),
-                        l.vs_target.clone(),
-                        l.vs_previous.clone(),
-                        l.vs_year_ago.clone(),
-                        l.gross.clone(),
-                        l.excluded.clone(),
-                    ]
-                }),
-            )?;
-            (minijinja::Value::from_serialize(&m), m.meta, charts, csv)
+            let tables = attachment::leadership(builder, &m.meta, &m)?;
+            (minijinja::Value::from_serialize(&m), m.meta, charts, tables)
         }
         Audience::Team(team) => {
             let m = builder.team(team)?;
-            let csv = scorecard_csv(m.members.iter())?;
-            (minijinja::Value::from_serialize(&m), m.meta.clone(), vec![m.chart.clone()], csv)
+            let tables = attachment::scorecards(builder, &m.meta, m.members.iter())?;
+            (minijinja::Value::from_serialize(&m), m.meta.clone(), vec![m.chart.clone()], tables)
         }
         Audience::Person(person) => {
             let m = builder.personal(person)?;
-            let csv = scorecard_csv(std::iter::once(&m.member))?;
-            (minijinja::Value::from_serialize(&m), m.meta.clone(), m.charts.clone(), csv)
+            let tables = attachment::scorecards(builder, &m.meta, std::iter::once(&m.member))?;
+            (minijinja::Value::from_serialize(&m), m.meta.clone(), m.charts.clone(), tables)
         }
         Audience::Audit => {
             let m = builder.audit()?;
-            let csv = csv_of(
-                &["rule_id", "dataset", "rule_version", "rows_flagged"],
-                m.rules.iter().map(|r| vec![r.rule.clone(), r.dataset.clone(), r.version.clone(), r.flagged.clone()]),
-            )?;
-            (minijinja::Value::from_serialize(&m), m.meta.clone(), Vec::new(), csv)
+            let tables = attachment::audit(builder, &m.meta)?;
+            (minijinja::Value::from_serialize(&m), m.meta.clone(), Vec::new(), tables)
         }
     };
     let id = audience.id();
@@ -218,12 +196,13 @@ fn document(
         1 => String::new(),
         r => builder.fmt.labels.text(builder.fmt.locale, "restated_subject")?.replace("{r}", &r.to_string()),
     };
+    // Period and report first: a phone shows the first 30 or so characters of a subject.
     let subject = format!(
         "{}{restated}{} · {} · {}",
         if meta.draft { "[DRAFT] " } else { "" },
-        meta.company,
+        meta.period,
         meta.title,
-        meta.period
+        meta.company
     );
     Ok(Document {
         audience: audience.clone(),
@@ -236,54 +215,10 @@ fn document(
         text,
         images: charts.into_iter().map(|c| Image { name: c.name, alt: c.alt, png: c.png }).collect(),
         csv_name: format!("{id}-{period}.csv"),
-        csv,
+        csv: attachment::csv(&tables[0])?,
+        xlsx_name: format!("{id}-{period}.xlsx"),
+        xlsx: attachment::xlsx(&tables, period)?,
     })
-}
-
-fn scorecard_csv<'a>(members: impl Iterator<Item = &'a model::Member>) -> Result<String, ReportError> {
-    let mut rows = Vec::new();
-    for m in members {
-        for l in &m.lines {
-            rows.push(vec![
-                m.name.clone(),
-                l.name.clone(),
-                l.target.clone(),
-                l.actual.clone(),
-                l.achievement.clone(),
-                l.weight.clone(),
-                l.points.clone(),
-                m.total.clone(),
-                m.rating.clone(),
-                m.bonus.clone(),
-            ]);
-        }
-    }
-    csv_of(
-        &[
-            "person",
-            "indicator",
-            "target",
-            "actual",
-            "achievement",
-            "weight",
-            "points",
-            "total_score",
-            "rating",
-            "bonus",
-        ],
-        rows.into_iter(),
-    )
-}
-
-/// A CSV with a UTF-8 byte-order mark, so spreadsheet programs read Chinese correctly.
-fn csv_of<R: Serialize>(headers: &[&str], rows: impl Iterator<Item = R>) -> Result<String, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(headers).map_err(|e| ReportError::Csv(e.to_string()))?;
-    for row in rows {
-        w.serialize(row).map_err(|e| ReportError::Csv(e.to_string()))?;
-    }
-    let bytes = w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))?;
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
 }
 
 /// The languages a period is rendered in: the company's and every recipient's.
@@ -316,7 +251,8 @@ pub async fn render(config: &Config, lake: &Lake, period: Period) -> Result<Rend
     let wanted: Vec<(Audience, Locale)> =
         locales(config).into_iter().flat_map(|l| audiences(&data).into_iter().map(move |a| (a, l))).collect();
     let documents = documents(config, &data, &wanted)?;
-    let objects = write_archive(lake, &documents).await?;
+    let mut objects = write_archive(lake, &documents).await?;
+    objects.push(index::write(config, lake, &environment()?).await?);
     Ok(Rendered { period, data, documents, objects })
 }
 
@@ -330,6 +266,7 @@ pub async fn write_archive(lake: &Lake, documents: &[Document]) -> Result<Vec<St
             (file("html"), doc.archive_html.clone().into_bytes()),
             (file("txt"), doc.text.clone().into_bytes()),
             (file("csv"), doc.csv.clone().into_bytes()),
+            (file("xlsx"), doc.xlsx.clone()),
         ];
         objects.extend(doc.images.iter().map(|i| (layout::report_chart(period, locale, &id, &i.name), i.png.clone())));
         for (path, bytes) in objects {

@@ -11,11 +11,14 @@ use super::ReportError;
 use super::chart::{self, Band, Series};
 use super::cost::{self, Cost, CostLabels, LeadQualityLine};
 use super::data::{IndicatorRow, LineRow, ReportData};
+use super::drivers;
+use super::explain;
 use super::forecast;
 pub use super::format::{Format, grouped};
-use super::format::{axis_number, axis_percent, axis_score};
+use super::format::{axis_number, axis_percent, axis_score, percent};
 use super::i18n::Labels;
 use crate::config::{Config, Locale};
+use crate::lake::tables::Unscored;
 use crate::period::Period;
 use crate::sql::cards::{self as catalog, Card};
 
@@ -74,8 +77,43 @@ pub struct IndicatorLine {
     pub vs_previous: String,
     pub vs_year_ago: String,
     pub gross: String,
+    /// How the audit changed the figure, gross → net, in the indicator's terms (pp for a rate).
+    pub gross_to_net: String,
+    /// The share of the rows behind the indicator that the audit removed.
     pub excluded: String,
     pub low_volume: bool,
+    /// The figures as stored, for the attachments.
+    #[serde(skip)]
+    pub row: IndicatorRow,
+}
+
+/// The leadership report's first block: which targets were met, which indicators moved most, and
+/// for each miss or move the teams and channels that drove it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    /// "3 of 5 targets met".
+    pub met: String,
+    /// Every company indicator with a target, misses first.
+    pub targets: Vec<HeadlineLine>,
+    /// Indicators without a target that moved by `reports.movers_threshold` or more, largest first (3 at most).
+    pub movers: Vec<HeadlineLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadlineLine {
+    pub name: String,
+    /// `✓`, `✗`, `▲` or `▼`: the status never rests on colour alone.
+    pub icon: &'static str,
+    /// The status in words: met, missed, up, down.
+    pub status: String,
+    /// `good` or `bad`.
+    pub tone: &'static str,
+    pub value: String,
+    pub target: String,
+    pub vs_target: String,
+    pub vs_previous: String,
+    /// "Teams: …", "Channels: …": the parts of the change vs the previous period; empty when met and steady.
+    pub drivers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +140,8 @@ pub struct TeamLine {
     pub name: String,
     pub average: String,
     pub people: usize,
+    /// How many KPIs its members were scored on (`4`, or `1–4` when they differ).
+    pub kpis: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,15 +162,23 @@ pub struct DatasetLine {
     pub rows_net: String,
 }
 
+/// One scorecard line, as the total used it: points = achievement × weight used / 100.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoreLine {
     pub name: String,
     pub target: String,
     pub actual: String,
     pub achievement: String,
+    /// The weight the total used: the scheme's, spread over the KPIs that were scored; 0 otherwise.
     pub weight: String,
+    /// The scheme's weight, when it differs from the weight used.
+    pub scheme_weight: String,
     pub points: String,
+    /// Why the KPI was not scored, or that its achievement was capped, in the report's language.
     pub note: String,
+    /// The line as stored, for the attachments.
+    #[serde(skip)]
+    pub row: LineRow,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,12 +188,15 @@ pub struct Member {
     pub rating: String,
     pub met: String,
     pub bonus: String,
+    /// "n of m KPIs scored", with how the others' weights were spread, when some were not scored.
+    pub scored: String,
     pub lines: Vec<ScoreLine>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Leadership {
     pub meta: Meta,
+    pub headline: Headline,
     pub indicators: Vec<IndicatorLine>,
     pub cost: Cost,
     /// The campaigns whose MQLs sales accepts least.
@@ -199,6 +250,8 @@ pub struct RuleLine {
     pub kind: String,
     pub version: String,
     pub flagged: String,
+    #[serde(skip)]
+    pub rows_flagged: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,7 +274,7 @@ pub struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(config: &'a Config, data: &'a ReportData, locale: Locale, labels: &'a Labels) -> Builder<'a> {
-        Builder { config, data, fmt: Format { locale, labels } }
+        Builder { config, data, fmt: Format { locale, labels, currency: &config.company.currency } }
     }
 
     fn t(&self, key: &str) -> Result<String, ReportError> {
@@ -230,6 +283,11 @@ impl<'a> Builder<'a> {
 
     fn c(&self, key: &str) -> Result<String, ReportError> {
         Ok(self.fmt.labels.chart(self.fmt.locale, key)?.to_string())
+    }
+
+    /// A dataset's name in the report's language (`dataset_<id>`, drawn into charts too).
+    fn dataset_name(&self, id: &str) -> String {
+        self.fmt.labels.chart.get(&format!("dataset_{id}")).cloned().unwrap_or_else(|| id.to_string())
     }
 
     /// The restatement's changes this report may show: indicator rows `keep_row` accepts (grain,
@@ -273,7 +331,7 @@ impl<'a> Builder<'a> {
         let score = |total: Option<f64>, rating: &Option<String>, bonus: &Option<String>| {
             let mut parts = vec![f.number(total, 1)];
             parts.extend(rating.clone());
-            parts.extend(bonus.as_deref().map(money_text));
+            parts.extend(bonus.as_deref().map(|b| f.money_text(b)));
             parts.join(" · ")
         };
         let scores = r
@@ -347,27 +405,25 @@ impl<'a> Builder<'a> {
 
     fn indicator_line(&self, card: &Card, row: &IndicatorRow) -> IndicatorLine {
         let f = &self.fmt;
-        let vs = match (row.value, row.target) {
-            (Some(v), Some(t)) if t != 0.0 => Some((v - t) / t.abs()),
-            _ => None,
-        };
-        let status = match vs {
-            Some(d) if (card.direction == "lower") == (d <= 0.0) => "good",
-            Some(_) => "bad",
-            None => "",
+        let status = match (row.value, row.target) {
+            (Some(v), Some(t)) if (card.direction == "lower") == (v <= t) => "good",
+            (Some(_), Some(_)) => "bad",
+            _ => "",
         };
         IndicatorLine {
             kpi: card.id.to_string(),
             name: f.kpi_name(card.id),
             value: f.value(Some(card), row.value),
-            target: row.target.map(|t| f.value(Some(card), Some(t))).unwrap_or_else(|| "—".into()),
-            vs_target: vs.map(|d| f.change(Some(d))).unwrap_or_else(|| "—".into()),
+            target: f.value(Some(card), row.target),
+            vs_target: f.delta(Some(card), row.value, row.target),
             status,
-            vs_previous: f.change(row.change_vs_previous),
-            vs_year_ago: f.change(row.change_vs_year_ago),
+            vs_previous: f.delta(Some(card), row.value, row.previous_value),
+            vs_year_ago: f.delta(Some(card), row.value, row.year_ago_value),
             gross: f.value(Some(card), row.gross_value),
-            excluded: row.excluded_share.map(|s| format!("{:.1} %", s * 100.0)).unwrap_or_else(|| f.na()),
+            gross_to_net: f.delta(Some(card), row.value, row.gross_value),
+            excluded: row.excluded_share.map(|s| percent(s, 1)).unwrap_or_else(|| f.na()),
             low_volume: row.low_volume,
+            row: row.clone(),
         }
     }
 
@@ -383,37 +439,86 @@ impl<'a> Builder<'a> {
                 person: f.person_name.clone(),
                 team: team_name(&f.team_id),
                 flag: f.flag.clone(),
-                explanation: f.explanation.clone(),
+                explanation: explain::flag(&self.fmt, &f.flag, f.detail.as_ref(), &f.explanation),
             })
             .collect()
     }
 
     /// One person's scorecard, from their own lines only.
-    fn member(&self, lines: &[&LineRow]) -> Member {
+    fn member(&self, lines: &[&LineRow]) -> Result<Member, ReportError> {
         let f = &self.fmt;
         let first = lines.first();
-        Member {
+        let cap = self.config.scoring.cap;
+        let mut out = Vec::new();
+        for l in lines {
+            let card = catalog::card(&l.kpi).ok().flatten();
+            let unscored = l.note.as_deref().map(|n| Unscored::from_note(n).ok_or_else(|| n.to_string()));
+            let note = match unscored {
+                Some(Ok(reason)) => self.t(reason.label())?,
+                Some(Err(stored)) => stored,
+                None if l.achievement.is_some_and(|a| a >= cap - 1e-9) => {
+                    self.t("capped")?.replace("{cap}", &percent(cap, 0))
+                }
+                None => String::new(),
+            };
+            let used = l.effective_weight.unwrap_or(0.0);
+            let scheme = l.weight.unwrap_or(0.0);
+            out.push(ScoreLine {
+                name: f.kpi_name(&l.kpi),
+                target: f.value(card, l.target),
+                actual: f.value(card, l.actual),
+                achievement: l.achievement.map(|a| percent(a, 1)).unwrap_or_else(|| f.na()),
+                weight: grouped(used, 1),
+                scheme_weight: if (used - scheme).abs() < 0.05 { String::new() } else { grouped(scheme, 0) },
+                points: f.number(l.points, 1),
+                note,
+                row: (*l).clone(),
+            });
+        }
+        let scored = lines.iter().filter(|l| l.note.is_none()).count();
+        let mut scored = if scored == lines.len() {
+            String::new()
+        } else {
+            self.t("scored_of")?.replace("{n}", &scored.to_string()).replace("{m}", &lines.len().to_string())
+        };
+        let later = self.assessed_later(first.copied());
+        if !later.is_empty() {
+            scored = format!(
+                "{scored} {}",
+                self.t("assessed_later")?.replace("{kpis}", &later.join(&self.t("list_separator")?))
+            )
+            .trim()
+            .to_string();
+        }
+        Ok(Member {
             name: first.map(|l| l.person_name.clone()).unwrap_or_default(),
             total: f.number(first.and_then(|l| l.total_score), 1),
             rating: first.and_then(|l| l.rating.clone()).unwrap_or_else(|| f.na()),
             met: f.yes_no(first.and_then(|l| l.met_target)),
-            bonus: first.and_then(|l| l.bonus.as_deref()).map(money_text).unwrap_or_else(|| "—".into()),
-            lines: lines
-                .iter()
-                .map(|l| {
-                    let card = catalog::card(&l.kpi).ok().flatten();
-                    ScoreLine {
-                        name: f.kpi_name(&l.kpi),
-                        target: f.value(card, l.target),
-                        actual: f.value(card, l.actual),
-                        achievement: l.achievement.map(|a| format!("{:.1} %", a * 100.0)).unwrap_or_else(|| f.na()),
-                        weight: f.number(l.weight, 0),
-                        points: f.number(l.points, 1),
-                        note: l.note.clone().unwrap_or_default(),
-                    }
-                })
-                .collect(),
-        }
+            bonus: first.and_then(|l| l.bonus.as_deref()).map(|b| f.money_text(b)).unwrap_or_else(|| f.na()),
+            scored,
+            lines: out,
+        })
+    }
+
+    /// The KPIs of the line's scheme assessed on a cycle longer than the period (e.g. quarterly
+    /// ones in a month), which its scorecard therefore does not hold.
+    fn assessed_later(&self, line: Option<&LineRow>) -> Vec<String> {
+        let Some(line) = line else { return Vec::new() };
+        let period = self.data.period;
+        let Some(scheme) = self.config.scoring.scheme_for(&line.scheme, period) else { return Vec::new() };
+        scheme
+            .kpis
+            .iter()
+            .filter_map(|k| catalog::card(&k.kpi).ok().flatten())
+            .filter(|card| card.cycle.months() > period.kind().months())
+            .map(|card| self.fmt.kpi_name(card.id))
+            .collect()
+    }
+
+    /// How many KPIs a person was scored on.
+    fn kpis_scored(&self, person: &str) -> usize {
+        self.data.lines.iter().filter(|l| l.person_id == person && l.note.is_none()).count()
     }
 
     fn lines_of(&self, person: &str) -> Vec<&'a LineRow> {
@@ -473,13 +578,13 @@ impl<'a> Builder<'a> {
                 })
                 .collect();
             if let (Some(b), Some(next)) = (band, next) {
-                rows.push(vec![format!("{next} ({forecast_label})"), f.value(card, Some(b.point)), String::new()]);
+                rows.push(vec![format!("{next} ({forecast_label})"), f.estimate(card, Some(b.point)), String::new()]);
                 forecasts.push(ForecastLine {
                     name: name.clone(),
                     period: next.to_string(),
-                    point: f.value(card, Some(b.point)),
-                    low: f.value(card, Some(b.low)),
-                    high: f.value(card, Some(b.high)),
+                    point: f.estimate(card, Some(b.point)),
+                    low: f.estimate(card, Some(b.low)),
+                    high: f.estimate(card, Some(b.high)),
                 });
             }
             charts.push(ChartView {
@@ -501,17 +606,35 @@ impl<'a> Builder<'a> {
         }
 
         let totals = self.totals(None);
-        let mut teams: BTreeMap<&str, (String, Vec<f64>)> = BTreeMap::new();
+        let mut teams: BTreeMap<&str, (String, Vec<f64>, BTreeSet<usize>)> = BTreeMap::new();
         for (line, score) in &totals {
-            teams.entry(line.team_id.as_str()).or_insert_with(|| (line.team_name.clone(), Vec::new())).1.push(*score);
+            let team =
+                teams.entry(line.team_id.as_str()).or_insert_with(|| (line.team_name.clone(), vec![], BTreeSet::new()));
+            team.1.push(*score);
+            team.2.insert(self.kpis_scored(&line.person_id));
         }
-        let mut teams: Vec<(String, f64, usize)> =
-            teams.into_values().map(|(name, s)| (name, s.iter().sum::<f64>() / s.len() as f64, s.len())).collect();
+        let mut teams: Vec<(String, f64, usize, String)> = teams
+            .into_values()
+            .map(|(name, s, kpis)| {
+                let kpis = match (kpis.first(), kpis.last()) {
+                    (Some(lo), Some(hi)) if lo != hi => format!("{lo}–{hi}"),
+                    (Some(n), _) => n.to_string(),
+                    _ => f.na(),
+                };
+                (name, s.iter().sum::<f64>() / s.len() as f64, s.len(), kpis)
+            })
+            .collect();
         teams.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let teams = teams
             .into_iter()
             .enumerate()
-            .map(|(i, (name, avg, n))| TeamLine { rank: i + 1, name, average: format!("{avg:.1}"), people: n })
+            .map(|(i, (name, avg, people, kpis))| TeamLine {
+                rank: i + 1,
+                name,
+                average: grouped(avg, 1),
+                people,
+                kpis,
+            })
             .collect();
 
         let bands = ["A", "B", "C", "D"];
@@ -543,13 +666,13 @@ impl<'a> Builder<'a> {
                 flagged
                     .iter()
                     .zip(&shares)
-                    .map(|(d, s)| format!("{} {:.1} %", d.dataset, s * 100.0))
+                    .map(|(d, s)| format!("{} {}", self.dataset_name(&d.dataset), percent(*s, 1)))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
             png: chart::bars(
                 &title,
-                &flagged.iter().map(|d| d.dataset.clone()).collect::<Vec<_>>(),
+                &flagged.iter().map(|d| self.dataset_name(&d.dataset)).collect::<Vec<_>>(),
                 &shares,
                 None,
                 axis_percent,
@@ -559,13 +682,14 @@ impl<'a> Builder<'a> {
             rows: flagged
                 .iter()
                 .zip(&shares)
-                .map(|(d, s)| vec![d.dataset.clone(), format!("{:.1} %", s * 100.0)])
+                .map(|(d, s)| vec![self.dataset_name(&d.dataset), percent(*s, 1)])
                 .collect(),
         };
 
         let cost_labels = self.cost_labels()?;
         Ok(Leadership {
             meta: self.meta("leadership_title", "", self.restatement(|grain, _| grain != "person", |_| true))?,
+            headline: self.headline(company)?,
             indicators: self.indicator_lines("company", company),
             cost: cost::cost(self.data, &self.fmt, &cost_labels, company),
             lead_quality: cost::lead_quality(self.data, &self.fmt, &cost_labels, None, self.lead_volume()),
@@ -581,6 +705,118 @@ impl<'a> Builder<'a> {
             audit,
             audit_chart,
         })
+    }
+
+    /// Targets met, the biggest movers, and what drove each miss and move.
+    fn headline(&self, company: &str) -> Result<Headline, ReportError> {
+        let f = &self.fmt;
+        let cards = catalog::cards().unwrap_or_default();
+        let threshold = self.config.reports.movers_threshold;
+        let mut targets = Vec::new();
+        let mut movers = Vec::new();
+        for card in cards.iter().filter(|c| c.direction != "neutral") {
+            let Some(row) = self
+                .data
+                .indicators
+                .iter()
+                .find(|r| r.grain == "company" && r.entity_id == company && r.kpi == card.id)
+            else {
+                continue;
+            };
+            let Some(value) = row.value else { continue };
+            let moved = row.previous_value.filter(|p| *p != 0.0).map(|p| (value - p) / p.abs());
+            let moving = moved.is_some_and(|m| m.abs() >= threshold);
+            let line = |icon, status: &str, tone, drivers| -> Result<HeadlineLine, ReportError> {
+                Ok(HeadlineLine {
+                    name: f.kpi_name(card.id),
+                    icon,
+                    status: self.t(status)?,
+                    tone,
+                    value: f.value(Some(card), row.value),
+                    target: f.value(Some(card), row.target),
+                    vs_target: f.delta(Some(card), row.value, row.target),
+                    vs_previous: f.delta(Some(card), row.value, row.previous_value),
+                    drivers,
+                })
+            };
+            if let Some(target) = row.target {
+                let met = if card.direction == "lower" { value <= target } else { value >= target };
+                let drivers = if met && !moving { Vec::new() } else { self.drivers(card, company) };
+                let (icon, status, tone) =
+                    if met { ("✓", "status_met", "good") } else { ("✗", "status_missed", "bad") };
+                targets.push((met, line(icon, status, tone, drivers)?));
+            } else if let Some(m) = moved.filter(|_| moving) {
+                let good = (m > 0.0) == (card.direction != "lower");
+                let (icon, status) = if m > 0.0 { ("▲", "status_up") } else { ("▼", "status_down") };
+                movers.push((
+                    m.abs(),
+                    line(icon, status, if good { "good" } else { "bad" }, self.drivers(card, company))?,
+                ));
+            }
+        }
+        let met = targets.iter().filter(|(met, _)| *met).count();
+        let met = self.t("targets_met")?.replace("{n}", &met.to_string()).replace("{m}", &targets.len().to_string());
+        targets.sort_by_key(|(met, _)| *met);
+        movers.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(Headline {
+            met,
+            targets: targets.into_iter().map(|(_, l)| l).collect(),
+            movers: movers.into_iter().take(3).map(|(_, l)| l).collect(),
+        })
+    }
+
+    /// "Teams: A −1.20 pp, B +0.40 pp (rate −0.10 pp, mix +0.50 pp)" and the same for channels: the
+    /// three largest parts of the company's change vs the previous period (a ratio's part split into
+    /// rate and mix when the mix is a quarter of it or more), and the rest when it matters.
+    fn drivers(&self, card: &Card, company: &str) -> Vec<String> {
+        let f = &self.fmt;
+        let change = |v: f64| f.difference(Some(card), v);
+        let mut out = Vec::new();
+        for (grain, label) in [("team", "drivers_teams"), ("channel", "drivers_channels")] {
+            let Some(split) = drivers::split(&self.data.indicators, card, grain, company) else { continue };
+            if split.parts.is_empty() {
+                continue;
+            }
+            let mut parts: Vec<String> = split
+                .parts
+                .iter()
+                .take(3)
+                .map(|p| {
+                    let name = self.entity_name(grain, &p.entity_id);
+                    match p.rate_mix.filter(|(_, mix)| mix.abs() >= 0.25 * p.change.abs()) {
+                        Some((rate, mix)) => format!(
+                            "{name} {} ({})",
+                            change(p.change),
+                            self.t("drivers_rate_mix")
+                                .unwrap_or_default()
+                                .replace("{r}", &change(rate))
+                                .replace("{m}", &change(mix))
+                        ),
+                        None => format!("{name} {}", change(p.change)),
+                    }
+                })
+                .collect();
+            if split.rest.abs() > split.change.abs() * 0.05 && split.rest.abs() > 1e-9 {
+                parts.push(format!("{} {}", self.t("drivers_rest").unwrap_or_default(), change(split.rest)));
+            }
+            out.push(format!("{}: {}", self.t(label).unwrap_or_default(), parts.join(", ")));
+        }
+        out
+    }
+
+    /// A team's name, or a channel's id.
+    fn entity_name(&self, grain: &str, entity: &str) -> String {
+        match grain {
+            _ if entity == "unassigned" => self.t("unassigned").unwrap_or_else(|_| entity.to_string()),
+            "team" => self
+                .data
+                .people
+                .iter()
+                .find(|p| p.team_id == entity)
+                .map(|p| p.team_name.clone())
+                .unwrap_or_else(|| entity.to_string()),
+            _ => entity.to_string(),
+        }
     }
 
     /// Quarter and year containing the period's last month: closed months plus the fitted line for
@@ -614,7 +850,7 @@ impl<'a> Builder<'a> {
                 name: self.fmt.kpi_name(card.id),
                 period: period.to_string(),
                 target: self.fmt.value(Some(card), Some(target)),
-                projected: self.fmt.value(Some(card), Some(projected)),
+                projected: self.fmt.estimate(Some(card), Some(projected)),
                 on_track,
             });
         }
@@ -634,12 +870,13 @@ impl<'a> Builder<'a> {
                     None => String::new(),
                 };
                 Ok(RuleLine {
-                    dataset: r.dataset.clone(),
+                    dataset: self.dataset_name(&r.dataset),
                     rule: r.rule_id.clone(),
                     class: r.ivt_class.clone(),
                     kind,
                     version: r.rule_version.clone(),
                     flagged: grouped(r.rows_flagged as f64, 0),
+                    rows_flagged: r.rows_flagged,
                 })
             })
             .collect()
@@ -650,7 +887,7 @@ impl<'a> Builder<'a> {
             .datasets
             .iter()
             .map(|d| DatasetLine {
-                dataset: d.dataset.clone(),
+                dataset: self.dataset_name(&d.dataset),
                 rows_in: grouped(d.rows_in as f64, 0),
                 rows_givt: grouped(d.rows_givt as f64, 0),
                 rows_sivt: grouped(d.rows_sivt as f64, 0),
@@ -670,7 +907,8 @@ impl<'a> Builder<'a> {
             .map(|p| p.team_name.clone())
             .unwrap_or_else(|| team_id.to_string());
         let totals = self.totals(Some(team_id));
-        let members: Vec<Member> = totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect();
+        let members: Vec<Member> =
+            totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect::<Result<_, _>>()?;
         let names: Vec<String> = totals.iter().map(|(l, _)| l.person_name.clone()).collect();
         let scores: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
         let title = self.c("members")?;
@@ -726,15 +964,15 @@ impl<'a> Builder<'a> {
         let lines = self.lines_of(person_id);
         let person = self.data.people.iter().find(|p| p.person_id == person_id);
         let name = person.map(|p| p.name.clone()).unwrap_or_else(|| person_id.to_string());
-        let member = self.member(&lines);
+        let member = self.member(&lines)?;
         let f = &self.fmt;
         let bonus_how = match lines.first() {
             Some(l) if l.bonus.is_some() => self
                 .t("bonus_formula")?
-                .replace("{base}", &l.base_bonus.as_deref().map(money_text).unwrap_or_else(|| f.na()))
-                .replace("{payout}", &l.payout_share.map(|p| format!("{:.1} %", p * 100.0)).unwrap_or_else(|| f.na()))
+                .replace("{base}", &l.base_bonus.as_deref().map(|b| f.money_text(b)).unwrap_or_else(|| f.na()))
+                .replace("{payout}", &l.payout_share.map(|p| percent(p, 1)).unwrap_or_else(|| f.na()))
                 .replace("{excess}", &if l.excess_reward { self.t("bonus_excess")? } else { String::new() })
-                .replace("{bonus}", &l.bonus.as_deref().map(money_text).unwrap_or_default()),
+                .replace("{bonus}", &l.bonus.as_deref().map(|b| f.money_text(b)).unwrap_or_default()),
             _ => self.t("bonus_none")?,
         };
         let kind = self.data.period.kind();
@@ -771,7 +1009,7 @@ impl<'a> Builder<'a> {
                 "{title}: {}",
                 scored
                     .iter()
-                    .map(|l| format!("{} {:.1} %", f.kpi_name(&l.kpi), l.achievement.unwrap_or(0.0) * 100.0))
+                    .map(|l| format!("{} {}", f.kpi_name(&l.kpi), percent(l.achievement.unwrap_or(0.0), 1)))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -784,10 +1022,7 @@ impl<'a> Builder<'a> {
             )?,
             title,
             headers: vec![self.t("indicator")?, self.t("achievement")?],
-            rows: scored
-                .iter()
-                .map(|l| vec![f.kpi_name(&l.kpi), format!("{:.1} %", l.achievement.unwrap_or(0.0) * 100.0)])
-                .collect(),
+            rows: scored.iter().map(|l| vec![f.kpi_name(&l.kpi), percent(l.achievement.unwrap_or(0.0), 1)]).collect(),
         };
         let flags = self
             .data
@@ -798,7 +1033,7 @@ impl<'a> Builder<'a> {
                 person: name.clone(),
                 team: String::new(),
                 flag: fl.flag.clone(),
-                explanation: fl.explanation.clone(),
+                explanation: explain::flag(&self.fmt, &fl.flag, fl.detail.as_ref(), &fl.explanation),
             })
             .collect();
         Ok(Personal {
@@ -848,28 +1083,8 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Money as stored (`1234.5000`) → `1,234.50`.
-fn money_text(v: &str) -> String {
-    v.parse::<f64>().map(|v| grouped(v, 2)).unwrap_or_else(|_| v.to_string())
-}
-
 impl ReportData {
     pub fn targets_for(&self, period: Period, entity: &str, kpi: &str) -> Option<f64> {
         self.targets.iter().find(|t| t.0 == period && t.1 == entity && t.2 == kpi).map(|t| t.3)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_and_signed() {
-        assert_eq!(grouped(1234567.891, 2), "1,234,567.89");
-        assert_eq!(grouped(-1234.0, 0), "−1,234");
-        assert_eq!(grouped(-0.001, 2), "0.00");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(axis_number(1_250_000.0), "1.2M");
-        assert_eq!(money_text("12000.5000"), "12,000.50");
     }
 }

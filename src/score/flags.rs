@@ -1,7 +1,10 @@
 //! The multi-period rules (README, "Scorecards and flags") that turn scores into flags: PIP, raise candidates, promotion
 //! eligibility and training suggestions. Pure functions over stored scores, so every case is a table
 //! in a unit test; every flag carries an explanation naming the periods, scores, ranks and rule
-//! version that fired it.
+//! version that fired it, and the same facts as data (`detail`) for the reports to word in their
+//! reader's language.
+
+use serde_json::{Value, json};
 
 use crate::period::Period;
 
@@ -15,6 +18,11 @@ pub struct Flag {
     pub flag: &'static str,
     pub period: Period,
     pub explanation: String,
+    /// The facts the explanation words, as a JSON object (stored in `flags.detail`): for `pip`
+    /// `months`, `scores`, `from`, `to`; for PIP outcomes `from`, `to`, `months`, `scores`, `met`;
+    /// for `raise_candidate` `quarters`, `ranks`, `of`; for `promotion_eligible` `years`, `ratings`;
+    /// for `training` `kpi`, `achievement`, `actual`, `target`, `topic`. Scores not scored are null.
+    pub detail: Value,
 }
 
 /// One month's result for a person: the score, and whether it met the target (`None`: not scored).
@@ -54,6 +62,12 @@ pub fn pip(person: &str, months: &[Month]) -> Vec<Flag> {
                     b.month,
                     score(b.score)
                 ),
+                detail: json!({
+                    "months": [a.month.to_string(), b.month.to_string()],
+                    "scores": [a.score, b.score],
+                    "from": start.to_string(),
+                    "to": end.to_string(),
+                }),
             });
             missed.clear();
             let observed: Vec<&Month> = months.iter().skip(i + 1).take(3).collect();
@@ -73,6 +87,13 @@ pub fn pip(person: &str, months: &[Month]) -> Vec<Flag> {
                             "not every month met target: transfer or termination review, by people who follow labour law"
                         }
                     ),
+                    detail: json!({
+                        "from": start.to_string(),
+                        "to": end.to_string(),
+                        "months": observed.iter().map(|o| o.month.to_string()).collect::<Vec<_>>(),
+                        "scores": observed.iter().map(|o| o.score).collect::<Vec<_>>(),
+                        "met": all_met,
+                    }),
                 });
             }
             i += 4;
@@ -118,19 +139,23 @@ pub fn raise_candidates(quarter: Period, quarters: &[(Period, Vec<(String, f64)>
     let tops: Vec<Vec<(String, usize, usize)>> = last3.iter().map(|(_, s)| top_decile(s)).collect();
     let mut flags = Vec::new();
     for (person, _, _) in &tops[2] {
-        let ranks: Option<Vec<String>> = last3
+        let ranks: Option<Vec<(Period, usize, usize)>> = last3
             .iter()
             .zip(&tops)
-            .map(|((q, _), top)| {
-                top.iter().find(|(p, _, _)| p == person).map(|(_, rank, n)| format!("{q} rank {rank} of {n}"))
-            })
+            .map(|((q, _), top)| top.iter().find(|(p, _, _)| p == person).map(|(_, rank, n)| (*q, *rank, *n)))
             .collect();
         if let Some(ranks) = ranks {
+            let text: Vec<String> = ranks.iter().map(|(q, rank, n)| format!("{q} rank {rank} of {n}")).collect();
             flags.push(Flag {
                 person_id: person.clone(),
                 flag: "raise_candidate",
                 period: quarter,
-                explanation: format!("top 10 % for 3 consecutive quarters: {} ({RULE_VERSION})", ranks.join("; ")),
+                explanation: format!("top 10 % for 3 consecutive quarters: {} ({RULE_VERSION})", text.join("; ")),
+                detail: json!({
+                    "quarters": ranks.iter().map(|r| r.0.to_string()).collect::<Vec<_>>(),
+                    "ranks": ranks.iter().map(|r| r.1).collect::<Vec<_>>(),
+                    "of": ranks.iter().map(|r| r.2).collect::<Vec<_>>(),
+                }),
             });
         }
     }
@@ -153,6 +178,7 @@ pub fn promotion(person: &str, year: Period, ratings: &[(Period, String)]) -> Op
             year.previous(),
             this
         ),
+        detail: json!({ "years": [year.previous().to_string(), year.to_string()], "ratings": [before, this] }),
     })
 }
 

@@ -33,7 +33,8 @@ use crate::config::{Config, Level};
 use crate::datasets::{MONEY_PRECISION, MONEY_SCALE};
 use crate::engine::{self, AsOf, EngineError, Lookups, Scope};
 use crate::exit::ExitCode;
-use crate::lake::{Lake, LakeError, layout, tables};
+use crate::lake::tables::{self, Unscored};
+use crate::lake::{Lake, LakeError, layout};
 use crate::period::{Period, PeriodKind};
 use crate::sql::cards::{self, CardError};
 
@@ -81,7 +82,7 @@ pub struct Line {
     pub effective_weight: f64,
     pub points: f64,
     /// Why the KPI was not scored, if it was not.
-    pub note: Option<String>,
+    pub note: Option<Unscored>,
 }
 
 /// One person's scorecard.
@@ -149,15 +150,15 @@ pub async fn compute(config: &Config, lake: &Lake, period: Period, as_of: AsOf) 
                 _ => None,
             };
             let note = if k.pilot {
-                Some("pilot KPI: reported, weight 0".to_string())
+                Some(Unscored::Pilot)
             } else if target.is_none() {
-                Some("no target".to_string())
+                Some(Unscored::NoTarget)
             } else if target == Some(0.0) {
-                Some("target is 0".to_string())
+                Some(Unscored::ZeroTarget)
             } else if actual.is_none() {
-                Some("n/a: no data".to_string())
+                Some(Unscored::NoData)
             } else if low_volume {
-                Some("low volume".to_string())
+                Some(Unscored::LowVolume)
             } else {
                 None
             };
@@ -378,7 +379,7 @@ impl Scorecards {
                 )
             }),
             num(&|_, l| Some(l.effective_weight)),
-            text(&|_, l| l.note.clone()),
+            text(&|_, l| l.note.map(|n| n.note().to_string())),
             flag(&|c, _| c.met_target),
             money(&|c, _| c.base_bonus)?,
             num(&|c, _| c.payout_share),
@@ -456,6 +457,13 @@ pub async fn flags(config: &Config, lake: &Lake, scorecards: &Scorecards) -> Res
                     line.target.map(|v| format!("{v:.4}")).unwrap_or_default(),
                     flags::RULE_VERSION
                 ),
+                detail: serde_json::json!({
+                    "kpi": line.kpi,
+                    "achievement": line.achievement,
+                    "actual": line.actual,
+                    "target": line.target,
+                    "topic": topic,
+                }),
             });
         }
     }
@@ -494,6 +502,7 @@ pub fn flags_batch(list: &[flags::Flag]) -> Result<RecordBatch, datafusion::arro
             column(&|f| f.flag.to_string()),
             column(&|f| f.period.to_string()),
             column(&|f| f.explanation.clone()),
+            column(&|f| f.detail.to_string()),
         ],
     )
 }

@@ -10,6 +10,7 @@ use kpi_close::config::Config;
 use kpi_close::engine::AsOf;
 use kpi_close::kpis::{self, Indicators};
 use kpi_close::lake::Lake;
+use kpi_close::lake::tables::Unscored;
 use kpi_close::period::Period;
 
 use crate::common::*;
@@ -746,7 +747,7 @@ async fn scorecards_by_hand() {
     assert!((a.total_score.unwrap() - 50.0).abs() < 1e-9, "{a:?}");
     assert_eq!(a.rating, Some("D"));
     let conversion = a.lines.iter().find(|l| l.kpi == "lead_conversion_rate").unwrap();
-    assert_eq!((conversion.note.as_deref(), conversion.effective_weight), (Some("low volume"), 0.0));
+    assert_eq!((conversion.note, conversion.effective_weight), (Some(Unscored::LowVolume), 0.0));
     assert_eq!(conversion.level, kpi_close::config::Level::Team, "a manager is scored on the team");
     assert_eq!(a.bonus, None);
 

@@ -243,7 +243,7 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     let mut ids = BTreeSet::new();
     for m in &messages {
         let subject = m["subject"].as_str().unwrap_or_default();
-        assert!(subject.contains("2026-10") && !subject.contains("DRAFT"), "{subject}");
+        assert!(subject.starts_with("2026-10 · ") && !subject.contains("DRAFT"), "period first: {subject}");
         let tree = m["tree"].to_string();
         assert!(
             tree.starts_with(
@@ -260,9 +260,19 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
                 .values()
                 .all(|i| i["type"] == "image/png" && i["bytes"].as_u64() > Some(1000))
         );
-        let attachment = &m["attachments"][0];
-        assert_eq!(attachment["type"], "text/csv", "{subject}");
-        assert!(attachment["filename"].as_str().is_some_and(|f| f.ends_with("-2026-10.csv")));
+        let attachments: Vec<(&str, &str)> = m["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["type"].as_str().unwrap_or_default(), a["filename"].as_str().unwrap_or_default()))
+            .collect();
+        assert_eq!(attachments.len(), 2, "{subject}: {attachments:?}");
+        assert!(
+            attachments[0].0 == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                && attachments[0].1.ends_with("-2026-10.xlsx"),
+            "{subject}: {attachments:?}"
+        );
+        assert!(attachments[1] == ("text/csv", attachments[1].1) && attachments[1].1.ends_with("-2026-10.csv"));
         assert!(
             m["html"]
                 .as_str()
@@ -373,6 +383,129 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     insta::assert_snapshot!("audit_zh-CN_2026-10", read("zh-CN/audit.html"));
     insta::assert_snapshot!("leadership_en_2026-10_text", read("en/leadership.txt"));
     assert!(archive.join("zh-CN/leadership/trend-revenue.png").exists());
+    every_scorecard_adds_up(&archive);
+    the_workbook_holds_the_stored_indicators(&archive, &dir.join("lake"));
+    the_index_links_every_report(&archive, &dir.join("lake"));
+}
+
+/// Reads the leadership workbook back: its indicator sheet's numeric cells are the stored
+/// indicators of the company, and its scorecard sheets hold numbers, not display strings.
+fn the_workbook_holds_the_stored_indicators(archive: &Path, lake: &Path) {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let stored = rows(&runtime.block_on(query(
+        lake,
+        &[("indicators", "indicators/period=2026-10/")],
+        "SELECT kpi, CAST(value AS DOUBLE) FROM indicators WHERE grain = 'company' ORDER BY kpi",
+    )));
+    for locale in ["en", "zh-CN"] {
+        let mut book: Xlsx<_> =
+            open_workbook(archive.join(format!("{locale}/leadership.xlsx"))).expect("leadership.xlsx");
+        let sheet = book.sheet_names()[0].clone();
+        let range = book.worksheet_range(&sheet).expect("first sheet");
+        let mut seen = 0;
+        for row in range.rows().skip(1) {
+            let (Data::String(kpi), value) = (&row[3], &row[5]) else { panic!("{locale}: {row:?}") };
+            let want = stored.iter().find(|s| s[0] == *kpi).unwrap_or_else(|| panic!("{kpi} is not stored"));
+            match value {
+                Data::Float(v) => assert_eq!(Some(*v), want[1].parse::<f64>().ok(), "{locale}: {kpi}"),
+                Data::Empty => assert_eq!(want[1], "NULL", "{locale}: {kpi}"),
+                other => panic!("{locale}: {kpi} is {other:?}, not a number"),
+            }
+            assert!(
+                matches!(row[0], Data::String(ref p) if p == "2026-10")
+                    && matches!(row[2], Data::String(ref c) if c == "CNY")
+            );
+            seen += 1;
+        }
+        assert!(seen >= 20, "{locale}: {seen} indicators in the workbook");
+        let mut person: Xlsx<_> =
+            open_workbook(archive.join(format!("{locale}/person-P003.xlsx"))).expect("person workbook");
+        let sheet = person.sheet_names()[0].clone();
+        let range = person.worksheet_range(&sheet).unwrap();
+        let header: Vec<String> = range.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let achievement =
+            header.iter().position(|h| h == if locale == "en" { "Achievement" } else { "达成率" }).unwrap();
+        assert!(
+            range.rows().skip(1).all(|r| matches!(r[achievement], Data::Float(_))),
+            "{locale}: achievements are numbers"
+        );
+    }
+}
+
+/// `reports/index.html` links the period's reports in both languages, and every link resolves.
+fn the_index_links_every_report(archive: &Path, lake: &Path) {
+    let index = std::fs::read_to_string(lake.join("reports/index.html")).expect("reports/index.html");
+    let links: Vec<String> =
+        // minijinja escapes `/` in attributes as `&#x2f;`, which browsers read back as `/`.
+        regex::Regex::new(r#"href="([^"]+)""#)
+            .unwrap()
+            .captures_iter(&index)
+            .map(|c| c[1].replace("&#x2f;", "/"))
+            .collect();
+    for report in
+        ["en/leadership.html", "zh-CN/leadership.html", "zh-CN/team-T02.html", "en/person-P011.html", "en/audit.html"]
+    {
+        assert!(links.iter().any(|l| l == &format!("period=2026-10/{report}")), "{report} not in the index");
+    }
+    for link in &links {
+        assert!(lake.join("reports").join(link).exists(), "{link} does not resolve");
+    }
+    let html_reports = std::fs::read_dir(archive.join("en"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "html"))
+        .count();
+    assert_eq!(links.iter().filter(|l| l.starts_with("period=2026-10/en/")).count(), html_reports);
+}
+
+/// Recomputes every personal scorecard of the archive, in both languages, from what its text shows:
+/// each line's points are achievement × weight used, the weights used add up to 100, and the total
+/// is the sum of the points — within the rounding of the shown figures.
+fn every_scorecard_adds_up(archive: &Path) {
+    let number = |s: &str| s.replace(',', "").replace('−', "-").parse::<f64>().unwrap_or_else(|e| panic!("{s}: {e}"));
+    let line = regex::Regex::new(r"= (?:([0-9.,]+)%|—) × \D*([0-9.,]+)(?: \([^)]*\))? → ([0-9.,]+)").unwrap();
+    let total = regex::Regex::new(r"(?m)^(?:Total score|总分) ([0-9.,]+|—),").unwrap();
+    let mut cards = 0;
+    for locale in ["en", "zh-CN"] {
+        for entry in std::fs::read_dir(archive.join(locale)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !(name.starts_with("person-") && name.ends_with(".txt")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let shown = &total.captures(&text).unwrap_or_else(|| panic!("{name}: no total in\n{text}"))[1];
+            let (mut sum, mut weights, mut slack, mut lines) = (0.0, 0.0, 0.1, 0);
+            for c in line.captures_iter(&text) {
+                let achievement = c.get(1).map(|a| number(a.as_str()) / 100.0).unwrap_or(0.0);
+                let (weight, points) = (number(&c[2]), number(&c[3]));
+                let rounding = 0.05 + 0.0005 * weight + 0.05 * achievement;
+                assert!(
+                    (achievement * weight - points).abs() <= rounding,
+                    "{locale}/{name}: {achievement} × {weight} is not {points}"
+                );
+                sum += achievement * weight;
+                weights += weight;
+                slack += rounding;
+                lines += 1;
+            }
+            assert!(lines > 0, "{locale}/{name}: no scorecard line in\n{text}");
+            if shown == "—" {
+                assert_eq!(weights, 0.0, "{locale}/{name}: no total, yet weights were used");
+                continue;
+            }
+            assert!(
+                (weights - 100.0).abs() <= 0.05 * lines as f64 + 0.05,
+                "{locale}/{name}: weights used add up to {weights}"
+            );
+            assert!(
+                (sum - number(shown)).abs() <= slack,
+                "{locale}/{name}: the lines add up to {sum:.2}, the total shown is {shown}"
+            );
+            cards += 1;
+        }
+    }
+    assert!(cards >= 20, "{cards} scorecards recomputed");
 }
 
 #[test]

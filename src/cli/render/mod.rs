@@ -320,7 +320,7 @@ pub fn scorecards(scorecards: &Scorecards, revision: i64, format: OutputFormat) 
                         number(Some(l.weight), 0),
                         number(Some(l.effective_weight), 1),
                         number(Some(l.points), 1),
-                        l.note.clone().unwrap_or_default(),
+                        l.note.map(|n| n.note()).unwrap_or_default().to_string(),
                     ]
                 })
                 .collect();
