@@ -41,6 +41,8 @@ pub struct Document {
     pub period: Period,
     pub draft: bool,
     pub subject: String,
+    /// The sender's display name in the document's language (the address is `delivery.from`'s).
+    pub sender: String,
     /// For mail: images referenced as `cid:<name>@kpi-close`.
     pub html: String,
     /// For the archive: images referenced as `<id>/<name>`.

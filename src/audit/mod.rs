@@ -79,25 +79,6 @@ pub fn params(config: &Config) -> Params {
         .with("social_window_days", int(a.social_window_days))
 }
 
-fn thresholds(config: &Config) -> BTreeMap<String, String> {
-    let a = &config.audit;
-    [
-        ("rate_ip_per_minute", a.rate_ip_per_minute.to_string()),
-        ("rate_visitor_per_minute", a.rate_visitor_per_minute.to_string()),
-        ("form_fast_seconds", a.form_fast_seconds.to_string()),
-        ("form_burst_count", a.form_burst_count.to_string()),
-        ("form_burst_hours", a.form_burst_hours.to_string()),
-        ("refund_days", a.refund_days.to_string()),
-        ("same_day_orders", a.same_day_orders.to_string()),
-        ("social_mad_factor", a.social_mad_factor.to_string()),
-        ("social_window_days", a.social_window_days.to_string()),
-        ("test_domains", a.test_domains.join(" ")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
 /// A session over the lake's staging data (no exclusions) with the lists registered; `to_run`: for
 /// running the rules (the staging lookups computed once), else for planning them.
 pub async fn session(config: &Config, lake: &Lake, lists: &Lists, to_run: bool) -> Result<SessionContext, AuditError> {
@@ -144,7 +125,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<AuditManifest, AuditErr
     let lists = Lists::load(&config.audit)?;
     let mut manifest = AuditManifest {
         enabled: config.audit.enabled,
-        thresholds: thresholds(config),
+        thresholds: config.audit.thresholds(),
         lists: lists
             .texts
             .iter()

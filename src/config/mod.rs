@@ -144,6 +144,28 @@ pub struct Audit {
     pub datacenter_ranges: Option<PathBuf>,
 }
 
+impl Audit {
+    /// The rules' thresholds by name, as the audit manifest records them and the audit report
+    /// states them (`{rate_ip_per_minute}` in a rule's description).
+    pub fn thresholds(&self) -> BTreeMap<String, String> {
+        [
+            ("rate_ip_per_minute", self.rate_ip_per_minute.to_string()),
+            ("rate_visitor_per_minute", self.rate_visitor_per_minute.to_string()),
+            ("form_fast_seconds", self.form_fast_seconds.to_string()),
+            ("form_burst_count", self.form_burst_count.to_string()),
+            ("form_burst_hours", self.form_burst_hours.to_string()),
+            ("refund_days", self.refund_days.to_string()),
+            ("same_day_orders", self.same_day_orders.to_string()),
+            ("social_mad_factor", self.social_mad_factor.to_string()),
+            ("social_window_days", self.social_window_days.to_string()),
+            ("test_domains", self.test_domains.join(" ")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
 /// Indicator settings (README, "Indicators").
 #[derive(Debug, Clone)]
 pub struct Kpis {

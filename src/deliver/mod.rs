@@ -191,6 +191,11 @@ pub async fn send(
         let path = layout::delivery(period, revision, &doc.id(), &delivery.recipient_key());
         let previous: Option<Entry> = records::read(lake, &path).await?;
         let message_id = message_id(&from, period, revision, &doc.id(), &delivery.recipient_key());
+        // `delivery.from`'s name speaks the company's language; other readers get theirs.
+        let from = match &from.name {
+            Some(_) if doc.locale == config.company.locale => from.clone(),
+            _ => Mailbox::new(Some(doc.sender.clone()), from.email.clone()),
+        };
         let mut entry = Entry {
             period: period.to_string(),
             revision,

@@ -139,10 +139,7 @@ pub fn leadership(b: &Builder, meta: &Meta, m: &Leadership) -> Result<Vec<Table>
     let label = Labeller::new(b);
     let company = Table {
         sheet: label.text("sheet_indicators")?,
-        columns: label.columns(&[
-            "period",
-            "revision",
-            "currency",
+        columns: label.stamped(&[
             "kpi",
             "indicator",
             "value",
@@ -177,10 +174,7 @@ pub fn leadership(b: &Builder, meta: &Meta, m: &Leadership) -> Result<Vec<Table>
     };
     let parts = Table {
         sheet: label.text("sheet_breakdown")?,
-        columns: label.columns(&[
-            "period",
-            "revision",
-            "currency",
+        columns: label.stamped(&[
             "grain",
             "entity_id",
             "kpi",
@@ -252,10 +246,7 @@ pub fn scorecards<'a>(
     }
     Ok(vec![Table {
         sheet: label.text("sheet_scorecards")?,
-        columns: label.columns(&[
-            "period",
-            "revision",
-            "currency",
+        columns: label.stamped(&[
             "person_id",
             "person",
             "team_id",
@@ -283,16 +274,7 @@ pub fn audit(b: &Builder, meta: &Meta) -> Result<Vec<Table>, ReportError> {
     let count = |v: i64| Cell::Number(v as f64, Unit::Count);
     let rules = Table {
         sheet: label.text("sheet_rules")?,
-        columns: label.columns(&[
-            "period",
-            "revision",
-            "currency",
-            "rule_id",
-            "dataset",
-            "ivt_class",
-            "rule_version",
-            "rows_flagged",
-        ])?,
+        columns: label.stamped(&["rule_id", "dataset", "ivt_class", "rule_version", "rows_flagged"])?,
         rows: b
             .data
             .rules
@@ -312,16 +294,7 @@ pub fn audit(b: &Builder, meta: &Meta) -> Result<Vec<Table>, ReportError> {
     };
     let datasets = Table {
         sheet: label.text("sheet_datasets")?,
-        columns: label.columns(&[
-            "period",
-            "revision",
-            "currency",
-            "dataset",
-            "rows_in",
-            "rows_givt",
-            "rows_sivt",
-            "rows_net",
-        ])?,
+        columns: label.stamped(&["dataset", "rows_in", "rows_givt", "rows_sivt", "rows_net"])?,
         rows: b
             .data
             .datasets
@@ -366,8 +339,13 @@ impl<'a> Labeller<'a> {
         Ok(self.labels.text(self.locale, key)?.to_string())
     }
 
-    fn columns(&self, keys: &[&'static str]) -> Result<Vec<(&'static str, String)>, ReportError> {
-        keys.iter().map(|k| Ok((*k, self.text(&format!("col_{k}"))?))).collect()
+    /// The columns of `stamp` (period, revision, currency), then `keys`.
+    fn stamped(&self, keys: &[&'static str]) -> Result<Vec<(&'static str, String)>, ReportError> {
+        ["period", "revision", "currency"]
+            .iter()
+            .chain(keys)
+            .map(|k| Ok((*k, self.text(&format!("col_{k}"))?)))
+            .collect()
     }
 }
 

@@ -11,8 +11,11 @@ use tiny_skia::{
 /// The chart font: a subset; `scripts/subset-chart-font.sh` rebuilds it.
 pub const FONT: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/report_templates/chart-font.ttf"));
 
+/// The chart's size in CSS pixels (the `<img width>` of the templates)…
 pub const WIDTH: u32 = 600;
 pub const HEIGHT: u32 = 260;
+/// …drawn at twice the pixel density, sharp on HiDPI screens and phones.
+pub const DENSITY: f32 = 2.0;
 
 const LEFT: f32 = 64.0;
 const RIGHT: f32 = 16.0;
@@ -30,6 +33,9 @@ fn y_of(v: f64, lo: f64, hi: f64) -> f32 {
 pub const BLUE: (u8, u8, u8) = (31, 95, 160);
 pub const GREY: (u8, u8, u8) = (120, 120, 120);
 pub const ORANGE: (u8, u8, u8) = (214, 120, 24);
+/// A bar below its reference line (e.g. under target): a second colour beside the line itself, so
+/// the status never rests on colour alone.
+pub const RED: (u8, u8, u8) = (176, 0, 32);
 const INK: (u8, u8, u8) = (40, 40, 40);
 const GRID: (u8, u8, u8) = (225, 225, 225);
 
@@ -120,21 +126,28 @@ pub fn line(
         legend_x += 18.0;
         legend_x += canvas.text(&s.name, legend_x, HEIGHT as f32 - 8.0, 11.0, INK) + 16.0;
     }
+    if let Some((name, _)) = forecast {
+        canvas.rect(legend_x, HEIGHT as f32 - 19.0, 10.0, 12.0, (250, 220, 190));
+        canvas.dot(legend_x + 5.0, HEIGHT as f32 - 13.0, 3.0, ORANGE);
+        legend_x += 14.0;
+        canvas.text(name, legend_x, HEIGHT as f32 - 8.0, 11.0, INK);
+    }
     canvas.png()
 }
 
-/// A bar chart, one bar per label, with an optional reference line (e.g. 100 % of target).
+/// A bar chart, one bar per label, with an optional reference line and its legend (e.g. 100 % of
+/// target): bars below it are drawn in red.
 pub fn bars(
     title: &str,
     labels: &[String],
     values: &[f64],
-    reference: Option<f64>,
+    reference: Option<(f64, &str)>,
     format: fn(f64) -> String,
 ) -> Result<Vec<u8>, ChartError> {
     let mut canvas = Canvas::new()?;
     let mut all: Vec<f64> = values.to_vec();
     all.push(0.0);
-    all.extend(reference);
+    all.extend(reference.map(|r| r.0));
     let (lo, hi) = axis_range(&all);
     canvas.frame(title, lo, hi, format);
     let slot = canvas.plot_width() / labels.len().max(1) as f32;
@@ -143,12 +156,18 @@ pub fn bars(
         let centre = LEFT + (i as f32 + 0.5) * slot;
         let width = (slot * 0.6).min(48.0);
         let top = canvas.y(*v, lo, hi);
-        canvas.rect(centre - width / 2.0, top.min(zero), width, (zero - top).abs().max(1.0), BLUE);
+        let below = reference.is_some_and(|(r, _)| *v < r);
+        canvas.rect(
+            centre - width / 2.0,
+            top.min(zero),
+            width,
+            (zero - top).abs().max(1.0),
+            if below { RED } else { BLUE },
+        );
         canvas.text_centered(&format(*v), centre, top.min(zero) - 4.0, 10.0, INK);
-        let label = shorten(label, slot);
-        canvas.text_centered(&label, centre, HEIGHT as f32 - BOTTOM + 16.0, 11.0, GREY);
+        canvas.label_under(label, centre, slot - 4.0);
     }
-    if let Some(r) = reference {
+    if let Some((r, name)) = reference {
         let y = canvas.y(r, lo, hi);
         let mut path = PathBuilder::new();
         path.move_to(LEFT, y);
@@ -156,19 +175,35 @@ pub fn bars(
         if let Some(path) = path.finish() {
             canvas.stroke(&path, ORANGE, 1.5, true);
         }
+        let mut legend = PathBuilder::new();
+        legend.move_to(WIDTH as f32 - RIGHT - 150.0, 18.0);
+        legend.line_to(WIDTH as f32 - RIGHT - 128.0, 18.0);
+        if let Some(legend) = legend.finish() {
+            canvas.stroke(&legend, ORANGE, 1.5, true);
+        }
+        canvas.text(&format!("{name} {}", format(r)), WIDTH as f32 - RIGHT - 122.0, 22.0, 11.0, INK);
     }
     canvas.png()
 }
 
-/// Cuts a label to what fits under a bar (about 7 px per character at 11 px).
-fn shorten(label: &str, slot: f32) -> String {
-    let max = ((slot / 7.0) as usize).max(3);
-    if label.chars().count() <= max {
-        return label.to_string();
+/// Splits a label into at most two lines of at most `max` characters, at a space when there is one
+/// (else anywhere: Chinese breaks between any two characters).
+fn two_lines(label: &str, max: usize) -> Vec<String> {
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= max {
+        return vec![label.to_string()];
     }
-    let mut cut: String = label.chars().take(max - 1).collect();
-    cut.push('…');
-    cut
+    let half = chars.len().div_ceil(2);
+    let cut = chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| **c == ' ' && *i > 0 && *i <= max)
+        .map(|(i, _)| i)
+        .min_by_key(|i| i.abs_diff(half))
+        .unwrap_or(half.min(max));
+    let first: String = chars[..cut].iter().collect();
+    let rest: String = chars[cut..].iter().collect();
+    vec![first.trim().to_string(), rest.trim().to_string()]
 }
 
 /// An axis from `lo` to `hi` in whole steps of 1, 2, 2.5 or 5 × 10ⁿ, so every grid line has a round
@@ -200,7 +235,8 @@ struct Canvas {
 
 impl Canvas {
     fn new() -> Result<Canvas, ChartError> {
-        let mut pixmap = Pixmap::new(WIDTH, HEIGHT).ok_or(ChartError::Canvas(WIDTH, HEIGHT))?;
+        let (w, h) = ((WIDTH as f32 * DENSITY) as u32, (HEIGHT as f32 * DENSITY) as u32);
+        let mut pixmap = Pixmap::new(w, h).ok_or(ChartError::Canvas(w, h))?;
         pixmap.fill(Color::WHITE);
         let font = FontRef::try_from_slice(FONT).map_err(|e| ChartError::Font(e.to_string()))?;
         Ok(Canvas { pixmap, font })
@@ -235,6 +271,11 @@ impl Canvas {
         self.rect(LEFT, bottom, self.plot_width(), 1.0, GREY);
     }
 
+    /// Every shape is placed in CSS pixels and drawn at `DENSITY`.
+    fn transform() -> Transform {
+        Transform::from_scale(DENSITY, DENSITY)
+    }
+
     fn paint(color: (u8, u8, u8)) -> Paint<'static> {
         let mut paint = Paint::default();
         paint.set_color_rgba8(color.0, color.1, color.2, 255);
@@ -244,13 +285,13 @@ impl Canvas {
 
     fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: (u8, u8, u8)) {
         if let Some(rect) = Rect::from_xywh(x, y, w, h) {
-            self.pixmap.fill_rect(rect, &Self::paint(color), Transform::identity(), None);
+            self.pixmap.fill_rect(rect, &Self::paint(color), Self::transform(), None);
         }
     }
 
     fn dot(&mut self, x: f32, y: f32, r: f32, color: (u8, u8, u8)) {
         if let Some(path) = PathBuilder::from_circle(x, y, r) {
-            self.pixmap.fill_path(&path, &Self::paint(color), FillRule::Winding, Transform::identity(), None);
+            self.pixmap.fill_path(&path, &Self::paint(color), FillRule::Winding, Self::transform(), None);
         }
     }
 
@@ -260,7 +301,19 @@ impl Canvas {
             dash: if dashed { StrokeDash::new(vec![6.0, 4.0], 0.0) } else { None },
             ..Stroke::default()
         };
-        self.pixmap.stroke_path(path, &Self::paint(color), &stroke, Transform::identity(), None);
+        self.pixmap.stroke_path(path, &Self::paint(color), &stroke, Self::transform(), None);
+    }
+
+    /// A bar's label under the plot, whole: on two lines when it is long, at a smaller size (down
+    /// to 7 px) when a line is still wider than `room`.
+    fn label_under(&mut self, label: &str, centre: f32, room: f32) {
+        let lines = two_lines(label, ((room / 6.0) as usize).max(4));
+        let widest = lines.iter().map(|l| self.measure(l, 11.0)).fold(0.0, f32::max);
+        let size = if widest > room { (11.0 * room / widest).max(7.0) } else { 11.0 };
+        for (i, line) in lines.iter().enumerate() {
+            let baseline = HEIGHT as f32 - BOTTOM + 16.0 + i as f32 * (size + 2.0);
+            self.text_centered(line, centre, baseline, size, GREY);
+        }
     }
 
     fn measure(&self, text: &str, size: f32) -> f32 {
@@ -273,10 +326,11 @@ impl Canvas {
         self.text(text, x - w / 2.0, baseline, size, color);
     }
 
-    /// Draws `text` with its baseline at `baseline`; returns its width.
+    /// Draws `text` with its baseline at `baseline` (CSS pixels, drawn at `DENSITY`); returns its width.
     fn text(&mut self, text: &str, x: f32, baseline: f32, size: f32, color: (u8, u8, u8)) -> f32 {
-        let scale = PxScale::from(size);
+        let scale = PxScale::from(size * DENSITY);
         let scaled = self.font.as_scaled(scale);
+        let (x, baseline) = (x * DENSITY, baseline * DENSITY);
         let mut pen = x;
         let (width, height) = (self.pixmap.width() as i32, self.pixmap.height() as i32);
         for c in text.chars() {
@@ -304,7 +358,7 @@ impl Canvas {
                 }
             });
         }
-        pen - x
+        (pen - x) / DENSITY
     }
 
     fn png(self) -> Result<Vec<u8>, ChartError> {
@@ -348,8 +402,18 @@ mod tests {
         let b = line("营收 Revenue", &labels, &series, Some(("预测", band)), |v| format!("{v:.0}")).unwrap();
         assert_eq!(&a[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(a, b);
-        let bars = bars("评级分布", &["A".into(), "B".into()], &[3.0, 5.0], Some(4.0), |v| format!("{v:.0}")).unwrap();
+        let bars =
+            bars("评级分布", &["A".into(), "B".into()], &[3.0, 5.0], Some((4.0, "目标")), |v| format!("{v:.0}"))
+                .unwrap();
         assert_eq!(&bars[..4], b"\x89PNG");
+        assert_eq!(&bars[16..24], &[0, 0, 4, 176, 0, 0, 2, 8], "1200 × 520 pixels: twice 600 × 260");
+    }
+
+    #[test]
+    fn long_labels_wrap_instead_of_being_cut() {
+        assert_eq!(two_lines("MQL count", 12), ["MQL count"]);
+        assert_eq!(two_lines("Social engagement rate", 12), ["Social", "engagement rate"]);
+        assert_eq!(two_lines("社交媒体互动率", 4), ["社交媒体", "互动率"]);
     }
 
     #[test]

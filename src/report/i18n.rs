@@ -72,6 +72,22 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_is_described_with_known_thresholds() {
+        let demo = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/kpi-close.toml"));
+        let thresholds = crate::config::Config::load(demo).unwrap().audit.thresholds();
+        let placeholder = regex::Regex::new(r"\{([a-z_]+)\}").unwrap();
+        for locale in Locale::ALL {
+            let labels = Labels::load(locale).unwrap();
+            for rule in crate::sql::rules::rules().unwrap() {
+                let text = labels.text(locale, &format!("rule_{}", rule.id)).unwrap();
+                for name in placeholder.captures_iter(text).map(|c| c[1].to_string()) {
+                    assert!(thresholds.contains_key(&name), "{locale:?} rule_{}: no threshold `{name}`", rule.id);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_rule_class_has_a_label() {
         let en = Labels::load(Locale::En).unwrap();
         for rule in crate::sql::rules::rules().unwrap() {

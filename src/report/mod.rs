@@ -210,6 +210,7 @@ fn document(
         period,
         draft: meta.draft,
         subject,
+        sender: builder.fmt.labels.text(builder.fmt.locale, "sender_name")?.to_string(),
         html,
         archive_html,
         text,

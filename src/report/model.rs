@@ -152,6 +152,13 @@ pub struct FlagLine {
     pub explanation: String,
 }
 
+/// One kind of people decision the close raised, with its flags.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decisions {
+    pub title: String,
+    pub lines: Vec<FlagLine>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DatasetLine {
     pub dataset: String,
@@ -206,10 +213,11 @@ pub struct Leadership {
     pub on_track: Vec<OnTrackLine>,
     pub teams: Vec<TeamLine>,
     pub ratings: ChartView,
-    pub pip: Vec<FlagLine>,
-    pub pip_outcomes: Vec<FlagLine>,
-    pub raise: Vec<FlagLine>,
-    pub promotion: Vec<FlagLine>,
+    /// PIPs, PIP outcomes, raise candidates, promotion eligibility and training suggestions: the
+    /// kinds that have flags this period, each with its flags…
+    pub decisions: Vec<Decisions>,
+    /// …and one line naming the kinds that have none ("None this period: …"), or empty.
+    pub no_decisions: String,
     pub audit: Vec<DatasetLine>,
     pub audit_chart: ChartView,
 }
@@ -248,10 +256,10 @@ pub struct RuleLine {
     /// GIVT or SIVT, and what kind of invalid activity the rule finds, in the report's language.
     pub class: String,
     pub kind: String,
+    /// What the rule catches, with the thresholds in use, in the report's language.
+    pub catches: String,
     pub version: String,
     pub flagged: String,
-    #[serde(skip)]
-    pub rows_flagged: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -686,6 +694,25 @@ impl<'a> Builder<'a> {
                 .collect(),
         };
 
+        let kinds: [(&str, &[&str]); 5] = [
+            ("pip", &["pip"]),
+            ("pip_outcomes", &["pip_passed", "pip_review"]),
+            ("raise", &["raise_candidate"]),
+            ("promotion", &["promotion_eligible"]),
+            ("training", &["training"]),
+        ];
+        let decisions = kinds
+            .iter()
+            .map(|(title, flags)| {
+                Ok(Decisions { title: self.t(title)?, lines: self.flag_lines(|f, _| flags.contains(&f)) })
+            })
+            .collect::<Result<Vec<_>, ReportError>>()?;
+        let empty: Vec<&str> = decisions.iter().filter(|d| d.lines.is_empty()).map(|d| d.title.as_str()).collect();
+        let no_decisions = if empty.is_empty() {
+            String::new()
+        } else {
+            self.t("none_this_period")?.replace("{kinds}", &empty.join(&self.t("list_separator")?))
+        };
         let cost_labels = self.cost_labels()?;
         Ok(Leadership {
             meta: self.meta("leadership_title", "", self.restatement(|grain, _| grain != "person", |_| true))?,
@@ -698,10 +725,8 @@ impl<'a> Builder<'a> {
             on_track,
             teams,
             ratings,
-            pip: self.flag_lines(|f, _| f == "pip"),
-            pip_outcomes: self.flag_lines(|f, _| f == "pip_passed" || f == "pip_review"),
-            raise: self.flag_lines(|f, _| f == "raise_candidate"),
-            promotion: self.flag_lines(|f, _| f == "promotion_eligible"),
+            decisions: decisions.into_iter().filter(|d| !d.lines.is_empty()).collect(),
+            no_decisions,
             audit,
             audit_chart,
         })
@@ -861,6 +886,7 @@ impl<'a> Builder<'a> {
     /// class its ledger rows carry and no kind.
     fn rule_lines(&self) -> Result<Vec<RuleLine>, ReportError> {
         let cards = crate::sql::rules::rules().unwrap_or_default();
+        let thresholds = self.config.audit.thresholds();
         self.data
             .rules
             .iter()
@@ -869,14 +895,19 @@ impl<'a> Builder<'a> {
                     Some(card) => self.t(&format!("ivt_{}", card.kind))?,
                     None => String::new(),
                 };
+                let catches = self.fmt.labels.text.get(&format!("rule_{}", r.rule_id)).map(|text| {
+                    thresholds
+                        .iter()
+                        .fold(text.clone(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+                });
                 Ok(RuleLine {
                     dataset: self.dataset_name(&r.dataset),
                     rule: r.rule_id.clone(),
                     class: r.ivt_class.clone(),
                     kind,
+                    catches: catches.unwrap_or_default(),
                     version: r.rule_version.clone(),
                     flagged: grouped(r.rows_flagged as f64, 0),
-                    rows_flagged: r.rows_flagged,
                 })
             })
             .collect()
@@ -911,6 +942,7 @@ impl<'a> Builder<'a> {
             totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect::<Result<_, _>>()?;
         let names: Vec<String> = totals.iter().map(|(l, _)| l.person_name.clone()).collect();
         let scores: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
+        let target = self.c("target")?;
         let title = self.c("members")?;
         let chart = ChartView {
             name: "members.png".into(),
@@ -922,7 +954,7 @@ impl<'a> Builder<'a> {
                 &title,
                 &(1..=names.len()).map(|i| format!("#{i}")).collect::<Vec<_>>(),
                 &scores,
-                Some(100.0),
+                Some((100.0, target.as_str())),
                 axis_score,
             )?,
             title,
@@ -984,6 +1016,7 @@ impl<'a> Builder<'a> {
             .collect();
         history.sort_by_key(|h| h.period);
         let history: Vec<_> = history.into_iter().rev().take(6).rev().collect();
+        let target = self.c("target")?;
         let title = self.c("history")?;
         let labels: Vec<String> = history.iter().map(|h| h.period.to_string()).collect();
         let scores: Vec<f64> = history.iter().map(|h| h.total_score.unwrap_or(0.0)).collect();
@@ -993,7 +1026,7 @@ impl<'a> Builder<'a> {
                 "{title}: {}",
                 labels.iter().zip(&scores).map(|(p, s)| format!("{p} {s:.1}")).collect::<Vec<_>>().join(", ")
             ),
-            png: chart::bars(&title, &labels, &scores, Some(100.0), axis_score)?,
+            png: chart::bars(&title, &labels, &scores, Some((100.0, target.as_str())), axis_score)?,
             title,
             headers: vec![self.t("period")?, self.t("score")?, self.t("rating")?],
             rows: history
@@ -1017,7 +1050,7 @@ impl<'a> Builder<'a> {
                 &title,
                 &scored.iter().map(|l| f.kpi_name(&l.kpi)).collect::<Vec<_>>(),
                 &scored.iter().map(|l| l.achievement.unwrap_or(0.0)).collect::<Vec<_>>(),
-                Some(1.0),
+                Some((1.0, target.as_str())),
                 axis_percent,
             )?,
             title,

@@ -244,6 +244,11 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     for m in &messages {
         let subject = m["subject"].as_str().unwrap_or_default();
         assert!(subject.starts_with("2026-10 · ") && !subject.contains("DRAFT"), "period first: {subject}");
+        // The sender's name in the reader's language: English subjects come from an English name.
+        let from = m["from"].as_str().unwrap_or_default();
+        let english =
+            subject.contains("Performance close") || subject.contains("scorecard") || subject.contains("report");
+        assert_eq!(from.contains("Performance close · kpi-close"), english, "{subject}: from {from}");
         let tree = m["tree"].to_string();
         assert!(
             tree.starts_with(
@@ -386,6 +391,112 @@ fn close_mails_every_report_over_smtp_to_exactly_its_audience() {
     every_scorecard_adds_up(&archive);
     the_workbook_holds_the_stored_indicators(&archive, &dir.join("lake"));
     the_index_links_every_report(&archive, &dir.join("lake"));
+    every_word_is_in_the_readers_language(&archive, &dir.join("lake"), &config);
+    mail_clients_support_the_html(&archive);
+}
+
+/// The archive's HTML against caniemail's data for Gmail and Outlook (npm `@jsx-email/doiuse-email`,
+/// offline). Three findings are accepted, each on purpose: `@media` (the phone layout; a client
+/// without it shows the full table), `<body>` (Outlook for macOS and mobile replace it with a
+/// `<div>`) and `role` (`role="presentation"` tells screen readers the layout tables are not data;
+/// Windows Mail ignores it). Anything else fails.
+fn mail_clients_support_the_html(archive: &Path) {
+    let npm = npm_package("@jsx-email/doiuse-email@1", "node_modules/@jsx-email/doiuse-email/package.json");
+    let files: Vec<PathBuf> = [
+        "en/leadership.html",
+        "zh-CN/leadership.html",
+        "zh-CN/team-T02.html",
+        "en/person-P011.html",
+        "zh-CN/audit.html",
+    ]
+    .iter()
+    .map(|f| archive.join(f))
+    .collect();
+    let out = Command::new("node")
+        .arg(repo().join("tests/it/email/check.js"))
+        .arg("gmail.*,outlook.*")
+        .args(&files)
+        .env("NODE_PATH", npm.join("node_modules"))
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let accepted =
+        ["`@media` is not supported", "`<body> element` is not supported", "`role attribute` is not supported"];
+    let mut checked = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let result: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let errors: Vec<&str> = result["errors"].as_array().unwrap().iter().filter_map(|e| e.as_str()).collect();
+        let unexpected: Vec<&&str> = errors.iter().filter(|e| !accepted.iter().any(|a| e.starts_with(a))).collect();
+        assert!(unexpected.is_empty(), "{}: {unexpected:?}", result["file"]);
+        checked += 1;
+    }
+    assert_eq!(checked, files.len());
+}
+
+/// No English in a zh-CN report and no Chinese in an en one, except what the data itself holds
+/// (names of people, teams, campaigns, channels and the company, rule ids, the config's values) and what the zh-CN labels
+/// themselves write in Latin letters (GIVT, MQL, NPS …). Scans every text report of the archive.
+fn every_word_is_in_the_readers_language(archive: &Path, lake: &Path, config: &Path) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut data = String::new();
+    for table in ["people", "teams", "campaigns", "social_accounts"] {
+        let batches = runtime.block_on(query(lake, &[("t", &format!("data/{table}/"))], "SELECT * FROM t"));
+        data.extend(rows(&batches).into_iter().flatten().map(|cell| format!("{cell}\n")));
+    }
+    for table in ["web_events", "leads", "ad_spend"] {
+        let batches =
+            runtime.block_on(query(lake, &[("t", &format!("data/{table}/"))], "SELECT DISTINCT channel FROM t"));
+        data.extend(rows(&batches).into_iter().flatten().map(|cell| format!("{cell}\n")));
+    }
+    // The company's name, and the thresholds the audit report quotes (its test domains).
+    data.push_str(&std::fs::read_to_string(config).expect("the config"));
+    let loaded = kpi_close::config::Config::load(config).expect("the config loads");
+    data.extend(loaded.audit.thresholds().into_values().map(|v| format!("{v}\n")));
+    let zh_labels = std::fs::read_to_string(repo().join("report_templates/i18n/zh-CN.toml")).unwrap();
+    let latin = regex::Regex::new(r"[A-Za-z][A-Za-z_]+").unwrap();
+    let cjk = regex::Regex::new(r"[\p{Han}]+").unwrap();
+    let token = regex::Regex::new(r"[A-Za-z0-9_]+").unwrap();
+    let allowed_latin: BTreeSet<&str> = latin
+        .find_iter(&zh_labels)
+        .chain(latin.find_iter(&data))
+        .map(|m| m.as_str())
+        .chain(["CNY", "SHA", "GIVT", "SIVT"])
+        .collect();
+    let mut foreign = BTreeSet::new();
+    for locale in ["zh-CN", "en"] {
+        for entry in std::fs::read_dir(archive.join(locale)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "txt") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            // The proof block names lake paths and a command, not words.
+            for line in text.lines().filter(|l| !l.contains("proofs/") && !l.starts_with("kpi-close ")) {
+                if locale == "zh-CN" {
+                    for word in token.find_iter(line).map(|m| m.as_str()) {
+                        // Rule ids (UA_BOT), versions and hashes (1-8be8de8a) are identifiers, not words.
+                        let identifier = word.chars().any(|c| c.is_ascii_digit())
+                            || word.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                        if word.len() > 1 && !identifier && !allowed_latin.contains(word) {
+                            foreign.insert(format!("{locale}/{name}: {word} in {line:?}"));
+                        }
+                    }
+                } else {
+                    for run in cjk.find_iter(line).map(|m| m.as_str()) {
+                        if !data.contains(run) {
+                            foreign.insert(format!("{locale}/{name}: {run} in {line:?}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        foreign.is_empty(),
+        "words not in the reader's language:\n{}",
+        foreign.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Reads the leadership workbook back: its indicator sheet's numeric cells are the stored

@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
@@ -47,24 +47,10 @@ fn start(program: &Path, args: &[String], port: u16) -> Server {
 
 /// Azurite's blob server from npm, installed once under Cargo's target folder (or `AZURITE_BLOB`).
 fn azurite() -> PathBuf {
-    static NPM: Mutex<()> = Mutex::new(());
     if let Ok(path) = std::env::var("AZURITE_BLOB") {
         return PathBuf::from(path);
     }
-    let _guard = NPM.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("npm");
-    let tool = dir.join("node_modules/.bin/azurite-blob");
-    if !tool.exists() {
-        std::fs::create_dir_all(&dir).expect("npm folder");
-        let status = Command::new("npm")
-            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg("azurite@3")
-            .status()
-            .expect("npm runs (install Node.js)");
-        assert!(status.success() && tool.exists(), "npm install azurite@3 failed");
-    }
-    tool
+    npm_package("azurite@3", "node_modules/.bin/azurite-blob").join("node_modules/.bin/azurite-blob")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

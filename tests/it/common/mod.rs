@@ -134,6 +134,26 @@ impl Drop for Server {
     }
 }
 
+static NPM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The folder of an npm package (`azurite@3`, …) installed once under Cargo's target folder, with
+/// `path` (e.g. `node_modules/.bin/azurite-blob`) inside it; `cargo test` needs nothing but Node.js.
+pub fn npm_package(spec: &str, path: &str) -> PathBuf {
+    let _guard = NPM.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("npm");
+    if !dir.join(path).exists() {
+        std::fs::create_dir_all(&dir).expect("npm folder");
+        let status = Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(spec)
+            .status()
+            .expect("npm runs (install Node.js)");
+        assert!(status.success() && dir.join(path).exists(), "npm install {spec} failed");
+    }
+    dir
+}
+
 /// A command from a PyPI package, for tests that need a real server (moto for S3, …).
 /// `env_var` may point at an installed one; otherwise the package is installed once into a virtual
 /// environment under Cargo's target folder, so `cargo test` needs nothing but Python 3.
