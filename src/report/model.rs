@@ -169,7 +169,7 @@ pub struct DatasetLine {
     pub rows_net: String,
 }
 
-/// One scorecard line, as the total used it: points = achievement × weight used / 100.
+/// One scorecard line, as the total used it: points = achievement × weight used.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoreLine {
     pub name: String,
@@ -414,7 +414,7 @@ impl<'a> Builder<'a> {
     fn indicator_line(&self, card: &Card, row: &IndicatorRow) -> IndicatorLine {
         let f = &self.fmt;
         let status = match (row.value, row.target) {
-            (Some(v), Some(t)) if (card.direction == "lower") == (v <= t) => "good",
+            (Some(v), Some(t)) if met(card, v, t) => "good",
             (Some(_), Some(_)) => "bad",
             _ => "",
         };
@@ -765,7 +765,7 @@ impl<'a> Builder<'a> {
                 })
             };
             if let Some(target) = row.target {
-                let met = if card.direction == "lower" { value <= target } else { value >= target };
+                let met = met(card, value, target);
                 let drivers = if met && !moving { Vec::new() } else { self.drivers(card, company) };
                 let (icon, status, tone) =
                     if met { ("✓", "status_met", "good") } else { ("✗", "status_missed", "bad") };
@@ -824,7 +824,8 @@ impl<'a> Builder<'a> {
             if split.rest.abs() > split.change.abs() * 0.05 && split.rest.abs() > 1e-9 {
                 parts.push(format!("{} {}", self.t("drivers_rest").unwrap_or_default(), change(split.rest)));
             }
-            out.push(format!("{}: {}", self.t(label).unwrap_or_default(), parts.join(", ")));
+            let separator = self.t("list_separator").unwrap_or_else(|_| ", ".into());
+            out.push(self.t(label).unwrap_or_default().replace("{parts}", &parts.join(&separator)));
         }
         out
     }
@@ -870,7 +871,7 @@ impl<'a> Builder<'a> {
                     projected += fit.at(ahead).max(0.0);
                 }
             }
-            let on_track = if card.direction == "lower" { projected <= target } else { projected >= target };
+            let on_track = met(card, projected, target);
             out.push(OnTrackLine {
                 name: self.fmt.kpi_name(card.id),
                 period: period.to_string(),
@@ -1114,6 +1115,11 @@ impl<'a> Builder<'a> {
             verify_command: format!("kpi-close verify --period {}", self.data.period),
         })
     }
+}
+
+/// Whether `value` meets `target` in the indicator's direction (reaching it exactly meets it).
+fn met(card: &Card, value: f64, target: f64) -> bool {
+    if card.direction == "lower" { value <= target } else { value >= target }
 }
 
 impl ReportData {
