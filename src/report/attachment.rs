@@ -85,8 +85,8 @@ pub fn csv(table: &Table) -> Result<String, ReportError> {
     Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
 }
 
-/// Every table as a sheet of one workbook. Its creation date is the period's last day, so the same
-/// figures give the same bytes.
+/// Every table as a sheet of one workbook. Its creation date is the first day of the period's last
+/// month, so the same figures give the same bytes.
 pub fn xlsx(tables: &[Table], period: Period) -> Result<Vec<u8>, ReportError> {
     let fail = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
     let mut book = Workbook::new();
