@@ -156,19 +156,20 @@ pub fn leadership(b: &Builder, meta: &Meta, m: &Leadership) -> Result<Vec<Table>
             .map(|l| {
                 let r = &l.row;
                 let unit = unit_of(&r.kpi);
-                let mut row = stamp(meta);
-                row.extend([
-                    Cell::text(&r.kpi),
-                    Cell::text(&l.name),
-                    Cell::of_indicator(r.value, &unit),
-                    Cell::of_indicator(r.target, &unit),
-                    Cell::of_indicator(r.previous_value, &unit),
-                    Cell::of_indicator(r.year_ago_value, &unit),
-                    Cell::of_indicator(r.gross_value, &unit),
-                    Cell::number(r.excluded_share, Unit::Percent),
-                    Cell::Flag(r.low_volume),
-                ]);
-                row
+                stamped(
+                    meta,
+                    [
+                        Cell::text(&r.kpi),
+                        Cell::text(&l.name),
+                        Cell::of_indicator(r.value, &unit),
+                        Cell::of_indicator(r.target, &unit),
+                        Cell::of_indicator(r.previous_value, &unit),
+                        Cell::of_indicator(r.year_ago_value, &unit),
+                        Cell::of_indicator(r.gross_value, &unit),
+                        Cell::number(r.excluded_share, Unit::Percent),
+                        Cell::Flag(r.low_volume),
+                    ],
+                )
             })
             .collect(),
     };
@@ -191,18 +192,19 @@ pub fn leadership(b: &Builder, meta: &Meta, m: &Leadership) -> Result<Vec<Table>
             .filter(|r| r.grain == "team" || r.grain == "channel")
             .map(|r| {
                 let unit = unit_of(&r.kpi);
-                let mut row = stamp(meta);
-                row.extend([
-                    Cell::text(&r.grain),
-                    Cell::text(&r.entity_id),
-                    Cell::text(&r.kpi),
-                    Cell::text(b.fmt.kpi_name(&r.kpi)),
-                    Cell::of_indicator(r.value, &unit),
-                    Cell::of_indicator(r.target, &unit),
-                    Cell::of_indicator(r.previous_value, &unit),
-                    Cell::Flag(r.low_volume),
-                ]);
-                row
+                stamped(
+                    meta,
+                    [
+                        Cell::text(&r.grain),
+                        Cell::text(&r.entity_id),
+                        Cell::text(&r.kpi),
+                        Cell::text(b.fmt.kpi_name(&r.kpi)),
+                        Cell::of_indicator(r.value, &unit),
+                        Cell::of_indicator(r.target, &unit),
+                        Cell::of_indicator(r.previous_value, &unit),
+                        Cell::Flag(r.low_volume),
+                    ],
+                )
             })
             .collect(),
     };
@@ -222,26 +224,27 @@ pub fn scorecards<'a>(
         for l in &m.lines {
             let r = &l.row;
             let unit = unit_of(&r.kpi);
-            let mut row = stamp(meta);
-            row.extend([
-                Cell::text(&r.person_id),
-                Cell::text(&m.name),
-                Cell::text(&r.team_id),
-                Cell::text(&r.kpi),
-                Cell::text(&l.name),
-                Cell::text(&r.level),
-                Cell::of_indicator(r.target, &unit),
-                Cell::of_indicator(r.actual, &unit),
-                Cell::number(r.achievement, Unit::Percent),
-                Cell::number(r.weight, Unit::Decimal),
-                Cell::number(r.effective_weight, Unit::Decimal),
-                Cell::number(r.points, Unit::Decimal),
-                Cell::text(&l.note),
-                Cell::number(r.total_score, Unit::Decimal),
-                Cell::text(r.rating.clone().unwrap_or_default()),
-                Cell::number(r.bonus.as_deref().and_then(|v| v.parse().ok()), Unit::Money),
-            ]);
-            rows.push(row);
+            rows.push(stamped(
+                meta,
+                [
+                    Cell::text(&r.person_id),
+                    Cell::text(&m.name),
+                    Cell::text(&r.team_id),
+                    Cell::text(&r.kpi),
+                    Cell::text(&l.name),
+                    Cell::text(&r.level),
+                    Cell::of_indicator(r.target, &unit),
+                    Cell::of_indicator(r.actual, &unit),
+                    Cell::number(r.achievement, Unit::Percent),
+                    Cell::number(r.weight, Unit::Decimal),
+                    Cell::number(r.effective_weight, Unit::Decimal),
+                    Cell::number(r.points, Unit::Decimal),
+                    Cell::text(&l.note),
+                    Cell::number(r.total_score, Unit::Decimal),
+                    Cell::text(r.rating.clone().unwrap_or_default()),
+                    Cell::number(r.bonus.as_deref().and_then(|v| v.parse().ok()), Unit::Money),
+                ],
+            ));
         }
     }
     Ok(vec![Table {
@@ -280,15 +283,16 @@ pub fn audit(b: &Builder, meta: &Meta) -> Result<Vec<Table>, ReportError> {
             .rules
             .iter()
             .map(|r| {
-                let mut row = stamp(meta);
-                row.extend([
-                    Cell::text(&r.rule_id),
-                    Cell::text(&r.dataset),
-                    Cell::text(&r.ivt_class),
-                    Cell::text(&r.rule_version),
-                    count(r.rows_flagged),
-                ]);
-                row
+                stamped(
+                    meta,
+                    [
+                        Cell::text(&r.rule_id),
+                        Cell::text(&r.dataset),
+                        Cell::text(&r.ivt_class),
+                        Cell::text(&r.rule_version),
+                        count(r.rows_flagged),
+                    ],
+                )
             })
             .collect(),
     };
@@ -300,24 +304,28 @@ pub fn audit(b: &Builder, meta: &Meta) -> Result<Vec<Table>, ReportError> {
             .datasets
             .iter()
             .map(|d| {
-                let mut row = stamp(meta);
-                row.extend([
-                    Cell::text(&d.dataset),
-                    count(d.rows_in),
-                    count(d.rows_givt),
-                    count(d.rows_sivt),
-                    count(d.rows_net),
-                ]);
-                row
+                stamped(
+                    meta,
+                    [
+                        Cell::text(&d.dataset),
+                        count(d.rows_in),
+                        count(d.rows_givt),
+                        count(d.rows_sivt),
+                        count(d.rows_net),
+                    ],
+                )
             })
             .collect(),
     };
     Ok(vec![rules, datasets])
 }
 
-/// The period, revision and currency every row starts with.
-fn stamp(meta: &Meta) -> Vec<Cell> {
-    vec![Cell::text(&meta.period), Cell::Number(meta.revision as f64, Unit::Count), Cell::text(&meta.currency)]
+/// A row: the period, revision and currency every row starts with, then `cells`.
+fn stamped(meta: &Meta, cells: impl IntoIterator<Item = Cell>) -> Vec<Cell> {
+    let mut row =
+        vec![Cell::text(&meta.period), Cell::Number(meta.revision as f64, Unit::Count), Cell::text(&meta.currency)];
+    row.extend(cells);
+    row
 }
 
 fn unit_of(kpi: &str) -> String {
@@ -339,7 +347,7 @@ impl<'a> Labeller<'a> {
         Ok(self.labels.text(self.locale, key)?.to_string())
     }
 
-    /// The columns of `stamp` (period, revision, currency), then `keys`.
+    /// The columns `stamped` rows start with (period, revision, currency), then `keys`.
     fn stamped(&self, keys: &[&'static str]) -> Result<Vec<(&'static str, String)>, ReportError> {
         ["period", "revision", "currency"]
             .iter()

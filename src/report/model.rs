@@ -312,13 +312,7 @@ impl<'a> Builder<'a> {
         };
         let whose = |grain: &str, entity: &str| match grain {
             "company" => self.config.company.name.clone(),
-            "team" => self
-                .data
-                .people
-                .iter()
-                .find(|p| p.team_id == entity)
-                .map(|p| p.team_name.clone())
-                .unwrap_or(entity.into()),
+            "team" => self.team_name(entity).unwrap_or_else(|| entity.into()),
             "person" => name_of(entity),
             _ => format!("{entity} ({})", self.fmt.labels.text.get("channel").map(String::as_str).unwrap_or("channel")),
         };
@@ -436,16 +430,13 @@ impl<'a> Builder<'a> {
     }
 
     fn flag_lines(&self, keep: impl Fn(&str, &str) -> bool) -> Vec<FlagLine> {
-        let team_name = |team: &str| {
-            self.data.people.iter().find(|p| p.team_id == team).map(|p| p.team_name.clone()).unwrap_or_default()
-        };
         self.data
             .flags
             .iter()
             .filter(|f| keep(&f.flag, &f.team_id))
             .map(|f| FlagLine {
                 person: f.person_name.clone(),
-                team: team_name(&f.team_id),
+                team: self.team_name(&f.team_id).unwrap_or_default(),
                 flag: f.flag.clone(),
                 explanation: explain::flag(&self.fmt, &f.flag, f.detail.as_ref(), &f.explanation),
             })
@@ -766,7 +757,7 @@ impl<'a> Builder<'a> {
             };
             if let Some(target) = row.target {
                 let met = met(card, value, target);
-                let drivers = if met && !moving { Vec::new() } else { self.drivers(card, company) };
+                let drivers = if met && !moving { Vec::new() } else { self.drivers(card, company)? };
                 let (icon, status, tone) =
                     if met { ("✓", "status_met", "good") } else { ("✗", "status_missed", "bad") };
                 targets.push((met, line(icon, status, tone, drivers)?));
@@ -775,7 +766,7 @@ impl<'a> Builder<'a> {
                 let (icon, status) = if m > 0.0 { ("▲", "status_up") } else { ("▼", "status_down") };
                 movers.push((
                     m.abs(),
-                    line(icon, status, if good { "good" } else { "bad" }, self.drivers(card, company))?,
+                    line(icon, status, if good { "good" } else { "bad" }, self.drivers(card, company)?)?,
                 ));
             }
         }
@@ -793,9 +784,11 @@ impl<'a> Builder<'a> {
     /// "Teams: A −1.20 pp, B +0.40 pp (rate −0.10 pp, mix +0.50 pp)" and the same for channels: the
     /// three largest parts of the company's change vs the previous period (a ratio's part split into
     /// rate and mix when the mix is a quarter of it or more), and the rest when it matters.
-    fn drivers(&self, card: &Card, company: &str) -> Vec<String> {
+    fn drivers(&self, card: &Card, company: &str) -> Result<Vec<String>, ReportError> {
         let f = &self.fmt;
         let change = |v: f64| f.difference(Some(card), v);
+        let (rate_mix, rest, separator) =
+            (self.t("drivers_rate_mix")?, self.t("drivers_rest")?, self.t("list_separator")?);
         let mut out = Vec::new();
         for (grain, label) in [("team", "drivers_teams"), ("channel", "drivers_channels")] {
             let Some(split) = drivers::split(&self.data.indicators, card, grain, company) else { continue };
@@ -812,37 +805,32 @@ impl<'a> Builder<'a> {
                         Some((rate, mix)) => format!(
                             "{name} {} ({})",
                             change(p.change),
-                            self.t("drivers_rate_mix")
-                                .unwrap_or_default()
-                                .replace("{r}", &change(rate))
-                                .replace("{m}", &change(mix))
+                            rate_mix.replace("{r}", &change(rate)).replace("{m}", &change(mix))
                         ),
                         None => format!("{name} {}", change(p.change)),
                     }
                 })
                 .collect();
             if split.rest.abs() > split.change.abs() * 0.05 && split.rest.abs() > 1e-9 {
-                parts.push(format!("{} {}", self.t("drivers_rest").unwrap_or_default(), change(split.rest)));
+                parts.push(format!("{rest} {}", change(split.rest)));
             }
-            let separator = self.t("list_separator").unwrap_or_else(|_| ", ".into());
-            out.push(self.t(label).unwrap_or_default().replace("{parts}", &parts.join(&separator)));
+            out.push(self.t(label)?.replace("{parts}", &parts.join(&separator)));
         }
-        out
+        Ok(out)
     }
 
     /// A team's name, or a channel's id.
     fn entity_name(&self, grain: &str, entity: &str) -> String {
         match grain {
             _ if entity == "unassigned" => self.t("unassigned").unwrap_or_else(|_| entity.to_string()),
-            "team" => self
-                .data
-                .people
-                .iter()
-                .find(|p| p.team_id == entity)
-                .map(|p| p.team_name.clone())
-                .unwrap_or_else(|| entity.to_string()),
+            "team" => self.team_name(entity).unwrap_or_else(|| entity.to_string()),
             _ => entity.to_string(),
         }
+    }
+
+    /// A team's name, from the org its people carry.
+    fn team_name(&self, team_id: &str) -> Option<String> {
+        self.data.people.iter().find(|p| p.team_id == team_id).map(|p| p.team_name.clone())
     }
 
     /// Quarter and year containing the period's last month: closed months plus the fitted line for
@@ -931,13 +919,7 @@ impl<'a> Builder<'a> {
 
     /// The report a team's manager receives: the team's indicators, its members' scorecards and flags.
     pub fn team(&self, team_id: &str) -> Result<Team, ReportError> {
-        let team_name = self
-            .data
-            .people
-            .iter()
-            .find(|p| p.team_id == team_id)
-            .map(|p| p.team_name.clone())
-            .unwrap_or_else(|| team_id.to_string());
+        let team_name = self.team_name(team_id).unwrap_or_else(|| team_id.to_string());
         let totals = self.totals(Some(team_id));
         let members: Vec<Member> =
             totals.iter().map(|(l, _)| self.member(&self.lines_of(&l.person_id))).collect::<Result<_, _>>()?;
